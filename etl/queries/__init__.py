@@ -1,0 +1,96 @@
+"""The one read API over the published warehouse, for ``reports`` and ``dashboard``.
+
+Readers never import the PagerDuty client and never write. A :class:`Reader` holds one read-only
+DuckDB connection and reopens it when a sync republishes the warehouse (the file's inode
+changes on the atomic rename), so a long-running dashboard always shows the last complete build.
+
+Query functions for the report live in ``etl.queries.report``; those for the dashboard in
+``etl.queries.dashboard``. Both take a :class:`Reader` and return pandas DataFrames.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl.warehouse import connect_readonly, table_exists
+
+MART_TABLES = (
+    "incidents",
+    "service_weekly",
+    "team_weekly",
+    "responder_weekly",
+    "impact_windows",
+    "alert_templates",
+    "alert_groups",
+    "recommendations",
+)
+
+
+class WarehouseMissing(FileNotFoundError):
+    """No published warehouse at the path: the first sync has not run."""
+
+
+class Reader:
+    """A read-only view of the published warehouse that follows republishing."""
+
+    def __init__(self, db_path: str | os.PathLike):
+        self.db_path = Path(db_path)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._identity: tuple[int, int] | None = None
+
+    def _current_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.db_path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        identity = self._current_identity()
+        if identity is None:
+            raise WarehouseMissing(
+                f"no warehouse at {self.db_path}: run `pagerlens sync` or `pagerlens demo` first"
+            )
+        if self._con is None or identity != self._identity:
+            if self._con is not None:
+                self._con.close()
+            self._con = connect_readonly(self.db_path)
+            self._identity = identity
+        return self._con
+
+    @property
+    def version(self) -> tuple[int, int] | None:
+        """Changes whenever a new warehouse is published (use it as a cache key)."""
+        return self._current_identity()
+
+    def df(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """Run one read query with bound parameters and return all rows."""
+        with self._lock:
+            cursor = self.connection().cursor()
+            try:
+                return cursor.execute(sql, params or []).df()
+            finally:
+                cursor.close()
+
+    def has_table(self, name: str) -> bool:
+        with self._lock:
+            return table_exists(self.connection(), name)
+
+    def is_built(self) -> bool:
+        """True once every mart exists (a sync or build has completed)."""
+        try:
+            return all(self.has_table(t) for t in MART_TABLES[:5])
+        except WarehouseMissing:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None

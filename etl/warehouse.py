@@ -1,0 +1,167 @@
+"""The warehouse file: raw-layer schema, atomic publish, read-only access.
+
+DuckDB locks a database file against other processes while one holds it open for writing, so
+pagerlens never writes the published file in place. A writer (sync, build, simulate generate)
+copies the published file to ``<db>.building``, works there, checkpoints, and publishes it with
+an atomic ``os.replace``. Readers open the published path read-only and always see the last
+complete warehouse; a writer killed at any moment leaves the published file untouched, and the
+next writer discards the stale work file and starts again from the published state.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+# One raw table per API resource, keyed by the resource id, with the full JSON payload.
+RAW_RESOURCES = (
+    "incidents",
+    "log_entries",
+    "alerts",
+    "services",
+    "teams",
+    "users",
+    "escalation_policies",
+    "schedules",
+    "oncalls",
+    "priorities",
+)
+
+RAW_SCHEMA = """
+create table if not exists raw_{name} (
+    id varchar primary key,
+    payload json not null,
+    fetched_at timestamptz not null
+);
+"""
+
+META_SCHEMA = """
+create table if not exists _rejects (
+    source varchar not null,          -- resource or endpoint the record came from
+    record_key varchar,               -- its id when it has one
+    reason varchar not null,
+    payload varchar,                  -- the record as received (text: it may not be valid JSON)
+    run_id varchar,
+    rejected_at timestamptz not null
+);
+create table if not exists _watermarks (
+    resource varchar primary key,
+    value timestamptz not null,
+    updated_at timestamptz not null
+);
+create table if not exists _sync_runs (
+    run_id varchar primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,          -- ok | failed
+    api_url varchar,
+    since timestamptz,
+    until timestamptz,
+    mode varchar,                     -- full | incremental | generate
+    requests bigint,
+    retries bigint,
+    rejects bigint,
+    records_json json,                -- records fetched per resource
+    duration_seconds double,
+    message varchar
+);
+"""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another pagerlens process is writing this warehouse."""
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and bookkeeping tables if they do not exist (idempotent)."""
+    for name in RAW_RESOURCES:
+        con.execute(RAW_SCHEMA.format(name=name))
+    con.execute(META_SCHEMA)
+
+
+def work_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".building")
+
+
+@contextmanager
+def _writer_lock(db_path: Path) -> Iterator[None]:
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseBusy(f"another pagerlens run is writing {db_path}") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def building(db_path: str | os.PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on a private copy of the warehouse, published on success.
+
+    On normal exit the copy is checkpointed and atomically renamed over ``db_path``. On an
+    exception the copy is deleted and the published warehouse is left exactly as it was.
+    """
+    db_path = Path(db_path)
+    with _writer_lock(db_path):
+        work = work_path(db_path)
+        for stale in (work, work.with_name(work.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        if db_path.exists():
+            shutil.copyfile(db_path, work)
+        con = duckdb.connect(str(work))
+        try:
+            ensure_raw_schema(con)
+            yield con
+            con.execute("checkpoint")
+            con.close()
+        except BaseException:
+            con.close()
+            work.unlink(missing_ok=True)
+            work.with_name(work.name + ".wal").unlink(missing_ok=True)
+            raise
+        _fsync(work)
+        os.replace(work, db_path)
+        _fsync_dir(db_path.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory or Path("."), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def connect_readonly(db_path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse (never blocks or is blocked by a writer)."""
+    path = Path(db_path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no warehouse at {path}: run `pagerlens sync` (or `pagerlens demo`) first"
+        )
+    return duckdb.connect(str(path), read_only=True)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [name]
+    ).fetchall()
+    return rows[0][0] > 0
