@@ -69,8 +69,16 @@ def _setup_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     # The PagerDuty client logs full URLs at debug level; keep third-party chatter down.
-    for noisy in ("httpx", "httpx2", "httpcore", "pagerduty", "kaleido", "choreographer",
-                  "fontTools", "weasyprint"):
+    for noisy in (
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "pagerduty",
+        "kaleido",
+        "choreographer",
+        "fontTools",
+        "weasyprint",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -99,14 +107,22 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @cli.command()
 @db_option
 @config_option
-@click.option("--api-url", default="https://api.pagerduty.com", show_default=True,
-              help="REST API base URL (EU region: https://api.eu.pagerduty.com). "
-                   "Plain http:// is accepted for loopback hosts only.")
-@click.option("--token-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              default=None, help="Read the API token from this file instead of "
-                                 "$PAGERDUTY_API_TOKEN.")
-@click.option("--since", default=None, help="Date or ISO 8601 timestamp (first run default: "
-                                            "90 days ago).")
+@click.option(
+    "--api-url",
+    default="https://api.pagerduty.com",
+    show_default=True,
+    help="REST API base URL (EU region: https://api.eu.pagerduty.com). "
+    "Plain http:// is accepted for loopback hosts only.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Read the API token from this file instead of $PAGERDUTY_API_TOKEN.",
+)
+@click.option(
+    "--since", default=None, help="Date or ISO 8601 timestamp (first run default: 90 days ago)."
+)
 @click.option("--until", default=None, help="Date or ISO 8601 timestamp (default: now).")
 @click.option("--full", is_flag=True, help="Ignore watermarks and re-sync the whole period.")
 @click.option("--no-build", is_flag=True, help="Load raw tables only; skip the marts.")
@@ -168,10 +184,21 @@ def build(db_path, config_path):
 @db_option
 @config_option
 @click.option("--week", default=None, help="ISO week YYYY-Www (default: the last complete week).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports-out"), show_default=True, help="Output directory.")
-@click.option("--format", "formats", default="pdf,csv", show_default=True,
-              help="Comma-separated: pdf, csv, parquet.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports-out"),
+    show_default=True,
+    help="Output directory.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="pdf,csv",
+    show_default=True,
+    help="Comma-separated: pdf, csv, parquet.",
+)
 @click.option("--anonymize", is_flag=True, help="Replace responder names with stable pseudonyms.")
 def report(db_path, config_path, week, out_dir, formats, anonymize):
     """The weekly reliability review: a PDF plus one CSV per table.
@@ -185,18 +212,31 @@ def report(db_path, config_path, week, out_dir, formats, anonymize):
     wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     unknown = set(wanted) - {"pdf", "csv", "parquet"}
     if unknown:
-        raise click.BadParameter(f"unknown format(s): {', '.join(sorted(unknown))}",
-                                 param_hint="--format")
-    paths = write_report(_db(db_path), week=week, out_dir=out_dir, formats=wanted,
-                         anonymize=anonymize, config=load_config(config_path))
+        raise click.BadParameter(
+            f"unknown format(s): {', '.join(sorted(unknown))}", param_hint="--format"
+        )
+    paths = write_report(
+        _db(db_path),
+        week=week,
+        out_dir=out_dir,
+        formats=wanted,
+        anonymize=anonymize,
+        config=load_config(config_path),
+    )
     for path in paths:
         click.echo(str(path))
 
 
 @cli.command()
 @db_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("recommendations"), show_default=True, help="Output directory.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("recommendations"),
+    show_default=True,
+    help="Output directory.",
+)
 def recommend(db_path, out_dir):
     """Noise-reduction recommendations for alert owners.
 
@@ -228,12 +268,22 @@ def dashboard(db_path, port):
 
 def _dashboard_command(db_path: Path, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--", "--db", str(Path(db_path).resolve()),
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--",
+        "--db",
+        str(Path(db_path).resolve()),
     ]
 
 
@@ -255,12 +305,22 @@ def _serve_dashboard(db_path: Path, port: int) -> None:
 @cli.command()
 @db_option
 @config_option
-@click.option("--days", default=90, show_default=True, type=click.IntRange(7, 365),
-              help="Days of simulated history.")
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(7, 365),
+    help="Days of simulated history.",
+)
 @click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-out"), show_default=True,
-              help="Where the report and recommendations go.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-out"),
+    show_default=True,
+    help="Where the report and recommendations go.",
+)
 @click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Run the job without serving the dashboard.")
 def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard):
@@ -324,10 +384,19 @@ def simulate():
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650))
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.05, 64))
-@click.option("--faults", default=None,
-              help='Fault injection, e.g. "429=0.05,500=0.02,drop=0.01,malformed=0.01,seed=3".')
-@click.option("--rate", "rate_per_minute", default=960, show_default=True, type=int,
-              help="Requests per minute before HTTP 429.")
+@click.option(
+    "--faults",
+    default=None,
+    help='Fault injection, e.g. "429=0.05,500=0.02,drop=0.01,malformed=0.01,seed=3".',
+)
+@click.option(
+    "--rate",
+    "rate_per_minute",
+    default=960,
+    show_default=True,
+    type=int,
+    help="Requests per minute before HTTP 429.",
+)
 @click.option("--latency-ms", default=0, show_default=True, type=int)
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a certificate generated at start-up.")
 def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms, tls):
@@ -349,8 +418,14 @@ def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms,
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from exc
     account = generate_account(seed=seed, days=days, scale=scale)
-    server = SimServer(account, port=port, faults=fault_spec, rate_per_minute=rate_per_minute,
-                       latency_ms=latency_ms, tls=tls)
+    server = SimServer(
+        account,
+        port=port,
+        faults=fault_spec,
+        rate_per_minute=rate_per_minute,
+        latency_ms=latency_ms,
+        tls=tls,
+    )
     url = server.start()
     click.echo(f"simulated PagerDuty at {url} (token: {account.token}); Ctrl-C to stop")
     try:
@@ -393,8 +468,9 @@ def _progress_factory():
         if interactive and total:
             width = 30
             filled = int(width * min(done or 0, total) / total)
-            sys.stderr.write(f"\r{step:<24} [{'#' * filled}{'.' * (width - filled)}] "
-                             f"{done}/{total}")
+            sys.stderr.write(
+                f"\r{step:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+            )
             if done is not None and done >= total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
