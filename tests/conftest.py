@@ -1,0 +1,42 @@
+"""Shared fixtures: a small simulated PagerDuty account and a live simulated API server.
+
+``sim_account`` is generated once per test session (14 days ending at :data:`SIM_END`, seed 7);
+``sim_server`` is a fresh :class:`~etl.simulator.server.SimServer` on 127.0.0.1 per test,
+serving that account over plain http, with an empty request log and the clock at
+``sim_account.end``. Tests may change the server's clock, faults and log freely.
+
+Example::
+
+    def test_sync(sim_server, tmp_path):
+        run_sync(tmp_path / "w.duckdb", api_url=sim_server.url, token=sim_server.token, ...)
+        assert any(r.path == "/log_entries" for r in sim_server.request_log)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+# A fixed end keeps every test reproducible whatever the date (a Monday, 00:00 UTC).
+SIM_END = datetime(2026, 3, 2, tzinfo=UTC)
+SIM_DAYS = 14
+SIM_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def sim_account():
+    """The session's small simulated account: seed 7, 14 days ending at SIM_END."""
+    from etl.simulator.account import generate_account
+
+    return generate_account(seed=SIM_SEED, days=SIM_DAYS, end=SIM_END)
+
+
+@pytest.fixture
+def sim_server(sim_account) -> Iterator:
+    """A running SimServer over ``sim_account`` (plain http on loopback), stopped afterwards."""
+    from etl.simulator.server import SimServer
+
+    with SimServer(sim_account) as server:
+        yield server
