@@ -1,0 +1,135 @@
+"""Sidebar filters (date range, team, service, urgency) kept in the URL so a view can be shared.
+
+The URL holds ids, not display names (``?start=2026-10-01&end=2026-11-22&team=PXXXX&urgency=high``;
+repeated keys for several values). On the first run of a session the URL seeds the widgets'
+state; afterwards the widgets own the state and every run writes it back to
+``st.query_params``, so the address bar always describes the view, also after a page switch.
+Unknown ids and malformed dates in a shared link are ignored rather than failing the page.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from dashboard.data import FilterChoices, Filters
+
+DEFAULT_WEEKS = 12
+_SAVED = "_filter_values"
+_KEY_DATES, _KEY_TEAM, _KEY_SERVICE, _KEY_URGENCY = "f_dates", "f_team", "f_service", "f_urgency"
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def default_range(choices: FilterChoices) -> tuple[date, date]:
+    """The last twelve weeks of data (Monday to the last day with incidents)."""
+    end = choices.last_day
+    start = end - timedelta(days=end.weekday()) - timedelta(weeks=DEFAULT_WEEKS - 1)
+    return max(start, choices.first_day), end
+
+
+def _seed_from_url(choices: FilterChoices) -> None:
+    params = st.query_params
+    lo, hi = choices.first_day, choices.last_day
+    start, end = default_range(choices)
+    url_start, url_end = _parse_date(params.get("start")), _parse_date(params.get("end"))
+    if url_start and url_end and url_start <= url_end:
+        start, end = min(max(url_start, lo), hi), max(min(url_end, hi), lo)
+    st.session_state[_KEY_DATES] = (start, end)
+    st.session_state[_KEY_TEAM] = [t for t in params.get_all("team") if t in choices.teams]
+    st.session_state[_KEY_SERVICE] = [s for s in params.get_all("service") if s in choices.services]
+    st.session_state[_KEY_URGENCY] = [
+        u for u in params.get_all("urgency") if u in choices.urgencies
+    ]
+
+
+def _write_url(f: Filters) -> None:
+    wanted: dict[str, list[str]] = {
+        "start": [f.start.isoformat()],
+        "end": [f.end.isoformat()],
+        "team": list(f.team_ids),
+        "service": list(f.service_ids),
+        "urgency": list(f.urgencies),
+    }
+    for key, values in wanted.items():
+        if values:
+            if st.query_params.get_all(key) != values:
+                st.query_params[key] = values
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def sidebar_filters(choices: FilterChoices) -> Filters:
+    """Draw the filters in the sidebar and return the chosen view (also written to the URL)."""
+    keys = (_KEY_DATES, _KEY_TEAM, _KEY_SERVICE, _KEY_URGENCY)
+    saved = st.session_state.get(_SAVED)
+    if saved is None:
+        _seed_from_url(choices)
+    else:
+        # Each page draws its own copy of these widgets, and Streamlit does not carry a
+        # widget's value over to a widget of another page; re-assigning the value (or the
+        # last one saved, when Streamlit dropped it) makes the new page start from it.
+        for key in keys:
+            st.session_state[key] = st.session_state[key] if key in st.session_state else saved[key]
+    with st.sidebar:
+        st.header("Filters")
+        picked = st.date_input(
+            "Date range",
+            min_value=choices.first_day,
+            max_value=choices.last_day,
+            key=_KEY_DATES,
+            help="Incidents created in these days (reporting time zone).",
+        )
+        st.multiselect(
+            "Team",
+            list(choices.teams),
+            format_func=choices.teams.get,
+            key=_KEY_TEAM,
+            placeholder="All teams",
+        )
+        teams = st.session_state[_KEY_TEAM]
+        # Only services of the chosen teams are offered; a stale choice is dropped first,
+        # because Streamlit rejects a default that is not among the options.
+        services = [
+            s for s in choices.services if not teams or choices.service_team.get(s) in teams
+        ]
+        st.session_state[_KEY_SERVICE] = [
+            s for s in st.session_state.get(_KEY_SERVICE, []) if s in services
+        ]
+        st.multiselect(
+            "Service",
+            services,
+            format_func=choices.services.get,
+            key=_KEY_SERVICE,
+            placeholder="All services",
+        )
+        st.multiselect("Urgency", choices.urgencies, key=_KEY_URGENCY, placeholder="All urgencies")
+    start, end = _range(picked, choices)
+    view = Filters(
+        start=start,
+        end=end,
+        team_ids=tuple(st.session_state[_KEY_TEAM]),
+        service_ids=tuple(st.session_state[_KEY_SERVICE]),
+        urgencies=tuple(st.session_state[_KEY_URGENCY]),
+    )
+    _write_url(view)
+    st.session_state[_SAVED] = {key: st.session_state[key] for key in keys}
+    return view
+
+
+def _range(picked: object, choices: FilterChoices) -> tuple[date, date]:
+    # While a user is mid-way through picking a range the widget returns one date.
+    if isinstance(picked, tuple | list):
+        if len(picked) == 2:
+            return picked[0], picked[1]
+        if len(picked) == 1:
+            return picked[0], picked[0]
+    if isinstance(picked, date):
+        return picked, picked
+    return default_range(choices)

@@ -1,0 +1,96 @@
+"""Noise and recommendations: noisiest alert types, recommendations with evidence and savings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, fmt, widgets
+
+view = widgets.start_page("Noise and recommendations")
+
+templates = data.alert_templates(view)
+st.subheader("Noisiest alert types")
+if templates is None:
+    widgets.empty_section(
+        "Alert types are not in this warehouse",
+        "they are computed by `pagerlens build` after a sync.",
+    )
+elif templates.empty:
+    st.info("No alert types for these services.")
+else:
+    st.caption(
+        "Counts over the whole synced period (the date range does not apply); the team and "
+        "service filters do. Alert types are the summaries with their variable parts as <*>."
+    )
+    count = data.template_count_column(templates)
+    if count is not None:
+        st.plotly_chart(
+            charts.noisiest_templates(templates, count_column=count, top=15, title=None)
+        )
+    widgets.table(templates.head(200), key="templates_table")
+
+st.subheader("Recommendations")
+recs = data.recommendations(view)
+if recs is None:
+    widgets.empty_section(
+        "Recommendations are not in this warehouse",
+        "they are computed by `pagerlens build` after a sync.",
+    )
+elif recs.empty:
+    st.info("No recommendations for these teams and services.")
+else:
+    saved = data.replay_savings(recs)
+    cols = st.columns(4)
+    cols[0].metric("Recommendations", fmt.number(len(recs)))
+    cols[1].metric(
+        "Pages saved (replay)",
+        fmt.number(saved["pages_saved"]),
+        help=data.definition("pages_saved"),
+    )
+    cols[2].metric(
+        "Incidents avoided",
+        fmt.number(saved["incidents_saved"]),
+        help=data.definition("incidents_before"),
+    )
+    cols[3].metric(
+        "Sleep interruptions avoided",
+        fmt.number(saved["sleep_saved"]),
+        help=data.definition("sleep_interruptions_before"),
+    )
+    # One table of every recommendation, then the detail of the chosen one: a page of many
+    # expanders with JSON and code blocks is slow to draw in the browser.
+    widgets.table(data.recommendation_summary(recs), key="recommendations_table")
+    titles = data.names(recs, "recommendation_id", "title")
+    chosen = st.selectbox(
+        "Evidence and configuration for",
+        list(titles),
+        format_func=titles.get,
+        key="recommendation_detail",
+    )
+    rec = recs.set_index("recommendation_id").loc[chosen]
+    st.text(f"Alert type: {rec['template']}")
+    st.text(
+        f"Team: {rec['team_name']}    Service: {rec['service_name']}    Kind: {rec['kind']}    "
+        f"Risk: {rec['risk']}"
+    )
+    cols = st.columns(4)
+    for column, (label, before, after) in zip(cols[:3], data.REPLAY_PAIRS, strict=True):
+        column.metric(
+            f"{label} after",
+            fmt.number(rec[after]),
+            fmt.change(rec[after], rec[before]),
+            delta_color="inverse",
+            help=data.definition(before),
+        )
+    cols[3].metric(
+        "Major incidents affected",
+        fmt.number(rec["major_incidents_affected"]),
+        help=data.definition("major_incidents_affected"),
+    )
+    left, right = st.columns(2)
+    with left:
+        st.caption("Evidence")
+        st.json(data.parse_evidence(rec["evidence"]))
+    with right:
+        st.caption("Configuration to apply (copy)")
+        st.code(rec["config_snippet"] or "", language=data.snippet_language(rec["config_snippet"]))

@@ -1,0 +1,54 @@
+"""Data: the last sync, its summary, rejected records and why."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, fmt, widgets
+
+widgets.start_page("Data")
+runs = data.sync_runs()
+if runs is None or runs.empty:
+    st.info("No sync has been recorded in this warehouse.")
+else:
+    last = runs.iloc[0]
+    st.subheader("Last sync")
+    cols = st.columns(4)
+    cols[0].metric("Status", str(last["status"]))
+    cols[1].metric(
+        "Finished",
+        f"{last['finished_at']:%Y-%m-%d %H:%M}"
+        if last["finished_at"] is not None and str(last["finished_at"]) != "NaT"
+        else "–",
+    )
+    cols[2].metric("Duration", fmt.duration(last["duration_seconds"]))
+    cols[3].metric("Rejected records", fmt.number(last["rejects"]))
+    cols = st.columns(4)
+    cols[0].metric("Mode", str(last["mode"]))
+    cols[1].metric("API requests", fmt.number(last["requests"]))
+    cols[2].metric("Retries", fmt.number(last["retries"]))
+    cols[3].metric(
+        "Synced from",
+        f"{last['since']:%Y-%m-%d}" if str(last["since"]) not in ("NaT", "None") else "–",
+    )
+    if last["message"]:
+        st.text(f"Message: {last['message']}")
+    records = data.records_fetched(last["records_json"])
+    if not records.empty:
+        st.caption("Records fetched per resource")
+        st.dataframe(records, hide_index=True, key="records_table")
+    with st.expander("Recent runs"):
+        st.dataframe(runs, hide_index=True, key="runs_table")
+
+st.subheader("Rejected records")
+summary = data.reject_summary()
+if summary is None or summary.empty:
+    st.success("No records were rejected.")
+else:
+    st.caption(
+        "Records the loader could not accept, by source and reason; the payload is "
+        "kept as received."
+    )
+    widgets.table(summary, key="rejects_summary")
+    with st.expander("Latest rejected records"):
+        st.dataframe(data.reject_samples(), hide_index=True, key="rejects_table")

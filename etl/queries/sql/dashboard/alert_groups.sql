@@ -1,0 +1,1 @@
+select * from alert_groups order by occurrences desc, group_id

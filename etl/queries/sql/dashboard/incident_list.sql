@@ -1,0 +1,17 @@
+-- Links are only passed through when they are plain web URLs: a hostile `javascript:` value in
+-- html_url must never become a clickable link.
+with final as (
+    select incident_number, title, status, urgency, priority_name, service_name, team_name,
+        created_at, seconds_to_first_ack, seconds_to_resolve, is_major, noise_reason,
+        escalation_count, total_notifications, alert_count, data_issue,
+        case when regexp_matches(html_url, '^https?://[^\s]+$') then html_url end as html_url
+    from incidents
+    where created_at >= $start_ts and created_at < $end_ts
+        and (len(cast($team_ids as varchar[])) = 0
+             or list_contains(cast($team_ids as varchar[]), team_id))
+        and (len(cast($service_ids as varchar[])) = 0
+             or list_contains(cast($service_ids as varchar[]), service_id))
+        and (len(cast($urgencies as varchar[])) = 0
+             or list_contains(cast($urgencies as varchar[]), urgency))
+)
+select * from final order by created_at desc limit $limit

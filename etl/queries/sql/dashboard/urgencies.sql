@@ -1,0 +1,1 @@
+select distinct urgency from incidents where urgency is not null order by urgency
