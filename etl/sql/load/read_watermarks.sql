@@ -1,0 +1,2 @@
+select resource, value
+from _watermarks
