@@ -75,16 +75,18 @@ def test_runtime_failure_is_one_line_exit_1(tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_token_never_reaches_stderr(tmp_path, capsys, monkeypatch):
+def test_token_never_reaches_stderr(tmp_path, capsys, monkeypatch, sim_server):
     token = "u+SECRETtokenVALUE1234"
     monkeypatch.setenv("PAGERDUTY_API_TOKEN", token)
-    # A loopback port nobody listens on: the run fails, and the message must not carry the token.
-    code = main(["sync", "--db", str(tmp_path / "w.duckdb"), "--api-url", "http://127.0.0.1:9",
-                 "--since", "2026-01-01", "--until", "2026-01-02"])
+    # The simulator rejects this token: the run fails, and the message must not carry it.
+    code = main(["sync", "--db", str(tmp_path / "w.duckdb"), "--api-url", sim_server.url,
+                 "--since", "2026-02-20", "--until", "2026-03-01"])
     captured = capsys.readouterr()
     assert code == 1
+    assert "401" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
     assert token not in captured.err + captured.out
-    assert "SECRET" not in captured.err + captured.out
+    assert "SECRET" not in captured.err + captured.out and "1234" not in captured.err
     assert not (tmp_path / "w.duckdb").exists()
 
 
