@@ -1,0 +1,366 @@
+"""Alert templates: the summary of an alert with its variable parts replaced by ``<*>``.
+
+``mine_templates(summaries)`` maps every summary to its template; summaries sharing a template
+are one alert type ("Disk 91% full on db-7" and "Disk 88% full on db-3" are
+"Disk <*> full on <*>"). It works in two stages, on the *distinct* summaries only:
+
+1. **Masking** (per string, no context needed): regular expressions for the shapes a value
+   takes whatever the alert source: URLs, e-mail addresses, UUIDs, IPv4/IPv6 addresses with
+   ports, MAC addresses, hex ids, quoted values, ``key=value`` values, durations
+   (``3h 25m 4s``), versions, numbers with units, Kubernetes pod names, file paths, host names
+   (dotted names) and every identifier that carries digits (``db-7``, ``ip-10-0-3-17``).
+2. **Position inference** (Drain-like, over the batch): masked summaries with the same token
+   count and the same *anchor* (their first word that is neither masked nor an Alertmanager
+   status prefix) are merged when at least ``similarity`` of their tokens agree. A position of
+   a merged cluster becomes ``<*>`` only when it takes at least ``min_distinct_values``
+   distinct values; with fewer, the cluster is split again by those values. This is what
+   tells a namespace (``payments``, ``checkout``, ``search`` ...) from a word that names a
+   different alert (``in`` / ``out``), where plain Drain merges both.
+
+Determinism: distinct summaries are processed in a fixed order (most frequent masked form
+first, ties by text), so the same multiset of summaries always yields the same templates,
+whatever the input order. The templates of a batch can depend on the batch (that is the
+point of stage 2); each summary string is masked once per call (cache by string).
+
+Measured against drain3 on the real Prometheus rule templates: see ``docs/grouping.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+WILDCARD = "<*>"
+
+# Order matters: the broadest shapes (URLs, e-mails) go first so that their inner dots and
+# digits are not masked piecemeal.
+_MASK_SPECS = (
+    # URLs and e-mail addresses.
+    (r"\b[a-z][a-z0-9+.\-]*://[^\s\"'<>()\[\]{}]+", re.IGNORECASE, WILDCARD),
+    (r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b", 0, WILDCARD),
+    # UUIDs, before hex and numbers eat their groups.
+    (r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b", 0, WILDCARD),
+    # MAC addresses and IPv6 (at least three hex groups separated by colons).
+    (r"\b(?:[0-9a-fA-F]{2}[:\-]){5}[0-9a-fA-F]{2}\b", 0, WILDCARD),
+    (r"(?<![\w:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])", 0, WILDCARD),
+    # IPv4 with optional CIDR suffix and port.
+    (r"\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?::\d{1,5})?\b", 0, WILDCARD),
+    # Quoted values (the quotes stay: they are part of the message's shape).
+    (r"\"[^\"\n]{1,120}\"", 0, '"<*>"'),
+    (r"(?<![A-Za-z])'[^'\n]{1,120}'(?![A-Za-z])", 0, "'<*>'"),
+    (r"`[^`\n]{1,120}`", 0, "`<*>`"),
+    # key=value and key: value pairs in label dumps keep the key.
+    (r"(?<=[\w\]])=(?!=)\s?[^\s,;)\]}]+", 0, "=" + WILDCARD),
+    # Hex ids (0x..., or 8+ hex chars that mix digits and letters) and long digit runs.
+    (r"\b0x[0-9a-fA-F]+\b", 0, WILDCARD),
+    (r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b", 0, WILDCARD),
+    # Durations, including compound ones ("3h 25m 4s", "1d2h", "250ms").
+    (
+        r"(?<![\w.])\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y)"
+        r"(?:\s?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y))*(?![\w])",
+        0,
+        WILDCARD,
+    ),
+    # File system paths (at least two components, or a device path).
+    (
+        r"(?<![\w<*>])/(?:[\w.\-]+/)+[\w.\-]*|(?<![\w])/(?:dev|var|mnt|data|opt)\b[\w/.\-]*",
+        0,
+        WILDCARD,
+    ),
+    # Versions (v1.2.3, 1.27.4-gke.100).
+    (r"\b(?:v\d+(?:\.\d+){1,3}|\d+(?:\.\d+){2,3})(?:[-+][\w.]+)?\b", 0, WILDCARD),
+)
+# A mask runs only when its text holds one of these substrings ("" + digit flag: needs a
+# digit): skipping hopeless regexes is most of the masking time on real summaries.
+_NEEDS: tuple[tuple[str, ...], ...] = (
+    ("://",),
+    ("@",),
+    ("-",),
+    (":", "-"),
+    (":",),
+    ("#digit",),
+    ('"',),
+    ("'",),
+    ("`",),
+    ("=",),
+    ("0x", "0X"),
+    ("#digit",),
+    ("#digit",),
+    ("/",),
+    ("#digit",),
+)
+_MASKS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern, flags), replacement, needs)
+    for (pattern, flags, replacement), needs in zip(_MASK_SPECS, _NEEDS, strict=True)
+)
+
+# Whole-token rules, applied after the masks on whitespace-separated pieces.
+_TOKEN_SPLIT = re.compile(r"(\s+)")
+_HAS_DIGIT = re.compile(r"\d")
+_SKELETON = str.maketrans("23456789", "11111111")
+# Constants that carry digits and name a kind of alert, not an instance: HTTP classes
+# (5xx), percentiles (p99), short product names (S3, EC2, k8s, IPv6, HTTP2, OAuth2).
+_DIGIT_CONSTANT = re.compile(
+    r"^(?:\d[xX]{2}|[pP]\d{2,3}(?:\.\d+)?|[A-Za-z]{1,6}\d[A-Za-z]{0,3}|\d[A-Za-z]{1,4})$"
+)
+# CamelCase names with digits are alert or metric names, not values (AwsEc2HighCpu,
+# ApcUpsLessThan15Minutes, Http5xxErrorRate).
+_CAMEL_NAME = re.compile(r"^[A-Z][a-z]+(?:[A-Z0-9][a-z0-9]*){2,}$")
+# ... also with a qualifier glued on: HaproxyRetryHigh(v1), MysqlTooManyConnections(>80%).
+_CAMEL_QUALIFIED = re.compile(r"^[A-Z][a-z]+(?:[A-Z0-9][a-z0-9]*){2,}[(<>][^\s]{0,12}$")
+# A number with an optional sign, thousands separators, decimals, exponent and unit.
+_NUMBER = re.compile(
+    r"^[-+]?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?"
+    r"(?:%|[kKMGTP]i?[bB]?|[bB]|ms|s|x|ops|rps|qps|/s)?$"
+)
+# Dotted host names (two dots, letters), e.g. api.prod.example.com.
+_FQDN = re.compile(r"^[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+){2,}(?::\d+)?$")
+# Punctuation that may wrap a value inside a token: "(web-3)," -> "(", "web-3", "),".
+_WRAP = re.compile(r"^([\[\](){}<>,;:\"'`]*)(.*?)([\[\](){}<>,;:.!?\"'`]*)$")
+
+_ADJACENT_MASKS = re.compile(r"<\*>(?:[:.\-_@]<\*>)+")
+
+# Word-level tokens for position inference: the mask, identifier-ish words, or one
+# punctuation character. Whitespace is remembered separately to rebuild the text.
+_WORD = re.compile(r"<\*>|[^\W_][\w\-.]*[^\W_]|[^\W_]|[^\s\w]|_+")
+_STATUS_PREFIX = {"FIRING", "RESOLVED", "firing", "resolved", "ALERT", "Alert", "WARN", "CRIT"}
+
+
+@dataclass(frozen=True)
+class MinerSettings:
+    """Parameters of the position-inference stage (stored with results for traceability)."""
+
+    similarity: float = 0.6
+    min_distinct_values: int = 3
+
+
+DEFAULT_SETTINGS = MinerSettings()
+
+
+def mask_summary(summary: str) -> str:
+    """Stage 1 alone: the summary with every value shape the regexes know replaced by ``<*>``.
+
+    Whitespace is normalised to single spaces. Masks stay one per token here, so that texts
+    of one alert keep the same token count for stage 2; the final template collapses masks
+    separated only by spaces ("<*> <*>" -> "<*>").
+    """
+    text = " ".join(summary.split())
+    has_digit = _HAS_DIGIT.search(text) is not None
+    for pattern, replacement, needs in _MASKS:
+        if needs == ("#digit",):
+            if not has_digit:
+                continue
+        elif not any(n in text for n in needs):
+            continue
+        text = pattern.sub(replacement, text)
+    return " ".join([_mask_token(piece) for piece in text.split(" ")])
+
+
+@lru_cache(maxsize=1 << 16)
+def _mask_token(piece: str) -> str:
+    if not piece or WILDCARD == piece:
+        return piece
+    lead, core, trail = _WRAP.match(piece).groups()  # type: ignore[union-attr]
+    if not core or core == WILDCARD:
+        return piece
+    if _NUMBER.match(core) or _FQDN.match(core):
+        return f"{lead}{WILDCARD}{trail}"
+    if _CAMEL_NAME.match(core) or _CAMEL_QUALIFIED.match(core):
+        return piece
+    if WILDCARD in core or (_HAS_DIGIT.search(core) and not _DIGIT_CONSTANT.match(core)):
+        # An identifier with digits (db-7, ip-10-0-3-17, api-7d9f8b6c4-x2k9p, sda1p2,
+        # payments/api-2) or one a mask already cut into: mask each "/"-separated part that
+        # holds a value, so "payments/api-7d9f8b6c4-x2k9p" keeps its namespace/pod shape.
+        parts = re.split(r"([/:])", core)
+        masked = [
+            WILDCARD
+            if WILDCARD in part or (_HAS_DIGIT.search(part) and not _DIGIT_CONSTANT.match(part))
+            else part
+            for part in parts
+        ]
+        joined = "".join(masked)
+        # host:port and similar: one value, whatever the number of masked pieces.
+        joined = _ADJACENT_MASKS.sub(WILDCARD, joined)
+        return lead + joined + trail
+    return piece
+
+
+@dataclass
+class _Cluster:
+    tokens: list[str]
+    spaces: list[str]  # whitespace before each token, from the first member
+    members: list[int]  # indexes into the list of distinct masked forms
+
+
+def _tokenize(masked: str) -> tuple[list[str], list[str]]:
+    tokens: list[str] = []
+    spaces: list[str] = []
+    position = 0
+    for match in _WORD.finditer(masked):
+        spaces.append(" " if match.start() > position else "")
+        tokens.append(match.group())
+        position = match.end()
+    return tokens, spaces
+
+
+def _anchor(tokens: Sequence[str]) -> str:
+    """The first word that is neither masked nor a status prefix: a cheap, robust partition.
+
+    Words rarely vary in first position; when they do (a bare host name first) the summaries
+    are split rather than merged, which costs completeness, not correctness.
+    """
+    for token in tokens:
+        if token == WILDCARD or token in _STATUS_PREFIX:
+            continue
+        # Hyphenated or dotted words are usually names of things (node-exporter,
+        # payments-api), i.e. values; the anchor is the first plain word.
+        if token.isalpha() or _CAMEL_NAME.match(token):
+            return token
+    return WILDCARD
+
+
+def _similarity(template: Sequence[str], tokens: Sequence[str]) -> tuple[float, int]:
+    """Share of agreeing *word* positions (punctuation and masked values carry no evidence:
+    counting them made every "X (instance <*>)" summary look alike), and wildcard count."""
+    same = 0
+    words = 0
+    wildcards = 0
+    for left, right in zip(template, tokens, strict=True):
+        if left == WILDCARD:
+            wildcards += 1
+            if right != WILDCARD:
+                words += 1
+            continue
+        if right == WILDCARD or not left[0].isalnum():
+            continue
+        words += 1
+        same += left == right
+    return (same / words if words else 1.0), wildcards
+
+
+def _infer_positions(
+    forms: list[list[str]],
+    spaces: list[list[str]],
+    weights: list[int],
+    settings: MinerSettings,
+) -> list[str]:
+    """Stage 2: the template of every distinct masked form (same order as ``forms``)."""
+    buckets: dict[tuple[int, str], list[_Cluster]] = defaultdict(list)
+    order = sorted(range(len(forms)), key=lambda i: (-weights[i], " ".join(forms[i])))
+    for index in order:
+        tokens = forms[index]
+        key = (len(tokens), _anchor(tokens))
+        best: _Cluster | None = None
+        best_score = (-1.0, -1)
+        for cluster in buckets[key]:
+            score = _similarity(cluster.tokens, tokens)
+            if score > best_score:
+                best, best_score = cluster, score
+        if best is not None and best_score[0] >= settings.similarity:
+            best.members.append(index)
+            best.tokens = [
+                a if a == b else WILDCARD for a, b in zip(best.tokens, tokens, strict=True)
+            ]
+        else:
+            buckets[key].append(_Cluster(list(tokens), list(spaces[index]), [index]))
+
+    result: list[str] = [""] * len(forms)
+    for clusters in buckets.values():
+        for cluster in clusters:
+            _finalise(cluster, forms, spaces, weights, settings, result)
+    return result
+
+
+def _finalise(
+    cluster: _Cluster,
+    forms: list[list[str]],
+    spaces: list[list[str]],
+    weights: list[int],
+    settings: MinerSettings,
+    result: list[str],
+) -> None:
+    """Keep a merged position as ``<*>`` only if it varies enough; else split on it."""
+    varying = [i for i, token in enumerate(cluster.tokens) if token == WILDCARD]
+    weak: list[int] = []
+    for position in varying:
+        values = {forms[m][position] for m in cluster.members}
+        if WILDCARD in values:
+            continue  # masked in stage 1 for at least one member: a value by shape
+        if len(values) < settings.min_distinct_values:
+            weak.append(position)
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for member in cluster.members:
+        groups[tuple(forms[member][p] for p in weak)].append(member)
+    for members in groups.values():
+        first = min(members, key=lambda m: (-weights[m], " ".join(forms[m])))
+        tokens = [
+            forms[first][i] if i in weak or token != WILDCARD else WILDCARD
+            for i, token in enumerate(cluster.tokens)
+        ]
+        if len(members) == 1 and len(cluster.members) > 1:
+            # A singleton split off on a weak position: its own values are constants.
+            tokens = [forms[first][i] if i in weak else token for i, token in enumerate(tokens)]
+        text = _join(tokens, spaces[first])
+        for member in members:
+            result[member] = text
+
+
+def _join(tokens: Sequence[str], spaces: Sequence[str]) -> str:
+    text = "".join(space + token for space, token in zip(spaces, tokens, strict=True))
+    while f"{WILDCARD} {WILDCARD}" in text:
+        text = text.replace(f"{WILDCARD} {WILDCARD}", WILDCARD)
+    return text.strip()
+
+
+def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTINGS) -> list[str]:
+    """The template of every summary, in input order.
+
+    Pure and deterministic: no database, no randomness, independent of input order. ``None``
+    or empty summaries map to the empty template.
+    """
+    counts = Counter(summaries)
+    masked_of: dict[str, str] = {}
+    masked_weight: Counter[str] = Counter()
+    # Masking does not depend on digit values (every pattern uses digit classes), so summaries
+    # that differ only in digits 1-9 mask alike whenever the mask left no digit behind: one
+    # regex pass per "skeleton" instead of one per string.
+    by_skeleton: dict[str, str] = {}
+    for summary, count in counts.items():
+        if not summary:
+            masked = ""
+        else:
+            skeleton = summary.translate(_SKELETON)
+            masked = by_skeleton.get(skeleton)
+            if masked is None:
+                masked = mask_summary(summary)
+                if _HAS_DIGIT.search(masked) is None:
+                    by_skeleton[skeleton] = masked
+        masked_of[summary] = masked
+        masked_weight[masked] += count
+    distinct = sorted(m for m in masked_weight if m)
+    forms: list[list[str]] = []
+    spaces: list[list[str]] = []
+    for masked in distinct:
+        tokens, gaps = _tokenize(masked)
+        forms.append(tokens)
+        spaces.append(gaps)
+    weights = [masked_weight[m] for m in distinct]
+    templates = _infer_positions(forms, spaces, weights, settings)
+    template_of_masked = dict(zip(distinct, templates, strict=True))
+    template_of_masked[""] = ""
+    return [template_of_masked[masked_of[s]] for s in summaries]
+
+
+def template_id(template: str) -> str:
+    """A stable 16-hex-digit id of a template (same text, same id, across builds)."""
+    import hashlib
+
+    return hashlib.blake2b(template.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def distinct_templates(summaries: Iterable[str]) -> int:
+    """How many alert types a batch of summaries holds (convenience for reports and tests)."""
+    return len(set(mine_templates(list(summaries))))

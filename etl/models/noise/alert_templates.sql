@@ -1,0 +1,33 @@
+-- alert_templates: one row per alert type (template) and service. Input: the registered
+-- frame noise_incident_templates (noise_incidents plus template, template_id, sleep pages).
+with typed as (
+    select * from noise_incident_templates
+),
+
+final as (
+    select
+        template_id,
+        any_value(template) as template,
+        service_id,
+        any_value(service_name) as service_name,
+        any_value(team_id) as team_id,
+        any_value(team_name) as team_name,
+        count(*) as incident_count,
+        sum(alert_count) as alert_count,
+        count(distinct summary) as distinct_summaries,
+        min(created_at) as first_seen,
+        max(created_at) as last_seen,
+        avg(case when auto_resolved then 1.0 else 0.0 end) as share_auto_resolved,
+        avg(case when first_ack_at is not null then 1.0 else 0.0 end) as share_acknowledged,
+        quantile_cont(seconds_to_resolve, 0.5) as median_seconds_to_resolve,
+        avg(case when sleep_interruptions > 0 then 1.0 else 0.0 end) as share_sleep_hours,
+        sum(sleep_interruptions) as sleep_interruptions,
+        sum(total_notifications) as total_notifications,
+        sum(case when is_major then 1 else 0 end) as major_incidents,
+        avg(case when is_flapping then 1.0 else 0.0 end) as share_flapping,
+        any_value(summary order by created_at desc) as example_summary
+    from typed
+    group by template_id, service_id
+)
+
+select * from final

@@ -1,0 +1,489 @@
+"""Noise marts: interruptions replay, flapping, co-firing groups, recommendations, and their
+quality against the simulated account's planted ground truth (storms, flapping alerts,
+maintenance windows)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from etl.clustering import GroupingSettings, find_groups
+from etl.config import Config, load_config
+from etl.noise import (
+    NoiseSettings,
+    _code,
+    _csv_cell,
+    _team_markdown,
+    build_noise_marts,
+    build_recommendations,
+    compute_interruptions,
+    flag_flapping,
+    write_recommendations,
+)
+from etl.warehouse import ensure_raw_schema
+
+T0 = pd.Timestamp("2026-03-02T00:00:00Z")  # a Monday
+
+
+# --- unit cases -------------------------------------------------------------------------------
+
+
+def _notes(rows: list[tuple[str, float, str, str | None]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "log_entry_id": [f"L{i:03d}" for i in range(len(rows))],
+            "user_id": [r[0] for r in rows],
+            "created_at": [T0 + pd.Timedelta(seconds=r[1]) for r in rows],
+            "incident_id": [r[2] for r in rows],
+            "time_zone": [r[3] for r in rows],
+            "interrupts": True,
+        }
+    )
+
+
+def test_interruptions_merge_and_bucket_in_user_zone() -> None:
+    config = Config()
+    noon = 12 * 3600
+    frame = _notes(
+        [
+            ("U1", noon, "I1", "UTC"),
+            ("U1", noon + 50, "I1", "UTC"),
+            ("U1", noon + 100, "I2", "UTC"),
+            ("U2", noon, "I3", None),
+            ("U2", noon + 61, "I3", None),
+            # 12:00 UTC is 23:00 in Sydney (UTC+11 in March): a sleep interruption.
+            ("U3", noon, "I4", "Australia/Sydney"),
+        ]
+    )
+    result = compute_interruptions(frame, config)
+    assert result.groupby("user_id").size().to_dict() == {"U1": 1, "U2": 2, "U3": 1}
+    assert result.set_index("user_id").loc["U3", "bucket"] == "sleep"
+    assert set(result[result["user_id"] != "U3"]["bucket"]) == {"business"}
+    # Email does not interrupt.
+    frame.loc[:, "interrupts"] = False
+    assert compute_interruptions(frame, config).empty
+
+
+def _incident_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["created_at"] = T0 + pd.to_timedelta(frame["t"], unit="s")
+    return frame.drop(columns="t")
+
+
+def test_flapping_needs_transient_repeats_within_the_window() -> None:
+    rows = [
+        {"incident_id": "A1", "t": 0, "noise_reason": "transient"},
+        {"incident_id": "A2", "t": 1800, "noise_reason": "transient"},
+        {"incident_id": "A3", "t": 90000, "noise_reason": "transient"},  # alone: a day later
+        {"incident_id": "A4", "t": 90600, "noise_reason": None},  # acknowledged, not noise
+    ]
+    frame = _incident_frame(rows).assign(template_id="t1", service_id="S1")
+    flags = flag_flapping(frame, Config(), NoiseSettings())
+    assert flags.tolist() == [True, True, False, False]
+
+
+def _storm_frame(seed: int = 5) -> pd.DataFrame:
+    """Three services that fire together 5 times, and background noise on four others."""
+    rng = random.Random(seed)
+    rows = []
+    for storm in range(5):
+        start = storm * 86400 * 3 + rng.randint(0, 40000)
+        rows.append(
+            {
+                "incident_id": f"DB{storm}",
+                "t": start,
+                "template": "Postgres down on <*>",
+                "service_id": "db",
+            }
+        )
+        rows.append(
+            {
+                "incident_id": f"API{storm}",
+                "t": start + rng.randint(30, 300),
+                "template": "API 5xx rate above <*>",
+                "service_id": "api",
+            }
+        )
+        rows.append(
+            {
+                "incident_id": f"CO{storm}",
+                "t": start + rng.randint(30, 300),
+                "template": "Checkout errors on <*>",
+                "service_id": "checkout",
+            }
+        )
+    for n in range(120):
+        service = rng.choice(["web", "batch", "search", "mail"])
+        rows.append(
+            {
+                "incident_id": f"BG{n}",
+                "t": rng.randint(0, 86400 * 15),
+                "template": f"{service} queue latency high",
+                "service_id": service,
+            }
+        )
+    frame = _incident_frame(rows)
+    frame["template_id"] = frame["template"].map(lambda t: f"{abs(hash(t)) % 10**8:08d}")
+    return frame
+
+
+def test_cofiring_services_form_one_group_and_noise_does_not() -> None:
+    frame = _storm_frame()
+    result = find_groups(frame)
+    assert len(result.groups) == 1
+    group = result.groups.iloc[0]
+    assert group["service_ids"] == ["api", "checkout", "db"]
+    assert group["occurrences"] == 5
+    storm_ids = {f"{p}{i}" for i in range(5) for p in ("DB", "API", "CO")}
+    assert set(result.assignments["incident_id"]) == storm_ids
+    assert result.assignments.groupby("occurrence_id").size().tolist() == [3] * 5
+
+
+def test_grouping_is_deterministic_and_order_independent() -> None:
+    frame = _storm_frame()
+    first = find_groups(frame)
+    shuffled = find_groups(frame.sample(frac=1.0, random_state=3))
+    pd.testing.assert_frame_equal(
+        first.assignments.sort_values("incident_id").reset_index(drop=True),
+        shuffled.assignments.sort_values("incident_id").reset_index(drop=True),
+    )
+    assert first.groups["group_id"].tolist() == shuffled.groups["group_id"].tolist()
+
+
+def test_rare_coincidences_are_not_groups() -> None:
+    frame = _storm_frame()
+    # Only one co-firing: below min_cooccurrences, whatever the lift.
+    single = frame[
+        ~frame["incident_id"].isin([f"{p}{i}" for i in range(1, 5) for p in ("API", "CO")])
+    ]
+    assert find_groups(single, GroupingSettings()).groups.empty
+
+
+def test_stop_paging_for_alerts_nobody_acts_on() -> None:
+    rows = []
+    for n in range(8):
+        rows.append(
+            {
+                "incident_id": f"Q{n}",
+                "t": n * 86400 + 3600 * (n % 5),
+                "noise_reason": "auto_resolved_unacked",
+                "first_ack_at": pd.NaT,
+                "is_major": False,
+                "seconds_to_resolve": 4000.0,
+                "auto_resolved": True,
+            }
+        )
+    frame = _incident_frame(rows).assign(
+        template_id="t9",
+        template="Queue <*> lag above <*>",
+        service_id="S9",
+        service_name="queue",
+        team_id="T1",
+        team_name="Data",
+        alert_count=1,
+        total_notifications=3,
+        sleep_interruptions=1,
+        is_flapping=False,
+        html_url="https://acme.pagerduty.com/incidents/Q0",
+        group_id=None,
+        occurrence_id=None,
+    )
+    frame["first_ack_at"] = pd.to_datetime(frame["first_ack_at"], utc=True)
+    notes = pd.DataFrame(
+        {
+            "log_entry_id": [f"N{i}" for i in range(8)],
+            "incident_id": [f"Q{i}" for i in range(8)],
+            "user_id": "U1",
+            "created_at": frame["created_at"] + pd.Timedelta(seconds=5),
+            "notification_type": "phone_notification",
+            "interrupts": True,
+            "time_zone": "UTC",
+        }
+    )
+    config = Config()
+    interruptions = compute_interruptions(notes, config)
+    empty = find_groups(frame.iloc[:0])
+    recs = build_recommendations(frame, notes, interruptions, empty, config, NoiseSettings())
+    assert recs["kind"].tolist() == ["stop_paging"]
+    row = recs.iloc[0]
+    assert row["team_id"] == "T1" and row["incidents_after"] == row["incidents_before"]
+    # Low urgency: the phone calls of the replayed weeks are gone.
+    assert row["pages_saved"] == row["notifications_before"] - row["notifications_after"] > 0
+    assert "severity" in row["config_snippet"] and "for:" in row["config_snippet"]
+
+
+def test_code_span_outlasts_backticks_in_alert_text() -> None:
+    assert _code("a `b` c") == "`` a `b` c ``"
+    assert _code("x ``y``\nz") == "``` x ``y`` z ```"
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    assert _csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert _csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert _csv_cell("Disk <*> full") == "Disk <*> full"
+    assert _csv_cell(None) == "" and _csv_cell(3) == 3 and _csv_cell(float("nan")) == ""
+
+
+def test_markdown_neutralises_alert_text() -> None:
+    hostile = "<script>alert(1)</script> [click](javascript:alert(2)) <img src=x onerror=y>"
+    part = pd.DataFrame(
+        [
+            {
+                "kind": "stop_paging",
+                "service_name": hostile,
+                "pages_saved": 3,
+                "incidents_before": 10,
+                "incidents_after": 10,
+                "sleep_interruptions_before": 2,
+                "sleep_interruptions_after": 0,
+                "risk": "none",
+                "title": hostile,
+                "template": hostile,
+                "notifications_before": 9,
+                "notifications_after": 6,
+                "major_incidents_affected": 0,
+                "config_snippet": "x",
+                "replay_start": T0,
+                "replay_end": T0 + pd.Timedelta(days=28),
+                "evidence": json.dumps(
+                    {
+                        "incidents": 10,
+                        "share_auto_resolved_within": 0.5,
+                        "auto_resolved_within_seconds": 300,
+                        "share_never_acknowledged": 1.0,
+                        "sleep_hour_pages": 2,
+                        "example_incidents": [
+                            {"incident_id": "<b>X</b>", "html_url": "javascript:alert(3)"}
+                        ],
+                    }
+                ),
+            }
+        ]
+    )
+    text = _team_markdown(hostile, part)
+    outside_code = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    # The template is an inline code span (rendered verbatim, never as HTML).
+    assert f"- Alert: `` {hostile} ``" not in text
+    assert f"- Alert: ` {hostile} `" in text
+    outside_code = re.sub(r"(`+) .*? \1", "", outside_code)
+    assert "<" not in outside_code and ">" not in outside_code.replace("→", "")
+    assert "javascript:" not in re.sub(r"\\.", "", outside_code).split("](")[-1]
+    assert "](#)" in outside_code  # the bad link target was dropped
+
+
+# --- the simulated account's ground truth -------------------------------------------------------
+
+
+def _load_account(con: duckdb.DuckDBPyConnection, account) -> None:
+    ensure_raw_schema(con)
+
+    def put(name: str, rows: list[dict]) -> None:
+        frame = pd.DataFrame(
+            {"id": [r["id"] for r in rows], "payload": [json.dumps(r) for r in rows]}
+        )
+        con.register("fixture_rows", frame)
+        con.execute(
+            f"insert or replace into raw_{name} "  # noqa: S608
+            "select id, payload::json, now() from fixture_rows"
+        )
+        con.unregister("fixture_rows")
+
+    put("incidents", [i.incident for i in account.incidents])
+    entries = []
+    for item in account.incidents:
+        for entry in item.log_entries:
+            entry = dict(entry)
+            inline = entry.get("incident") or {}
+            # The loader keeps log entries with the incident reduced to a reference.
+            entry["incident"] = {k: inline.get(k) for k in ("id", "type", "summary", "html_url")}
+            entries.append(entry)
+    put("log_entries", entries)
+    put("alerts", [alert for item in account.incidents for alert in item.alerts])
+    for name in ("services", "teams", "users", "escalation_policies", "priorities"):
+        put(name, getattr(account, name))
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory) -> dict:
+    account_module = pytest.importorskip("etl.simulator.account")
+    from etl.transform import discover_models, run_model
+
+    account = account_module.generate_account(seed=7, days=90)
+    path = tmp_path_factory.mktemp("noise") / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    config = load_config()
+    _load_account(con, account)
+    con.execute("set TimeZone = 'UTC'")
+    params = config.sql_params()
+    for model in discover_models():
+        run_model(con, model, params)
+    result = build_noise_marts(con, config)
+    con.close()
+    return {"path": path, "truth": account.ground_truth, "result": result, "account": account}
+
+
+def _read(simulated: dict, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(simulated["path"]), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def test_planted_storms_are_recovered(simulated: dict) -> None:
+    truth = {i: s["storm_id"] for s in simulated["truth"]["storms"] for i in s["incident_ids"]}
+    found = _read(
+        simulated,
+        "select incident_id, occurrence_id from int_incident_noise where occurrence_id is not null",
+    )
+    found = dict(zip(found["incident_id"], found["occurrence_id"], strict=True))
+    ids = sorted(set(truth) | set(found))
+    ari = adjusted_rand_score(
+        [truth.get(i, f"none-{i}") for i in ids], [found.get(i, f"none-{i}") for i in ids]
+    )
+    print(
+        f"storm ARI {ari:.3f} over {len(ids)} incidents ({len(truth)} planted, {len(found)} found)"
+    )
+    assert ari >= 0.9
+
+
+def test_flapping_alerts_are_flagged(simulated: dict) -> None:
+    truth = {i for f in simulated["truth"]["flapping"] for i in f["incident_ids"]}
+    flagged = set(
+        _read(simulated, "select incident_id from int_incident_noise where is_flapping")[
+            "incident_id"
+        ]
+    )
+    precision = len(truth & flagged) / len(flagged)
+    recall = len(truth & flagged) / len(truth)
+    print(
+        f"flapping precision {precision:.3f} recall {recall:.3f} "
+        f"({len(truth)} planted, {len(flagged)} flagged)"
+    )
+    assert precision >= 0.9 and recall >= 0.9
+
+
+def _components(dependencies: list[dict]) -> dict[str, int]:
+    """Connected components of the planted service-dependency graph (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for dep in dependencies:
+        for upstream in dep["depends_on"]:
+            parent[find(dep["service_id"])] = find(upstream)
+    roots = sorted({find(x) for x in parent})
+    return {x: roots.index(find(x)) for x in parent}
+
+
+def test_no_group_joins_unrelated_services(simulated: dict) -> None:
+    component = _components(simulated["truth"]["service_dependencies"])
+    groups = _read(simulated, "select group_id, service_ids from alert_groups")
+    assert len(groups) > 0
+    for row in groups.itertuples():
+        services = list(row.service_ids)
+        # Every service of a group depends on, or is depended on by, another of the group.
+        assert all(s in component for s in services), (row.group_id, services)
+        assert len({component[s] for s in services}) == 1, (row.group_id, services)
+
+
+def test_maintenance_windows_are_recommended(simulated: dict) -> None:
+    recs = _read(
+        simulated,
+        "select service_id, evidence from recommendations where kind = 'maintenance_window'",
+    )
+    found = {(r.service_id, json.loads(r.evidence)["window"]) for r in recs.itertuples()}
+    for window in simulated["truth"]["maintenance_windows"]:
+        # Planted rule: "weekly Tue 03:00-04:00 UTC".
+        assert (window["service_id"], window["rule"]) in found
+
+
+def test_alert_templates_table(simulated: dict) -> None:
+    templates = _read(simulated, "select * from alert_templates")
+    incidents = _read(simulated, "select count(*) as n from incidents")["n"][0]
+    assert templates["incident_count"].sum() == incidents
+    assert not templates.duplicated(["template_id", "service_id"]).any()
+    for column in ("share_auto_resolved", "share_acknowledged", "share_sleep_hours"):
+        assert templates[column].between(0, 1).all()
+    assert (templates["first_seen"] <= templates["last_seen"]).all()
+    assert templates["template"].str.contains("<*>", regex=False).mean() > 0.5
+
+
+def test_recommendations_are_addressed_and_replayed(simulated: dict) -> None:
+    recs = _read(simulated, "select * from recommendations")
+    # stop_paging depends on what the account holds (see test_stop_paging_...).
+    assert {"group_alerts", "pause_transient", "maintenance_window"} <= set(recs["kind"])
+    assert recs["recommendation_id"].is_unique
+    owners = _read(
+        simulated,
+        """
+        select s.id as service_id,
+               coalesce(json_extract_string(s.payload, '$.teams[0].id'),
+                        json_extract_string(p.payload, '$.teams[0].id')) as owner
+        from raw_services s left join raw_escalation_policies p
+          on p.id = json_extract_string(s.payload, '$.escalation_policy.id')""",
+    )
+    owner = dict(zip(owners["service_id"], owners["owner"], strict=True))
+    for row in recs.itertuples():
+        assert row.team_id == owner[row.service_id]
+        assert row.incidents_after <= row.incidents_before
+        assert row.notifications_after <= row.notifications_before
+        assert row.pages_saved >= 0
+        assert (row.major_incidents_affected == 0) == (row.risk == "none")
+        evidence = json.loads(row.evidence)
+        assert evidence["incidents"] >= 2 and evidence["example_incidents"]
+    grouped = recs[recs["kind"] == "group_alerts"].iloc[0]
+    pd_json = grouped["config_snippet"].split("# Alertmanager")[0].split("\n", 1)[1]
+    assert json.loads(pd_json)["alert_grouping_setting"]["type"] == "intelligent"
+    assert "group_by:" in grouped["config_snippet"]
+    paused = recs[recs["kind"] == "pause_transient"].iloc[0]
+    setting = json.loads(paused["config_snippet"])["service"]["auto_pause_notifications_parameters"]
+    assert setting["enabled"] is True and setting["timeout"] in (120, 180, 300, 600, 900)
+    # Changes that remove incidents save pages in the replayed weeks, overall.
+    assert recs["pages_saved"].sum() > 0
+
+
+def test_write_recommendations(simulated: dict, tmp_path: Path) -> None:
+    written = write_recommendations(simulated["path"], tmp_path / "out")
+    names = {p.name for p in written}
+    assert "recommendations.csv" in names
+    with (tmp_path / "out" / "recommendations.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    total = _read(simulated, "select count(*) as n from recommendations")["n"][0]
+    assert len(rows) == total
+    teams = {r["team_name"] for r in rows}
+    assert len([n for n in names if n.endswith(".md")]) == len(teams)
+    sample = next(p for p in written if p.suffix == ".md").read_text()
+    assert sample.startswith("# Noise-reduction recommendations for ")
+
+
+def test_build_result_reports_quality(simulated: dict) -> None:
+    result = simulated["result"]
+    assert result["rows"]["alert_templates"] > 0
+    assert result["grouping"]["groups"] >= 1
+    assert result["grouping"]["settings"]["window_seconds"] == 600
+
+
+def test_empty_warehouse_builds_empty_marts(tmp_path: Path) -> None:
+    from etl.transform import build
+
+    path = tmp_path / "empty.duckdb"
+    summary = build(path)
+    assert summary.noise["rows"] == {"alert_templates": 0, "alert_groups": 0, "recommendations": 0}
+    written = write_recommendations(path, tmp_path / "out")
+    assert [p.name for p in written] == ["recommendations.csv"]
+    header = (tmp_path / "out" / "recommendations.csv").read_text().splitlines()
+    assert header[0].startswith("recommendation_id,team_id,team_name,kind")
