@@ -1,0 +1,4 @@
+-- service_weekly for the report week and the week before, for the "what got worse" comparison.
+select *
+from service_weekly
+where week_start in ($week_start, $previous_week_start)

@@ -1,0 +1,4 @@
+-- The models' stale_open_majors mart (major incidents still open long before the end of data).
+select *
+from stale_open_majors
+order by created_at
