@@ -57,6 +57,23 @@ config_option = click.option(
 )
 
 
+def _iso_week(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Validate ``--week`` as a usage error (exit 2), before any work starts."""
+    if value is None:
+        return None
+    import re
+    from datetime import date
+
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", value.strip())
+    try:
+        if not match:
+            raise ValueError("expected YYYY-Www, for example 2026-W47")
+        date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from exc
+    return value.strip()
+
+
 def _db(db_path: Path | None) -> Path:
     return db_path if db_path is not None else default_db_path()
 
@@ -183,7 +200,8 @@ def build(db_path, config_path):
 @cli.command()
 @db_option
 @config_option
-@click.option("--week", default=None, help="ISO week YYYY-Www (default: the last complete week).")
+@click.option("--week", default=None, callback=_iso_week,
+              help="ISO week YYYY-Www (default: the last complete week).")
 @click.option(
     "--out",
     "out_dir",

@@ -97,3 +97,8 @@ def test_plain_http_refused_for_remote_hosts(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert code == 1
     assert "http" in err and "loopback" in err
+
+
+@pytest.mark.parametrize("week", ["2026-W99", "47", "2026-47"])
+def test_malformed_week_is_a_usage_error(week, tmp_path):
+    assert main(["report", "--db", str(tmp_path / "w.duckdb"), "--week", week]) == 2
