@@ -13,8 +13,13 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-ORDER = ["bench_sync.py", "bench_build.py", "bench_grouping.py", "bench_report.py",
-         "bench_dashboard.py"]
+ORDER = [
+    "bench_sync.py",
+    "bench_build.py",
+    "bench_grouping.py",
+    "bench_report.py",
+    "bench_dashboard.py",
+]
 
 
 def main(argv: list[str]) -> int:

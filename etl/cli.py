@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import traceback
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -200,8 +199,12 @@ def build(db_path, config_path):
 @cli.command()
 @db_option
 @config_option
-@click.option("--week", default=None, callback=_iso_week,
-              help="ISO week YYYY-Www (default: the last complete week).")
+@click.option(
+    "--week",
+    default=None,
+    callback=_iso_week,
+    help="ISO week YYYY-Www (default: the last complete week).",
+)
 @click.option(
     "--out",
     "out_dir",

@@ -13,8 +13,14 @@ from etl.cli import cli, main
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_COMMANDS = [
-    ("demo",), ("sync",), ("build",), ("report",), ("recommend",), ("dashboard",),
-    ("simulate", "serve"), ("simulate", "generate"),
+    ("demo",),
+    ("sync",),
+    ("build",),
+    ("report",),
+    ("recommend",),
+    ("dashboard",),
+    ("simulate", "serve"),
+    ("simulate", "generate"),
 ]
 
 
@@ -79,8 +85,19 @@ def test_token_never_reaches_stderr(tmp_path, capsys, monkeypatch, sim_server):
     token = "u+SECRETtokenVALUE1234"
     monkeypatch.setenv("PAGERDUTY_API_TOKEN", token)
     # The simulator rejects this token: the run fails, and the message must not carry it.
-    code = main(["sync", "--db", str(tmp_path / "w.duckdb"), "--api-url", sim_server.url,
-                 "--since", "2026-02-20", "--until", "2026-03-01"])
+    code = main(
+        [
+            "sync",
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--api-url",
+            sim_server.url,
+            "--since",
+            "2026-02-20",
+            "--until",
+            "2026-03-01",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert "401" in captured.err
@@ -92,8 +109,9 @@ def test_token_never_reaches_stderr(tmp_path, capsys, monkeypatch, sim_server):
 
 def test_plain_http_refused_for_remote_hosts(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PAGERDUTY_API_TOKEN", "x" * 20)
-    code = main(["sync", "--db", str(tmp_path / "w.duckdb"), "--api-url",
-                 "http://api.pagerduty.com"])
+    code = main(
+        ["sync", "--db", str(tmp_path / "w.duckdb"), "--api-url", "http://api.pagerduty.com"]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "http" in err and "loopback" in err

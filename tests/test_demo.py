@@ -9,8 +9,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-MARTS = ["incidents", "service_weekly", "team_weekly", "responder_weekly", "impact_windows",
-         "alert_templates", "alert_groups", "recommendations"]
+MARTS = [
+    "incidents",
+    "service_weekly",
+    "team_weekly",
+    "responder_weekly",
+    "impact_windows",
+    "alert_templates",
+    "alert_groups",
+    "recommendations",
+]
 
 
 @pytest.mark.slow
@@ -18,9 +26,23 @@ def test_demo_runs_end_to_end(tmp_path):
     db = tmp_path / "demo.duckdb"
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "etl.cli", "demo", "--no-dashboard", "--days", "28",
-         "--db", str(db), "--out", str(out)],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "etl.cli",
+            "demo",
+            "--no-dashboard",
+            "--days",
+            "28",
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "sync ok" in result.stdout
