@@ -1,0 +1,272 @@
+"""Write a simulated account straight into the warehouse's raw tables, for scale work.
+
+``generate_to_warehouse`` produces the rows the HTTP server would serve and the loader would
+store (incident objects as of the end, log entries with the incident reduced to a reference,
+alerts with their incident reference, on-calls keyed like the loader keys them), without HTTP.
+
+Memory stays bounded: time is cut into day-long chunks, each generated, serialised and inserted
+(Arrow batches) before the next, so memory does not grow with ``days``. Generation runs in
+worker processes in two passes: first every chunk is planned (cheap) to learn how many incident
+numbers and alert ids it uses, then chunks are simulated in parallel with their numbering fixed.
+The rows are exactly those of :func:`etl.simulator.account.generate_account` for the same
+arguments. The ground truth goes to ``<db>.ground_truth.json`` beside the warehouse.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from etl.load import incident_reference, oncall_id
+from etl.load import sql as load_sql
+from etl.simulator.account import SimIncident
+from etl.simulator.incidents import AccountGenerator
+from etl.warehouse import RAW_RESOURCES, building
+
+SQL_DIR = Path(__file__).with_name("sql")
+
+Rows = tuple[list[str], list[str]]  # (ids, JSON payloads)
+# Generated rows are inserted once this much Arrow data is buffered (bounds memory too).
+INSERT_BATCH_BYTES = 256 * 1024 * 1024
+
+
+@cache
+def _sql(name: str, table: str | None = None) -> str:
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    if table is not None:
+        if table.removeprefix("raw_") not in RAW_RESOURCES:
+            raise ValueError(f"not a raw table: {table}")
+        text = text.replace("{table}", table)
+    return text
+
+
+def _dumps(obj: object) -> str:
+    # The loader's canonical JSON (etl/load.py), so generated rows read like loaded ones.
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def incident_rows(sims: Iterable[SimIncident]) -> dict[str, Rows]:
+    """Raw rows (ids, payloads) for incidents, log entries and alerts, as the loader stores them."""
+    inc_ids, inc_payloads = [], []
+    le_ids, le_payloads = [], []
+    al_ids, al_payloads = [], []
+    for sim in sims:
+        incident = sim.incident
+        inc_ids.append(incident["id"])
+        inc_payloads.append(_dumps(incident))
+        # Log entries are stored with the incident reduced to a reference (etl/load.py).
+        reference = incident_reference(incident)
+        for entry in sim.log_entries:
+            le_ids.append(entry["id"])
+            le_payloads.append(_dumps(dict(entry, incident=reference)))
+        for alert in sim.alerts:
+            al_ids.append(alert["id"])
+            al_payloads.append(_dumps(alert))
+    return {
+        "incidents": (inc_ids, inc_payloads),
+        "log_entries": (le_ids, le_payloads),
+        "alerts": (al_ids, al_payloads),
+    }
+
+
+def organisation_rows(gen: AccountGenerator) -> dict[str, Rows]:
+    """Raw rows for teams, users, services, policies, schedules, priorities and on-calls."""
+    org = gen.org
+    out: dict[str, Rows] = {}
+    for name, objects in (
+        ("teams", org.teams),
+        ("users", org.users),
+        ("services", org.services),
+        ("escalation_policies", org.escalation_policies),
+        ("schedules", org.schedules),
+        ("priorities", org.priorities),
+    ):
+        out[name] = ([o["id"] for o in objects], [_dumps(o) for o in objects])
+    out["oncalls"] = ([oncall_id(o) for o in org.oncalls], [_dumps(o) for o in org.oncalls])
+    return out
+
+
+# ---------------------------------------------------------------------------- worker processes
+_WORKER: dict[str, AccountGenerator] = {}
+
+
+def _init_worker(seed: int, days: int, scale: float, end: datetime, volume: float | None) -> None:
+    _WORKER["gen"] = AccountGenerator(seed=seed, days=days, scale=scale, end=end, volume=volume)
+
+
+def _plan_task(task: tuple[int, int, int]) -> tuple[int, int, int, tuple]:
+    """Pass 1: plan one chunk; return its sizes and the ground truth its planning fixed."""
+    index, c0, c1 = task
+    gen = _WORKER["gen"]
+    gen.reset_truth()
+    mark = gen.truth_mark()
+    plans = gen.plan_chunk(index, c0, c1)
+    n_incidents, n_alerts = gen.plan_sizes(plans)
+    return index, n_incidents, n_alerts, gen.planned_truth_since(mark)
+
+
+def _simulate_task(task: tuple[int, int, int, int, int]) -> tuple[int, dict[str, pa.Table], list]:
+    """Pass 2: simulate one chunk with its numbering fixed; return Arrow rows and truth events.
+
+    Arrow tables pickle as flat buffers, so the parent spends little time receiving them.
+    """
+    index, c0, c1, number_base, alert_base = task
+    gen = _WORKER["gen"]
+    gen.reset_truth()
+    plans = gen.plan_chunk(index, c0, c1)
+    sims = gen.simulate_chunk(index, plans, number_base, alert_base)
+    tables = {name: _arrow(rows, gen.end_dt) for name, rows in incident_rows(sims).items()}
+    return index, tables, list(gen.truth_events)
+
+
+def _arrow(rows: Rows, fetched_at: datetime) -> pa.Table:
+    ids, payloads = rows
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "payload": pa.array(payloads, pa.string()),
+            "fetched_at": pa.array([fetched_at] * len(ids), pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def _iter_chunks_parallel(gen: AccountGenerator, args: tuple, workers: int):
+    """Yield (rows, truth events) per chunk in time order, generated by worker processes."""
+    bounds = gen.chunk_bounds()
+    ctx = multiprocessing.get_context("spawn")  # no fork: the parent may hold DuckDB threads
+    with ctx.Pool(workers, initializer=_init_worker, initargs=args) as pool:
+        tasks = []
+        number, alert = 1, 1
+        for index, n_incidents, n_alerts, truth in pool.imap(_plan_task, bounds, chunksize=4):
+            _, c0, c1 = bounds[index]
+            tasks.append((index, c0, c1, number, alert))
+            gen.merge_planned_truth(truth)
+            number += n_incidents
+            alert += n_alerts
+        # At most a few chunks in flight: results wait in memory until the parent inserts them.
+        pending: deque = deque()
+        for task in tasks:
+            pending.append(pool.apply_async(_simulate_task, (task,)))
+            if len(pending) >= 2 * workers:
+                _index, rows, events = pending.popleft().get()
+                yield rows, events
+        while pending:
+            _index, rows, events = pending.popleft().get()
+            yield rows, events
+
+
+def _iter_chunks_inline(gen: AccountGenerator):
+    for sims in gen.chunks():
+        rows = incident_rows(sims)
+        yield {name: _arrow(r, gen.end_dt) for name, r in rows.items()}, None
+
+
+# ---------------------------------------------------------------------------- public API
+def generate_to_warehouse(
+    db_path: str | os.PathLike,
+    seed: int = 7,
+    days: int = 365,
+    scale: float = 8.0,
+    end: datetime | None = None,
+    *,
+    volume: float | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Write a simulated account into the raw tables of ``db_path`` (published atomically).
+
+    The generated account replaces the raw layer (raw tables and watermarks are emptied first;
+    marts are left to ``pagerlens build``). ``fetched_at`` is the account's end. A ``_sync_runs``
+    row with mode ``generate`` records the run. ``workers`` is the number of generator processes
+    (default: one per CPU for large runs, in-process for small ones); the rows do not depend on
+    it; workers are spawned, so a script calling this needs the usual
+    ``if __name__ == "__main__":`` guard. Returns the row count per resource, ``seconds`` taken
+    and the ``ground_truth`` path.
+    """
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    db_path = Path(db_path)
+    gen = AccountGenerator(seed=seed, days=days, scale=scale, end=end, volume=volume)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if days * scale >= 60 else 0
+    fetched_at = gen.end_dt
+    counts = {name: 0 for name in RAW_RESOURCES}
+
+    with building(db_path) as con:
+        # Bound DuckDB's buffer pool: the raw tables are written once, never re-read here.
+        con.execute("set memory_limit = '2GB'")
+        for name in RAW_RESOURCES:
+            con.execute(_sql("clear_raw", f"raw_{name}"))
+        con.execute(_sql("clear_watermarks"))
+
+        def insert(resource: str, tables: list[pa.Table]) -> None:
+            raw_batch = pa.concat_tables(tables)  # noqa: F841 - read by DuckDB's scan
+            if raw_batch.num_rows:
+                con.execute(_sql("insert_raw", f"raw_{resource}"))
+                counts[resource] += raw_batch.num_rows
+
+        for resource, rows in organisation_rows(gen).items():
+            insert(resource, [_arrow(rows, fetched_at)])
+
+        chunks = (
+            _iter_chunks_parallel(gen, (seed, days, scale, gen.end_dt, volume), workers)
+            if workers > 0
+            else _iter_chunks_inline(gen)
+        )
+        total = len(gen.chunk_bounds())
+        # Chunks are buffered and inserted in large batches: DuckDB parallelises a large insert
+        # across its threads, and per-statement overhead is paid less often.
+        buffered: dict[str, list[pa.Table]] = {}
+        buffered_bytes = 0
+        for done, (tables, events) in enumerate(chunks, start=1):
+            for resource, table in tables.items():
+                buffered.setdefault(resource, []).append(table)
+                buffered_bytes += table.nbytes
+            if buffered_bytes >= INSERT_BATCH_BYTES or done == total:
+                for resource, pending_tables in buffered.items():
+                    insert(resource, pending_tables)
+                buffered, buffered_bytes = {}, 0
+            if events is not None:
+                for event in events:
+                    gen.apply_truth(event)
+            if progress is not None:
+                progress(done, total)
+
+        duration = time.monotonic() - started
+        con.execute(
+            load_sql("insert_sync_run"),
+            {
+                "run_id": f"generate-{uuid.uuid4().hex[:12]}",
+                "started_at": started_at,
+                "finished_at": datetime.now(UTC),
+                "status": "ok",
+                "api_url": None,
+                "since": gen.start_dt,
+                "until": gen.end_dt,
+                "mode": "generate",
+                "requests": 0,
+                "retries": 0,
+                "rejects": 0,
+                "records_json": json.dumps(counts),
+                "duration_seconds": duration,
+                "message": f"simulated account: seed {seed}, {days} days, scale {scale:g}",
+            },
+        )
+
+    truth_path = db_path.with_name(db_path.name + ".ground_truth.json")
+    truth_path.write_text(json.dumps(gen.ground_truth(), indent=1), encoding="utf-8")
+    return {
+        **counts,
+        "seconds": round(time.monotonic() - started, 3),
+        "ground_truth": str(truth_path),
+    }

@@ -1,0 +1,131 @@
+"""The scale generator writes the simulated account straight into the raw tables."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from etl.load import incident_reference, oncall_id
+from etl.simulator.account import generate_account
+from etl.simulator.generate import generate_to_warehouse
+
+END = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    db = tmp_path_factory.mktemp("gen") / "sim.duckdb"
+    result = generate_to_warehouse(db, seed=7, days=7, scale=1.0, end=END, workers=0)
+    return db, result, generate_account(seed=7, days=7, scale=1.0, end=END)
+
+
+def _rows(db, table: str) -> dict[str, dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(f"select id, payload::varchar from {table}").fetchall()
+    finally:
+        con.close()
+    return {row_id: json.loads(payload) for row_id, payload in rows}
+
+
+def test_counts_match_the_account(generated):
+    db, result, account = generated
+    expected = {
+        "incidents": len(account.incidents),
+        "log_entries": sum(len(i.log_entries) for i in account.incidents),
+        "alerts": sum(len(i.alerts) for i in account.incidents),
+        "services": 25,
+        "teams": 6,
+        "users": 40,
+        "priorities": 5,
+        "escalation_policies": len(account.escalation_policies),
+        "schedules": len(account.schedules),
+        "oncalls": len(account.oncalls),
+    }
+    assert {k: result[k] for k in expected} == expected
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for name, count in expected.items():
+            assert con.execute(f"select count(*) from raw_{name}").fetchall()[0][0] == count
+        fetched = con.execute(
+            "select distinct fetched_at from raw_incidents union select distinct fetched_at "
+            "from raw_oncalls"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [row[0] for row in fetched] == [END]
+    assert not db.with_name(db.name + ".building").exists()
+
+
+def test_rows_are_what_the_server_serves_and_the_loader_stores(generated):
+    db, _result, account = generated
+    incidents = _rows(db, "raw_incidents")
+    log_entries = _rows(db, "raw_log_entries")
+    alerts = _rows(db, "raw_alerts")
+    for sim in account.incidents:
+        assert incidents[sim.incident["id"]] == sim.incident
+        reference = incident_reference(sim.incident)
+        assert set(reference) == {"id", "type", "summary", "html_url"}
+        for entry in sim.log_entries:
+            assert log_entries[entry["id"]] == dict(entry, incident=reference)
+        for alert in sim.alerts:
+            assert alerts[alert["id"]] == alert
+    oncalls = _rows(db, "raw_oncalls")
+    assert oncalls == {oncall_id(o): o for o in account.oncalls}
+    users = _rows(db, "raw_users")
+    assert users == {u["id"]: u for u in account.users}
+
+
+def test_sync_run_and_ground_truth_file(generated):
+    db, result, account = generated
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select mode, status, since, until, records_json::varchar from _sync_runs"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 1
+    mode, status, since, until, records = rows[0]
+    assert (mode, status, since, until) == ("generate", "ok", account.start, account.end)
+    assert json.loads(records)["incidents"] == len(account.incidents)
+    truth_path = db.with_name(db.name + ".ground_truth.json")
+    assert result["ground_truth"] == str(truth_path)
+    assert json.loads(truth_path.read_text()) == account.ground_truth
+
+
+def test_generating_again_replaces_the_raw_layer(tmp_path):
+    db = tmp_path / "again.duckdb"
+    first = generate_to_warehouse(db, seed=1, days=2, scale=0.5, end=END, workers=0)
+    con = duckdb.connect(str(db))
+    con.execute("insert into _watermarks values ('log_entries', now(), now())")
+    con.close()
+    second = generate_to_warehouse(db, seed=2, days=2, scale=0.5, end=END, workers=0)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        incidents = con.execute("select count(*) from raw_incidents").fetchall()[0][0]
+        watermarks = con.execute("select count(*) from _watermarks").fetchall()[0][0]
+        runs = con.execute("select count(*) from _sync_runs").fetchall()[0][0]
+    finally:
+        con.close()
+    assert incidents == second["incidents"] and first["services"] == second["services"]
+    assert watermarks == 0 and runs == 2
+
+
+@pytest.mark.slow
+def test_worker_processes_write_exactly_the_same_rows(tmp_path):
+    inline = tmp_path / "inline.duckdb"
+    parallel = tmp_path / "parallel.duckdb"
+    a = generate_to_warehouse(inline, seed=9, days=4, scale=1.5, end=END, workers=0)
+    b = generate_to_warehouse(parallel, seed=9, days=4, scale=1.5, end=END, workers=2)
+    assert {k: v for k, v in a.items() if k not in ("seconds", "ground_truth")} == {
+        k: v for k, v in b.items() if k not in ("seconds", "ground_truth")
+    }
+    for table in ("raw_incidents", "raw_log_entries", "raw_alerts", "raw_oncalls"):
+        assert _rows(inline, table) == _rows(parallel, table)
+    assert json.loads((tmp_path / "inline.duckdb.ground_truth.json").read_text()) == json.loads(
+        (tmp_path / "parallel.duckdb.ground_truth.json").read_text()
+    )
