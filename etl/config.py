@@ -42,6 +42,12 @@ class Config:
     health_good_monthly: float = 2
     health_bad_monthly: float = 7
     health_burnout_monthly: float = 19
+    health_sleep_weight: float = 2
+    health_consecutive_night_penalty: float = 10
+    overload_team_multiplier: float = 2
+    overload_min_sleep_interruptions: int = 7
+    overload_consecutive_nights: int = 3
+    stale_open_major_days: float = 7
     source: tuple[str, ...] = field(default=(), compare=False)
 
     def sql_params(self) -> dict[str, object]:
@@ -58,6 +64,15 @@ class Config:
             "transient_seconds": self.transient_seconds,
             "major_priorities": list(self.major_priorities),
             "major_min_acknowledging_users": self.major_min_acknowledging_users,
+            "stale_open_major_days": self.stale_open_major_days,
+            "health_good_monthly": self.health_good_monthly,
+            "health_bad_monthly": self.health_bad_monthly,
+            "health_burnout_monthly": self.health_burnout_monthly,
+            "health_sleep_weight": self.health_sleep_weight,
+            "health_consecutive_night_penalty": self.health_consecutive_night_penalty,
+            "overload_team_multiplier": self.overload_team_multiplier,
+            "overload_min_sleep_interruptions": self.overload_min_sleep_interruptions,
+            "overload_consecutive_nights": self.overload_consecutive_nights,
         }
 
 
@@ -124,9 +139,13 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             major_min_acknowledging_users=int(raw["major"]["min_acknowledging_users"]),
             health_good_monthly=float(raw["health"]["good_monthly_off_hours_interruptions"]),
             health_bad_monthly=float(raw["health"]["bad_monthly_off_hours_interruptions"]),
-            health_burnout_monthly=float(
-                raw["health"]["burnout_monthly_off_hours_interruptions"]
-            ),
+            health_burnout_monthly=float(raw["health"]["burnout_monthly_off_hours_interruptions"]),
+            health_sleep_weight=float(raw["health"]["sleep_interruption_weight"]),
+            health_consecutive_night_penalty=float(raw["health"]["consecutive_night_penalty"]),
+            overload_team_multiplier=float(raw["health"]["overload_team_multiplier"]),
+            overload_min_sleep_interruptions=int(raw["health"]["overload_min_sleep_interruptions"]),
+            overload_consecutive_nights=int(raw["health"]["overload_consecutive_nights"]),
+            stale_open_major_days=float(raw["major"]["stale_open_days"]),
             source=tuple(sources),
         )
     except KeyError as exc:

@@ -1,0 +1,47 @@
+-- One row per raw incident: the JSON payload parsed once into typed columns.
+-- Team: the incident's first team, else (in the mart) the service's first team.
+with parsed as (
+    select
+        id,
+        json_extract_string(payload, [
+            '$.incident_number',
+            '$.title',
+            '$.status',
+            '$.urgency',
+            '$.created_at',
+            '$.resolved_at',
+            '$.service.id',
+            '$.service.summary',
+            '$.escalation_policy.id',
+            '$.priority.id',
+            '$.priority.summary',
+            '$.teams[0].id',
+            '$.teams[0].summary',
+            '$.html_url',
+            '$.alert_counts.all'
+        ]) as f
+    from raw_incidents
+),
+
+final as (
+    select
+        id as incident_id,
+        try_cast(f[1] as bigint) as incident_number,
+        f[2] as title,
+        f[3] as status,
+        f[4] as urgency,
+        try_cast(f[5] as timestamptz) as created_at,
+        try_cast(f[6] as timestamptz) as payload_resolved_at,
+        f[7] as service_id,
+        f[8] as service_summary,
+        f[9] as escalation_policy_id,
+        f[10] as priority_id,
+        f[11] as priority_summary,
+        f[12] as team_id,
+        f[13] as team_summary,
+        f[14] as html_url,
+        try_cast(f[15] as bigint) as alert_count
+    from parsed
+)
+
+select * from final

@@ -1,0 +1,52 @@
+-- One row per log entry, parsed once. `entry_type` folds the spec's name variants
+-- (`acknowledgement_log_entry`, `*_reference` from overview listings) into one name.
+-- `is_human` is the agent rule of docs/metrics.md: a user agent is a person whatever the
+-- channel; without an agent, the channels auto/api/nagios/timeout (or none) are automatic.
+with parsed as (
+    select
+        id,
+        json_extract_string(payload, [
+            '$.type',
+            '$.created_at',
+            '$.incident.id',
+            '$.agent.type',
+            '$.agent.id',
+            '$.channel.type',
+            '$.channel.notification.type',
+            '$.user.id',
+            '$.channel.notification.user.id'
+        ]) as f
+    from raw_log_entries
+),
+
+typed as (
+    select
+        id as log_entry_id,
+        case
+            when f[1] = 'acknowledgement_log_entry' then 'acknowledge_log_entry'
+            when f[1] like '%\_reference' escape '\' then replace(
+                replace(f[1], '_reference', ''), 'acknowledgement_', 'acknowledge_'
+            )
+            else f[1]
+        end as entry_type,
+        try_cast(f[2] as timestamptz) as created_at,
+        f[3] as incident_id,
+        f[4] as agent_type,
+        f[5] as agent_id,
+        f[6] as channel_type,
+        f[7] as notification_type,
+        coalesce(f[8], f[9]) as notified_user_id
+    from parsed
+),
+
+final as (
+    select
+        *,
+        case
+            when agent_type is not null then agent_type in ('user_reference', 'user')
+            else coalesce(channel_type, 'auto') not in ('auto', 'api', 'nagios', 'timeout')
+        end as is_human
+    from typed
+)
+
+select * from final

@@ -1,0 +1,291 @@
+"""Build the marts: run the SQL models, then the noise marts, then the data checks.
+
+Models are the ``.sql`` files of ``etl/models/staging`` (rename, cast and unnest the raw JSON)
+and ``etl/models/marts`` (the business logic, see ``docs/metrics.md``). Each file is one
+``select`` that becomes the table named after the file. Dependencies are read from the SQL
+(a model that names another model runs after it), so adding a model needs no registry.
+Runtime values are bound named parameters (``$transient_seconds``) from
+:meth:`etl.config.Config.sql_params`; a model receives exactly the parameters it names.
+
+A failed data check raises :class:`etl.checks.DataCheckError`; inside
+:func:`etl.warehouse.building` that discards the work copy, so the previously published
+warehouse stays in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from etl.checks import CheckResult, DataCheckError, run_checks
+from etl.config import Config, load_config
+from etl.warehouse import building, ensure_raw_schema
+
+log = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).with_name("models")
+LAYERS = ("staging", "marts")
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+# DuckDB's own default is 80% of RAM; the build target is under 4 GB peak for the process,
+# so DuckDB gets 3 GB and spills to disk beyond it (Python-side noise marts need the rest).
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+BUILD_RUNS_SCHEMA = """
+create table if not exists _build_runs (
+    build_id varchar not null,
+    step varchar not null,            -- model name, 'noise' or 'checks'
+    layer varchar not null,           -- staging | marts | noise | checks
+    rows bigint,
+    seconds double not null,
+    status varchar not null,          -- ok | failed | skipped
+    finished_at timestamptz not null
+);
+"""
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: a file whose ``select`` becomes the table ``name``."""
+
+    name: str
+    layer: str
+    path: Path
+    sql: str
+    depends_on: frozenset[str]
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """What building one model (or step) produced."""
+
+    name: str
+    layer: str
+    rows: int | None
+    seconds: float
+    status: str = "ok"
+
+
+@dataclass
+class BuildSummary:
+    """Per-model row counts and timings of one build, plus the data checks' results."""
+
+    build_id: str
+    started_at: datetime
+    runs: list[ModelRun] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    noise: dict | None = None
+    seconds: float = 0.0
+
+    def rows(self, name: str) -> int | None:
+        """Row count of the model ``name`` in this build."""
+        for run in self.runs:
+            if run.name == name:
+                return run.rows
+        raise KeyError(name)
+
+    def log_line(self) -> str:
+        """One line for logs and the CLI."""
+        marts = [r for r in self.runs if r.layer == "marts" and not r.name.startswith("int_")]
+        counts = ", ".join(f"{r.name}={r.rows}" for r in marts)
+        passed = sum(c.passed for c in self.checks)
+        return (
+            f"build {self.build_id}: {len(self.runs)} steps in {self.seconds:.1f}s; "
+            f"checks {passed}/{len(self.checks)} passed; {counts}"
+        )
+
+
+def _strip_comments(sql: str) -> str:
+    return _LINE_COMMENT.sub("", sql)
+
+
+def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
+    """All models of all layers, in an order where every model follows its dependencies."""
+    found: dict[str, tuple[str, Path, str]] = {}
+    for layer in LAYERS:
+        for path in sorted((models_dir / layer).glob("*.sql")):
+            name = path.stem
+            if not _NAME.match(name):
+                raise ValueError(f"model file name is not a valid table name: {path}")
+            if name in found:
+                raise ValueError(f"model {name} is defined twice ({found[name][1]} and {path})")
+            found[name] = (layer, path, path.read_text())
+    models: dict[str, Model] = {}
+    for name, (layer, path, sql) in found.items():
+        code = _strip_comments(sql)
+        depends = frozenset(
+            other
+            for other in found
+            if other != name and re.search(rf"(?<![\w.]){re.escape(other)}\b", code)
+        )
+        params = tuple(dict.fromkeys(_PARAM.findall(code)))
+        models[name] = Model(name, layer, path, sql, depends, params)
+    for model in models.values():
+        if model.layer == "staging":
+            upward = [d for d in model.depends_on if models[d].layer != "staging"]
+            if upward:
+                raise ValueError(f"staging model {model.name} reads marts {sorted(upward)}")
+    return _topological(models)
+
+
+def _topological(models: dict[str, Model]) -> list[Model]:
+    # Staging before marts, then alphabetical among the ready ones: a stable order.
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    done: set[str] = set()
+    ordered: list[Model] = []
+    pending = dict(models)
+    while pending:
+        ready = [m for m in pending.values() if m.depends_on <= done]
+        if not ready:
+            raise ValueError(f"dependency cycle among models: {sorted(pending)}")
+        nxt = min(ready, key=lambda m: (rank[m.layer], m.name))
+        ordered.append(nxt)
+        done.add(nxt.name)
+        del pending[nxt.name]
+    return ordered
+
+
+def _bind(model: Model, params: dict[str, object]) -> dict[str, object]:
+    missing = [p for p in model.params if p not in params]
+    if missing:
+        raise KeyError(f"model {model.name} needs parameters not in the configuration: {missing}")
+    return {p: params[p] for p in model.params}
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, object]) -> ModelRun:
+    """(Re)create the table of one model and return its row count and duration."""
+    started = time.perf_counter()
+    # The table name comes from a validated file name, never from data.
+    con.execute(f"create or replace table {model.name} as\n{model.sql}", _bind(model, params))
+    rows = con.execute(f"select count(*) from {model.name}").fetchall()[0][0]  # noqa: S608
+    return ModelRun(model.name, model.layer, rows, time.perf_counter() - started)
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    return con.execute("select current_setting(?)", [name]).fetchall()[0][0]
+
+
+def build_marts(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    noise: bool = True,
+) -> BuildSummary:
+    """Run every staging and mart model, the noise marts and the data checks on ``con``.
+
+    Raises :class:`DataCheckError` listing every failed check (the tables stay written on
+    ``con``; callers inside ``building()`` therefore never publish them). ``threads`` and
+    ``memory_limit`` are DuckDB settings for this build (default: DuckDB's own).
+    ``noise=False`` skips the noise marts (model unit tests that do not read them).
+    """
+    started_wall = datetime.now(UTC)
+    started = time.perf_counter()
+    summary = BuildSummary(build_id=uuid.uuid4().hex[:12], started_at=started_wall)
+    ensure_raw_schema(con)
+    con.execute(BUILD_RUNS_SCHEMA)
+    previous_zone = _setting(con, "TimeZone")
+    # Timestamps without an offset are read as UTC, whatever the machine's zone; every local
+    # time in the models is computed with an explicit timezone(zone, instant).
+    con.execute("set TimeZone = 'UTC'")
+    # Row order of the marts carries no meaning; not preserving it lets DuckDB stream.
+    con.execute("set preserve_insertion_order = false")
+    if threads is not None:
+        con.execute(f"set threads = {int(threads)}")
+    if memory_limit is not None:
+        con.execute(f"set memory_limit = '{_memory_setting(memory_limit)}'")
+    params = config.sql_params()
+    try:
+        for model in discover_models():
+            run = run_model(con, model, params)
+            summary.runs.append(run)
+            log.info("model %s: %d rows in %.2fs", run.name, run.rows or 0, run.seconds)
+        if noise:
+            summary.noise = _build_noise(con, config, summary)
+        checks_started = time.perf_counter()
+        summary.checks = run_checks(con)
+        failed = [c for c in summary.checks if not c.passed]
+        summary.runs.append(
+            ModelRun(
+                "checks",
+                "checks",
+                len(summary.checks),
+                time.perf_counter() - checks_started,
+                "failed" if failed else "ok",
+            )
+        )
+        summary.seconds = time.perf_counter() - started
+        _record(con, summary)
+        if failed:
+            raise DataCheckError(failed)
+    finally:
+        # Settings take no bound parameters; the value is the session's own, re-validated.
+        con.execute(f"set TimeZone = '{_zone_setting(previous_zone)}'")
+    log.info(summary.log_line())
+    return summary
+
+
+def _memory_setting(value: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", value.strip(), re.IGNORECASE):
+        raise ValueError(f"memory_limit must look like '3GB', got {value!r}")
+    return value.strip()
+
+
+def _zone_setting(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", value):
+        return "UTC"
+    return value
+
+
+def _build_noise(
+    con: duckdb.DuckDBPyConnection, config: Config, summary: BuildSummary
+) -> dict | None:
+    # Imported here: the noise marts pull in scikit-learn, which model unit tests never need.
+    from etl.noise import build_noise_marts
+
+    started = time.perf_counter()
+    result = build_noise_marts(con, config)
+    summary.runs.append(ModelRun("noise", "noise", None, time.perf_counter() - started))
+    return result
+
+
+def _record(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:
+    finished = datetime.now(UTC)
+    con.executemany(
+        "insert into _build_runs values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            [summary.build_id, r.name, r.layer, r.rows, r.seconds, r.status, finished]
+            for r in summary.runs
+        ],
+    )
+
+
+def build(
+    db_path: str | os.PathLike,
+    config: Config | None = None,
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+) -> BuildSummary:
+    """Rebuild every mart of the warehouse at ``db_path`` and publish it atomically.
+
+    On a failed data check (or any error) the published warehouse is left unchanged.
+    ``memory_limit`` bounds DuckDB's memory (it spills to disk beyond it); None: DuckDB's
+    default.
+    """
+    config = config or load_config()
+    with building(db_path) as con:
+        return build_marts(con, config, threads=threads, memory_limit=memory_limit)
