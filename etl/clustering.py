@@ -7,7 +7,9 @@ co-occurrence, the main signal) and, as a secondary signal, when their templates
 (TF-IDF cosine): the same "connection refused" template on three services that depend on one
 database. Text similarity only strengthens a pair that already co-occurs; on its own it never
 joins two alert types, so the same template on unrelated services firing at unrelated times
-stays apart. Alert types are then clustered with average-linkage agglomerative clustering on
+stays apart. Which pairs count is calibrated on the account itself: the cut-off must pass
+at most a tenth as many pairs in a decoy history (each service shifted by whole days) as in the
+real one, else no cross-service group is formed. Alert types are then clustered with average-linkage agglomerative clustering on
 the combined distance (deterministic: no random state involved), and each cluster's
 incidents are cut into *occurrences*: bursts of member incidents no more than ``window``
 apart that involve at least two member alert types.
@@ -48,6 +50,9 @@ class GroupingSettings:
     max_occurrence_seconds: int = 3600  # a longer chain is background density, not a storm
     scan_alpha: float = 1e-3  # a storm window is this unlikely under the group's base rate
     max_alert_types: int = 5000  # the most frequent alert types considered (memory bound)
+    max_decoy_ratio: float = 0.1  # a cut-off is kept only if decoys pass <= this share of pairs
+    decoys: int = 1  # decoy histories (days shifted per service) the cut-off is calibrated on
+    decoy_seed: int = 7  # seed of the decoy day shifts (deterministic)
 
 
 @dataclass
@@ -64,24 +69,120 @@ def _key(frame: pd.DataFrame) -> pd.Series:
 
 
 def cooccurrence_similarity(
+    times: np.ndarray,
+    keys: np.ndarray,
+    n_keys: int,
+    settings: GroupingSettings,
+    shift_group: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """How strongly two series of incidents fire together, beyond chance, at a cut-off
+    calibrated on decoy histories of the same data.
+
+    Per pair (see :func:`_pair_statistics`): co-firing count, its expectation under
+    independent series with the same hour-of-week profiles, lift and the Poisson chance of at
+    least that count. A pair is a *candidate* when it co-fired at least ``min_cooccurrences``
+    times, ``min_lift`` times more than expected, with a chance below ``alpha``. That fixed
+    test is not enough on its own: with thousands of pairs and busy services (scale 4: ~7
+    incidents per service and day) chance candidates are as many as real ones.
+
+    So the cut-off on the chance is chosen from the data (empirical false-discovery control):
+    the same statistics are computed on ``decoys`` decoy histories where every
+    ``shift_group`` (a service; by default each series) has its times moved by a seeded whole
+    number of days, wrapped within the history. That keeps every series' daily seasonality
+    and rate and breaks the links between services. The cut-off is the largest chance ``c``
+    at which decoy candidates (mean over decoys) with chance <= ``c`` are at most
+    ``max_decoy_ratio`` times the real ones; only pairs of different shift groups are counted
+    (same-group pairs keep their links in a decoy). When no cut-off qualifies, no pair is
+    significant: the data cannot tell linked services from chance. (A Bonferroni correction
+    was tried earlier: it drops roots with two or three outages in 90 days, ARI 0.58.)
+
+    Similarity of a significant pair: the count in excess of chance over ``saturation``
+    (capped at 1): a storm seen three times is as strong evidence as one seen thirty times,
+    while the many unrelated background incidents of a busy service do not dilute it.
+
+    Returns similarity, co-occurrence counts, lift (observed / expected) and the calibration
+    figures (candidates, decoy candidates, cut-off, pairs kept).
+    """
+    times = np.asarray(times, dtype="float64")
+    keys = np.asarray(keys, dtype=np.int64)
+    groups = np.arange(n_keys) if shift_group is None else np.asarray(shift_group)
+    together, expected, lift, chance = _pair_statistics(times, keys, n_keys, settings)
+    candidate = _candidates(together, lift, chance, settings)
+    cross = np.triu(groups[:, None] != groups[None, :], k=1)
+    real_chance = np.sort(chance[candidate & cross])
+    calibration: dict = {
+        "candidate_pairs": int(len(real_chance)),
+        "decoys": settings.decoys,
+        "max_decoy_ratio": settings.max_decoy_ratio,
+    }
+    decoy_chances = []
+    for decoy in range(settings.decoys):
+        shifted = _decoy_times(times, groups[keys], settings.decoy_seed + decoy)
+        if shifted is None:  # under two days of history: nothing to shift
+            decoy_chances = []
+            break
+        d_together, _, d_lift, d_chance = _pair_statistics(shifted, keys, n_keys, settings)
+        d_candidate = _candidates(d_together, d_lift, d_chance, settings)
+        decoy_chances.append(np.sort(d_chance[d_candidate & cross]))
+    cutoff = -1.0  # nothing passes
+    if decoy_chances and len(real_chance):
+        # Pairs passing at each possible cut-off (the real candidates' own chances), real
+        # vs mean decoy; keep the loosest cut-off whose decoy share is small enough.
+        real_passing = np.searchsorted(real_chance, real_chance, side="right")
+        decoy_passing = np.mean(
+            [np.searchsorted(d, real_chance, side="right") for d in decoy_chances], axis=0
+        )
+        ok = np.flatnonzero(decoy_passing <= settings.max_decoy_ratio * real_passing)
+        if len(ok):
+            cutoff = float(real_chance[ok[-1]])
+            calibration["decoy_pairs_passing"] = float(decoy_passing[ok[-1]])
+    calibration["decoy_candidate_pairs"] = (
+        float(np.mean([len(d) for d in decoy_chances])) if decoy_chances else None
+    )
+    calibration["calibrated"] = cutoff >= 0
+    calibration["chance_cutoff"] = cutoff if cutoff >= 0 else None
+    significant = candidate & (chance <= cutoff)
+    calibration["pairs_passing"] = int((significant & cross).sum())
+    excess = np.maximum(together - expected, 0.0)
+    similarity = np.where(significant, np.minimum(1.0, excess / settings.saturation), 0.0)
+    np.fill_diagonal(similarity, 1.0)
+    return similarity, together, lift, calibration
+
+
+def _candidates(
+    together: np.ndarray, lift: np.ndarray, chance: np.ndarray, settings: GroupingSettings
+) -> np.ndarray:
+    """Pairs passing the fixed test (count, lift, chance below ``alpha``), symmetric."""
+    return (
+        (together >= settings.min_cooccurrences)
+        & (lift >= settings.min_lift)
+        & (chance < settings.alpha)
+    )
+
+
+def _decoy_times(times: np.ndarray, group_of_row: np.ndarray, seed: int) -> np.ndarray | None:
+    """``times`` with every group moved by its own seeded whole number of days (1 to
+    days - 1), wrapped within the history's whole days (UTC): hour of day and rate stay,
+    cross-group timing is broken. ``None`` when the history spans under two days."""
+    day = 86400.0
+    start = np.floor(times.min() / day) * day
+    days = int((times.max() - start) // day) + 1
+    if days < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    shifts = rng.integers(1, days, size=int(group_of_row.max()) + 1)
+    return start + np.mod(times - start + shifts[group_of_row] * day, days * day)
+
+
+def _pair_statistics(
     times: np.ndarray, keys: np.ndarray, n_keys: int, settings: GroupingSettings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """How strongly two series of incidents fire together, beyond chance.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Co-firing count, expected count, lift and Poisson chance for every pair of series.
 
     Buckets are half a window wide; a series is *present* in a bucket when it has an incident
     there. Two series fire together in a bucket when one is present and the other is present
     in that bucket or a neighbour (so incidents up to one window apart always count). The
-    count of such buckets is compared with what independent series with the same hour-of-week
-    profiles would give (Poisson); a pair is significant when it co-fired at least
-    ``min_cooccurrences`` times, ``min_lift`` times more than expected, and the chance of at
-    least that many is below ``alpha``. (A Bonferroni correction over all pairs was tried: it
-    drops roots with two or three outages in 90 days, ARI 0.58 on the simulator; chance pairs
-    that pass are filtered later, since an occurrence needs three services in one dense
-    window.) Similarity: the count in excess of chance over ``saturation`` (capped at 1):
-    a storm seen three times is as strong evidence as one seen thirty times, while the many
-    unrelated background incidents of a busy service do not dilute it (Jaccard would).
-
-    Returns similarity, co-occurrence counts and lift (observed / expected).
+    expectation is what independent series with the same hour-of-week profiles would give.
     """
     width = max(1, settings.window_seconds // 2)
     bucket = np.floor(np.asarray(times, dtype="float64") / width).astype(np.int64)
@@ -120,16 +221,11 @@ def cooccurrence_similarity(
     expected = np.maximum(forward, forward.T)
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = np.where(expected > 0, together / expected, 0.0)
-    chance = poisson.sf(together - 1, np.maximum(expected, 1e-12))
-    significant = (
-        (together >= settings.min_cooccurrences)
-        & (lift >= settings.min_lift)
-        & (chance < settings.alpha)
-    )
-    excess = np.maximum(together - expected, 0.0)
-    similarity = np.where(significant, np.minimum(1.0, excess / settings.saturation), 0.0)
-    np.fill_diagonal(similarity, 1.0)
-    return similarity, together, lift
+    # The Poisson tail only where the count and lift can pass (a few pairs of millions).
+    chance = np.ones_like(together, dtype="float64")
+    testable = (together >= settings.min_cooccurrences) & (lift >= settings.min_lift)
+    chance[testable] = poisson.sf(together[testable] - 1, np.maximum(expected[testable], 1e-12))
+    return together, expected, lift, chance
 
 
 def find_groups(
@@ -164,28 +260,40 @@ def find_groups(
         "alert_types": int(len(counts)),
         "alert_types_clustered": len(keys),
     }
-    empty = GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
     if len(keys) < 2:
-        return empty
+        return GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
 
     index_of = {k: i for i, k in enumerate(keys)}
     members = frame[frame["key"].isin(index_of)]
     key_index = members["key"].map(index_of).to_numpy()
-    type_similarity, _, lift = cooccurrence_similarity(
-        members["epoch"].to_numpy(), key_index, len(keys), settings
-    )
     services = sorted(frame["service_id"].unique())
     service_of = {s: i for i, s in enumerate(services)}
-    service_similarity, _, _ = cooccurrence_similarity(
+    key_service = np.array([service_of[k.split("|", 1)[1]] for k in keys])
+    # Decoys shift whole services, so alert types of one service keep their relative timing.
+    type_similarity, _, lift, type_calibration = cooccurrence_similarity(
+        members["epoch"].to_numpy(), key_index, len(keys), settings, shift_group=key_service
+    )
+    service_similarity, _, _, service_calibration = cooccurrence_similarity(
         frame["epoch"].to_numpy(),
         frame["service_id"].map(service_of).to_numpy(),
         len(services),
         settings,
     )
+    calibrated = type_calibration["calibrated"] or service_calibration["calibrated"]
+    quality["calibration"] = {
+        "alert_type_pairs": type_calibration,
+        "service_pairs": service_calibration,
+        # Neither level separates linked services from decoys: no cross-service groups.
+        "cross_service_groups": (
+            "allowed: calibrated cut-off"
+            if calibrated
+            else "none: no cut-off where decoys pass <= max_decoy_ratio of the pairs"
+        ),
+    }
+    empty = GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
     np.fill_diagonal(service_similarity, 0.0)
     strongest = service_similarity.max(axis=1)
     np.fill_diagonal(service_similarity, strongest)
-    key_service = np.array([service_of[k.split("|", 1)[1]] for k in keys])
     lifted = settings.service_weight * service_similarity[np.ix_(key_service, key_service)]
     temporal = np.maximum(type_similarity, lifted)
     template_of_key = members.drop_duplicates("key").set_index("key")["template"]

@@ -294,8 +294,10 @@ def _group_table(grouping, incidents: pd.DataFrame, settings: NoiseSettings) -> 
                 "model": json.dumps(
                     {
                         "method": "agglomerative (average linkage) on 1 - "
-                        "(co-occurrence Jaccard + text_weight * TF-IDF cosine)",
+                        "(co-occurrence Jaccard + text_weight * TF-IDF cosine), pairs kept "
+                        "only above a cut-off calibrated against a seeded time-shift decoy",
                         **grouping.quality["settings"],
+                        "calibration": grouping.quality.get("calibration"),
                     }
                 ),
                 "quality": json.dumps(

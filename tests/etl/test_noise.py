@@ -11,11 +11,12 @@ import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from etl.clustering import GroupingSettings, find_groups
+from etl.clustering import GroupingSettings, _decoy_times, find_groups
 from etl.config import Config, load_config
 from etl.noise import (
     NoiseSettings,
@@ -487,3 +488,83 @@ def test_empty_warehouse_builds_empty_marts(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["recommendations.csv"]
     header = (tmp_path / "out" / "recommendations.csv").read_text().splitlines()
     assert header[0].startswith("recommendation_id,team_id,team_name,kind")
+
+
+def _build_noise(tmp_path: Path, account) -> tuple[Path, dict]:
+    """The production path: raw tables, SQL models, then the noise marts."""
+    from etl.transform import discover_models, run_model
+
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    config = load_config()
+    _load_account(con, account)
+    con.execute("set TimeZone = 'UTC'")
+    params = config.sql_params()
+    for model in discover_models():
+        run_model(con, model, params)
+    result = build_noise_marts(con, config)
+    con.close()
+    return path, result
+
+
+def test_busy_services_do_not_form_chance_groups(tmp_path: Path) -> None:
+    """Scale 4, 21 days (~7 incidents per service and day): the fixed per-pair test let 21
+    groups of unrelated services through; the decoy-calibrated cut-off must not."""
+    account_module = pytest.importorskip("etl.simulator.account")
+    account = account_module.generate_account(seed=7, days=21, scale=4)
+    path, result = _build_noise(tmp_path, account)
+    component = _components(account.ground_truth["service_dependencies"])
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        groups = con.execute("select group_id, service_ids from alert_groups").df()
+    finally:
+        con.close()
+    print(f"scale 4: {len(groups)} groups, calibration {result['grouping']['calibration']}")
+    for row in groups.itertuples():
+        services = list(row.service_ids)
+        assert all(s in component for s in services), (row.group_id, services)
+        assert len({component[s] for s in services}) == 1, (row.group_id, services)
+    calibration = result["grouping"]["calibration"]
+    for level in ("alert_type_pairs", "service_pairs"):
+        figures = calibration[level]
+        # Whatever passes, the decoy passed at most max_decoy_ratio as many pairs.
+        if figures["calibrated"]:
+            assert figures["decoy_pairs_passing"] <= 0.1 * figures["pairs_passing"]
+        else:
+            assert figures["pairs_passing"] == 0
+
+
+def test_decoy_keeps_hour_of_day_and_moves_whole_services() -> None:
+    rng = np.random.default_rng(3)
+    times = T0.timestamp() + rng.uniform(0, 20 * 86400, 400)
+    service = rng.integers(0, 5, 400)
+    shifted = _decoy_times(times, service, seed=7)
+    assert np.allclose(np.mod(shifted, 86400), np.mod(times, 86400))
+    assert shifted.min() >= T0.timestamp() and shifted.max() < T0.timestamp() + 20 * 86400
+    for s in range(5):
+        moved = np.round((shifted - times)[service == s] / 86400) % 20
+        assert len(set(moved)) == 1 and moved[0] != 0  # one whole-day shift per service
+    assert _decoy_times(times, service, seed=7).tolist() == shifted.tolist()  # seeded
+
+
+def test_no_cross_service_groups_without_a_calibrated_cut_off() -> None:
+    """Without a cut-off that the decoy confirms, nothing is grouped, and the model figures
+    say why."""
+    frame = _storm_frame()
+    # A decoy ratio of zero with a decoy that passes nothing still keeps the real storm ...
+    assert len(find_groups(frame, GroupingSettings(max_decoy_ratio=0.0)).groups) == 1
+    # ... while services firing independently (same daily profile) give no cut-off at all.
+    rng = random.Random(2)
+    rows = [
+        {
+            "incident_id": f"X{service}-{n}",
+            "t": day * 86400 + 9 * 3600 + rng.randint(0, 1800),
+            "template": f"{service} latency high",
+            "service_id": service,
+        }
+        for service in ("a", "b", "c", "d")
+        for n, day in enumerate(rng.sample(range(30), 12))
+    ]
+    result = find_groups(_incident_frame(rows).assign(template_id=lambda f: f["template"]))
+    assert result.groups.empty
+    assert result.quality["calibration"]["cross_service_groups"].startswith("none")
