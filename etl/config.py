@@ -48,6 +48,10 @@ class Config:
     overload_min_sleep_interruptions: int = 7
     overload_consecutive_nights: int = 3
     stale_open_major_days: float = 7
+    # Overrides of etl.noise.NoiseSettings and etl.clustering.GroupingSettings, as (key, value)
+    # pairs from the [recommendations] and [grouping] sections (validated where they are used).
+    recommendations: tuple[tuple[str, object], ...] = ()
+    grouping: tuple[tuple[str, object], ...] = ()
     source: tuple[str, ...] = field(default=(), compare=False)
 
     def sql_params(self) -> dict[str, object]:
@@ -146,6 +150,8 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             overload_min_sleep_interruptions=int(raw["health"]["overload_min_sleep_interruptions"]),
             overload_consecutive_nights=int(raw["health"]["overload_consecutive_nights"]),
             stale_open_major_days=float(raw["major"]["stale_open_days"]),
+            recommendations=tuple(sorted(raw.get("recommendations", {}).items())),
+            grouping=tuple(sorted(raw.get("grouping", {}).items())),
             source=tuple(sources),
         )
     except KeyError as exc:

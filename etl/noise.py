@@ -19,6 +19,7 @@ team (``pagerlens recommend``).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import json
 import logging
@@ -31,8 +32,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from etl.clustering import find_groups
-from etl.config import Config
+from etl.clustering import GroupingSettings, find_groups
+from etl.config import Config, ConfigError
 from etl.grouping import mine_templates, template_id
 from etl.warehouse import connect_readonly, table_exists
 
@@ -84,6 +85,15 @@ class NoiseSettings:
     examples: int = 3
 
 
+def _settings(kind: type, overrides: tuple[tuple[str, object], ...], section: str):
+    """Settings from the configuration's ``[section]``; an unknown key is a ConfigError."""
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(key for key, _ in overrides if key not in known)
+    if unknown:
+        raise ConfigError(f"[{section}]: unknown key(s) {', '.join(unknown)}")
+    return kind(**dict(overrides))
+
+
 def _sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
@@ -105,7 +115,8 @@ def build_noise_marts(
 
     Returns row counts, timings and the grouping model's quality figures.
     """
-    settings = settings or NoiseSettings()
+    settings = settings or _settings(NoiseSettings, config.recommendations, "recommendations")
+    grouping_settings = _settings(GroupingSettings, config.grouping, "grouping")
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -132,7 +143,7 @@ def build_noise_marts(
     mark = time.perf_counter()
     # A flapping alert is its own problem (pause_transient); its many repeats would only add
     # chance co-occurrences to the storm model.
-    grouping = find_groups(incidents[~incidents["is_flapping"]])
+    grouping = find_groups(incidents[~incidents["is_flapping"]], grouping_settings)
     timings["grouping"] = time.perf_counter() - mark
     assigned = grouping.assignments.set_index("incident_id")
     incidents["group_id"] = incidents["incident_id"].map(assigned["group_id"])
