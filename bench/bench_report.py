@@ -55,8 +55,10 @@ def build_simulated(path: Path, days: int) -> str:
     started = time.perf_counter()
     generate_to_warehouse(path, seed=7, days=days, scale=1.0)
     build(path, load_config(DEFAULTS_PATH))
-    return (f"simulated default account (seed 7, {days} days, scale 1) via generate_to_warehouse"
-            f" + build, {time.perf_counter() - started:.1f} s to build")
+    return (
+        f"simulated default account (seed 7, {days} days, scale 1) via generate_to_warehouse"
+        f" + build, {time.perf_counter() - started:.1f} s to build"
+    )
 
 
 def build_fixture(path: Path) -> str:
@@ -99,8 +101,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fixture", action="store_true", help="use the test fixture warehouse")
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--runs", type=int, default=None)
-    parser.add_argument("--db", type=Path, default=None,
-                        help="report on this existing warehouse instead of building one")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="report on this existing warehouse instead of building one",
+    )
     args = parser.parse_args(argv)
     days = args.days or (42 if args.quick else 90)
     runs = args.runs or (1 if args.quick else 3)
@@ -133,18 +139,22 @@ def main(argv: list[str]) -> int:
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         # CPU of the whole tree (Python, Chromium and its helpers, all reaped): unlike wall
         # time it barely moves when other jobs share the machine.
-        result["cpu_seconds"] = (after.ru_utime - before.ru_utime
-                                 + after.ru_stime - before.ru_stime)
+        result["cpu_seconds"] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         results.append(result)
-        print(f"run {run + 1}: {result['seconds']:.2f} s end to end (imports "
-              f"{result['import_seconds']:.2f} s), {result['cpu_seconds']:.2f} CPU-s (tree), "
-              f"{result['files']} files, PDF "
-              f"{result['pdf_bytes'] / 1024:.0f} KiB", flush=True)
+        print(
+            f"run {run + 1}: {result['seconds']:.2f} s end to end (imports "
+            f"{result['import_seconds']:.2f} s), {result['cpu_seconds']:.2f} CPU-s (tree), "
+            f"{result['files']} files, PDF "
+            f"{result['pdf_bytes'] / 1024:.0f} KiB",
+            flush=True,
+        )
     median = statistics.median(r["seconds"] for r in results)
     cpu = statistics.median(r["cpu_seconds"] for r in results)
-    print(f"median of {runs}: {median:.2f} s wall, {cpu:.2f} CPU-s  (target < "
-          f"{TARGET_SECONDS:.0f} s wall: {'met' if median < TARGET_SECONDS else 'MISSED'}; "
-          f"load average now {os.getloadavg()[0]:.1f})")
+    print(
+        f"median of {runs}: {median:.2f} s wall, {cpu:.2f} CPU-s  (target < "
+        f"{TARGET_SECONDS:.0f} s wall: {'met' if median < TARGET_SECONDS else 'MISSED'}; "
+        f"load average now {os.getloadavg()[0]:.1f})"
+    )
 
     print("phases of one in-process run:")
     for name, value in phases(db, work).items():

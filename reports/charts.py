@@ -53,8 +53,16 @@ BUCKET_COLUMNS: dict[str, str] = {
 # Teams and services: a qualitative palette, indexed by a hash of the name (stable across runs
 # and processes, unlike Python's salted hash()).
 CATEGORY_PALETTE: tuple[str, ...] = (
-    "#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3",
-    "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD",
+    "#4C72B0",
+    "#DD8452",
+    "#55A868",
+    "#C44E52",
+    "#8172B3",
+    "#937860",
+    "#DA8BC3",
+    "#8C8C8C",
+    "#CCB974",
+    "#64B5CD",
 )
 ACCOUNT_COLOR = "#222222"
 FONT_FAMILY = "DejaVu Sans, Arial, sans-serif"
@@ -116,8 +124,12 @@ def format_duration(seconds: float | None) -> str:
 
 def _base_layout(fig: go.Figure, title: str | None, *, height: int = 320) -> go.Figure:
     fig.update_layout(
-        title={"text": plain_label(title) if title else None, "x": 0.0, "xanchor": "left",
-               "font": {"size": 14}},
+        title={
+            "text": plain_label(title) if title else None,
+            "x": 0.0,
+            "xanchor": "left",
+            "font": {"size": 14},
+        },
         template="plotly_white",
         font={"family": FONT_FAMILY, "size": 11, "color": "#222222"},
         height=height,
@@ -130,12 +142,20 @@ def _base_layout(fig: go.Figure, title: str | None, *, height: int = 320) -> go.
     return fig
 
 
-def empty_figure(message: str = "No data for this selection", title: str | None = None,
-                 *, height: int = 200) -> go.Figure:
+def empty_figure(
+    message: str = "No data for this selection", title: str | None = None, *, height: int = 200
+) -> go.Figure:
     """A figure that honestly says there is nothing to draw."""
     fig = go.Figure()
-    fig.add_annotation(text=plain_label(message), showarrow=False, x=0.5, y=0.5,
-                       xref="paper", yref="paper", font={"size": 13, "color": "#666666"})
+    fig.add_annotation(
+        text=plain_label(message),
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font={"size": 13, "color": "#666666"},
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _base_layout(fig, title, height=height)
@@ -151,8 +171,9 @@ def _naive_utc(values: pd.Series) -> pd.Series:
     return stamps.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
-def mtta_mttr_trend(df: pd.DataFrame, *, title: str | None = "MTTA and MTTR, weekly",
-                    height: int = 320) -> go.Figure:
+def mtta_mttr_trend(
+    df: pd.DataFrame, *, title: str | None = "MTTA and MTTR, weekly", height: int = 320
+) -> go.Figure:
     """Weekly MTTA and MTTR, mean (solid) and p90 (dotted), one point per week.
 
     ``df``: one row per week with ``week_start`` and any of ``mean_seconds_to_first_ack``,
@@ -179,27 +200,47 @@ def mtta_mttr_trend(df: pd.DataFrame, *, title: str | None = "MTTA and MTTR, wee
     for column in present:
         name, metric, dash, axis = series[column]
         divisor, unit = (ack_div, ack_label) if axis == "y" else (res_div, res_label)
-        fig.add_trace(go.Scatter(
-            x=weeks, y=pd.to_numeric(data[column], errors="coerce") / divisor,
-            name=name, mode="lines+markers", yaxis=axis,
-            line={"color": METRIC_COLORS[metric], "dash": dash, "width": 2},
-            marker={"size": 5},
-            hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.1f}} {unit}<extra>{name}</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=weeks,
+                y=pd.to_numeric(data[column], errors="coerce") / divisor,
+                name=name,
+                mode="lines+markers",
+                yaxis=axis,
+                line={"color": METRIC_COLORS[metric], "dash": dash, "width": 2},
+                marker={"size": 5},
+                hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.1f}} {unit}<extra>{name}</extra>",
+            )
+        )
     fig.update_layout(
-        yaxis={"title": {"text": f"MTTA ({ack_label})"}, "rangemode": "tozero",
-               "title_font": {"color": METRIC_COLORS["seconds_to_first_ack"]}},
-        yaxis2={"title": {"text": f"MTTR ({res_label})"}, "rangemode": "tozero",
-                "overlaying": "y", "side": "right", "showgrid": False,
-                "title_font": {"color": METRIC_COLORS["seconds_to_resolve"]}},
+        yaxis={
+            "title": {"text": f"MTTA ({ack_label})"},
+            "rangemode": "tozero",
+            "title_font": {"color": METRIC_COLORS["seconds_to_first_ack"]},
+        },
+        yaxis2={
+            "title": {"text": f"MTTR ({res_label})"},
+            "rangemode": "tozero",
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "title_font": {"color": METRIC_COLORS["seconds_to_resolve"]},
+        },
         xaxis={"tickformat": "%b %d", "title": {"text": "Week starting"}},
     )
     return _base_layout(fig, title, height=height)
 
 
-def weekly_trend(df: pd.DataFrame, column: str, *, label: str | None = None,
-                 title: str | None = None, color: str | None = None,
-                 duration: bool = False, height: int = 260) -> go.Figure:
+def weekly_trend(
+    df: pd.DataFrame,
+    column: str,
+    *,
+    label: str | None = None,
+    title: str | None = None,
+    color: str | None = None,
+    duration: bool = False,
+    height: int = 260,
+) -> go.Figure:
     """One weekly series (``week_start`` against ``column``) as a line with markers.
 
     Set ``duration=True`` for a column in seconds (drawn in a readable unit).
@@ -213,11 +254,16 @@ def weekly_trend(df: pd.DataFrame, column: str, *, label: str | None = None,
         unit, divisor = duration_unit(values)
         values = values / divisor
     name = label or column
-    fig = go.Figure(go.Scatter(
-        x=pd.to_datetime(data["week_start"]), y=values, name=name, mode="lines+markers",
-        line={"color": color or METRIC_COLORS.get(column, "#444444"), "width": 2},
-        hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.2f}} {unit}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=pd.to_datetime(data["week_start"]),
+            y=values,
+            name=name,
+            mode="lines+markers",
+            line={"color": color or METRIC_COLORS.get(column, "#444444"), "width": 2},
+            hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.2f}} {unit}<extra></extra>",
+        )
+    )
     fig.update_layout(
         showlegend=False,
         yaxis={"title": {"text": f"{name} ({unit})" if unit else name}, "rangemode": "tozero"},
@@ -226,32 +272,65 @@ def weekly_trend(df: pd.DataFrame, column: str, *, label: str | None = None,
     return _base_layout(fig, title, height=height)
 
 
-def sparkline(values: Sequence[float | None], *, color: str = "#444444",
-              highlight_last: bool = True, width: int = 160, height: int = 40) -> go.Figure:
+def sparkline(
+    values: Sequence[float | None],
+    *,
+    color: str = "#444444",
+    highlight_last: bool = True,
+    width: int = 160,
+    height: int = 40,
+) -> go.Figure:
     """A tiny axis-free trend line (headline tiles): the last point, this week, is marked."""
     series = pd.to_numeric(pd.Series(list(values), dtype="float64"), errors="coerce")
     fig = go.Figure()
     if series.notna().any():
         x = list(range(len(series)))
-        fig.add_trace(go.Scatter(x=x, y=series, mode="lines", line={"color": color, "width": 1.5},
-                                 connectgaps=False, hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=series,
+                mode="lines",
+                line={"color": color, "width": 1.5},
+                connectgaps=False,
+                hoverinfo="skip",
+            )
+        )
         if highlight_last and pd.notna(series.iloc[-1]):
-            fig.add_trace(go.Scatter(x=[x[-1]], y=[series.iloc[-1]], mode="markers",
-                                     marker={"color": color, "size": 5}, hoverinfo="skip"))
+            fig.add_trace(
+                go.Scatter(
+                    x=[x[-1]],
+                    y=[series.iloc[-1]],
+                    mode="markers",
+                    marker={"color": color, "size": 5},
+                    hoverinfo="skip",
+                )
+            )
     fig.update_layout(
-        showlegend=False, width=width, height=height, template="plotly_white",
+        showlegend=False,
+        width=width,
+        height=height,
+        template="plotly_white",
         margin={"l": 2, "r": 2, "t": 2, "b": 2},
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
 
 
-def bar_by_group(df: pd.DataFrame, *, group_column: str, value_column: str,
-                 title: str | None = None, value_label: str | None = None,
-                 duration: bool = False, percent: bool = False, top: int | None = 15,
-                 height: int | None = None) -> go.Figure:
+def bar_by_group(
+    df: pd.DataFrame,
+    *,
+    group_column: str,
+    value_column: str,
+    title: str | None = None,
+    value_label: str | None = None,
+    duration: bool = False,
+    percent: bool = False,
+    top: int | None = 15,
+    height: int | None = None,
+) -> go.Figure:
     """Horizontal bars of one metric per team or service, largest at the top.
 
     ``group_column`` is a name column (``team_name``, ``service_name``); each bar takes the
@@ -275,26 +354,38 @@ def bar_by_group(df: pd.DataFrame, *, group_column: str, value_column: str,
     elif percent:
         unit, values = "%", values * 100
     labels = [plain_label(v, 40) for v in data[group_column]]
-    fig = go.Figure(go.Bar(
-        x=values, y=labels, orientation="h",
-        marker={"color": [category_color(v) for v in data[group_column]]},
-        text=[f"{v:.1f}" if (duration or percent) else f"{v:,.0f}" for v in values],
-        textposition="auto", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.2f}" + (f" {unit}" if unit else "") + "<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            marker={"color": [category_color(v) for v in data[group_column]]},
+            text=[f"{v:.1f}" if (duration or percent) else f"{v:,.0f}" for v in values],
+            textposition="auto",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.2f}" + (f" {unit}" if unit else "") + "<extra></extra>",
+        )
+    )
     axis_label = value_label or value_column
     fig.update_layout(
         showlegend=False,
-        xaxis={"title": {"text": f"{axis_label} ({unit})" if unit else axis_label},
-               "rangemode": "tozero"},
+        xaxis={
+            "title": {"text": f"{axis_label} ({unit})" if unit else axis_label},
+            "rangemode": "tozero",
+        },
         yaxis={"autorange": "reversed"},
     )
     return _base_layout(fig, title, height=height or max(160, 60 + 24 * len(data)))
 
 
-def interruptions_by_bucket(df: pd.DataFrame, *, name_column: str = "user_name",
-                            title: str | None = "Interruptions by time of day",
-                            top: int | None = 20, height: int | None = None) -> go.Figure:
+def interruptions_by_bucket(
+    df: pd.DataFrame,
+    *,
+    name_column: str = "user_name",
+    title: str | None = "Interruptions by time of day",
+    top: int | None = 20,
+    height: int | None = None,
+) -> go.Figure:
     """Stacked horizontal bars per responder (or team): business, off-hour and sleep interruptions.
 
     ``df`` carries ``name_column`` and the bucket columns of ``responder_weekly``
@@ -315,20 +406,31 @@ def interruptions_by_bucket(df: pd.DataFrame, *, name_column: str = "user_name",
     labels = [plain_label(v, 32) for v in data[name_column]]
     fig = go.Figure()
     for bucket, column in BUCKET_COLUMNS.items():
-        fig.add_trace(go.Bar(
-            x=data[column], y=labels, orientation="h", name=BUCKET_LABELS[bucket],
-            marker={"color": BUCKET_COLORS[bucket]},
-            hovertemplate="%{y}: %{x} " + BUCKET_LABELS[bucket].lower() + "<extra></extra>",
-        ))
-    fig.update_layout(barmode="stack", yaxis={"autorange": "reversed"},
-                      xaxis={"title": {"text": "Interruptions"}, "rangemode": "tozero"})
+        fig.add_trace(
+            go.Bar(
+                x=data[column],
+                y=labels,
+                orientation="h",
+                name=BUCKET_LABELS[bucket],
+                marker={"color": BUCKET_COLORS[bucket]},
+                hovertemplate="%{y}: %{x} " + BUCKET_LABELS[bucket].lower() + "<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        yaxis={"autorange": "reversed"},
+        xaxis={"title": {"text": "Interruptions"}, "rangemode": "tozero"},
+    )
     return _base_layout(fig, title, height=height or max(180, 80 + 22 * len(data)))
 
 
-def sleep_interruptions_by_night(df: pd.DataFrame, *, name_column: str = "user_name",
-                                 title: str | None = "Sleep-hour interruptions by night (night "
-                                                     "starting on)",
-                                 height: int | None = None) -> go.Figure:
+def sleep_interruptions_by_night(
+    df: pd.DataFrame,
+    *,
+    name_column: str = "user_name",
+    title: str | None = "Sleep-hour interruptions by night (night starting on)",
+    height: int | None = None,
+) -> go.Figure:
     """A responder x night grid of sleep-hour interruptions (darker: more).
 
     ``df``: one row per responder and night with ``name_column``, ``night_of`` (DATE, the
@@ -339,30 +441,46 @@ def sleep_interruptions_by_night(df: pd.DataFrame, *, name_column: str = "user_n
         return empty_figure("No sleep-hour interruptions in this period", title)
     data = df.copy()
     data["night_of"] = pd.to_datetime(data["night_of"]).dt.date
-    grid = data.pivot_table(index=name_column, columns="night_of", values="sleep_interruptions",
-                            aggfunc="sum", fill_value=0)
+    grid = data.pivot_table(
+        index=name_column,
+        columns="night_of",
+        values="sleep_interruptions",
+        aggfunc="sum",
+        fill_value=0,
+    )
     if grid.empty or grid.to_numpy().sum() == 0:
         return empty_figure("No sleep-hour interruptions in this period", title)
     nights = pd.date_range(min(grid.columns), max(grid.columns), freq="D").date
     grid = grid.reindex(columns=nights, fill_value=0)
     grid = grid.loc[grid.sum(axis=1).sort_values(ascending=False).index]
     z = grid.to_numpy(dtype=float)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[n.strftime("%a %d") for n in nights],
-        y=[plain_label(v, 32) for v in grid.index],
-        colorscale=[[0.0, "#F4F4F8"], [1.0, BUCKET_COLORS["sleep"]]], zmin=0,
-        text=[[f"{int(v)}" if v else "" for v in row] for row in z], texttemplate="%{text}",
-        xgap=2, ygap=2, colorbar={"title": {"text": "Sleep<br>interruptions"}, "thickness": 10},
-        hovertemplate="%{y}, night of %{x}: %{z}<extra></extra>",
-    ))
-    fig.update_layout(yaxis={"autorange": "reversed"},
-                      xaxis={"side": "top", "tickangle": 0})
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[n.strftime("%a %d") for n in nights],
+            y=[plain_label(v, 32) for v in grid.index],
+            colorscale=[[0.0, "#F4F4F8"], [1.0, BUCKET_COLORS["sleep"]]],
+            zmin=0,
+            text=[[f"{int(v)}" if v else "" for v in row] for row in z],
+            texttemplate="%{text}",
+            xgap=2,
+            ygap=2,
+            colorbar={"title": {"text": "Sleep<br>interruptions"}, "thickness": 10},
+            hovertemplate="%{y}, night of %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"side": "top", "tickangle": 0})
     return _base_layout(fig, title, height=height or max(160, 90 + 24 * len(grid)))
 
 
-def impact_timeline(df: pd.DataFrame, *, title: str | None = "Business impact windows",
-                    start: object = None, end: object = None,
-                    height: int | None = None) -> go.Figure:
+def impact_timeline(
+    df: pd.DataFrame,
+    *,
+    title: str | None = "Business impact windows",
+    start: object = None,
+    end: object = None,
+    height: int | None = None,
+) -> go.Figure:
     """Impact windows as bars on a time axis, one row per service plus one for the account.
 
     ``df``: ``scope`` ('service' | 'account'), ``label`` (service name; ignored for the account
@@ -388,32 +506,46 @@ def impact_timeline(df: pd.DataFrame, *, title: str | None = "Business impact wi
             continue
         color = ACCOUNT_COLOR if row == "All services" else category_color(row)
         counts = part["incident_count"] if "incident_count" in part.columns else [None] * len(part)
-        numbers = (part["incident_numbers"] if "incident_numbers" in part.columns
-                   else [""] * len(part))
-        fig.add_trace(go.Bar(
-            base=part["_start"],
-            x=(part["_end"] - part["_start"]).dt.total_seconds() * 1000.0,
-            y=[row] * len(part), orientation="h", name=row, showlegend=False,
-            marker={"color": color},
-            customdata=[[plain_label(c), plain_label(n, 80)] for c, n in zip(counts, numbers,
-                                                                               strict=True)],
-            hovertemplate="%{base|%a %d %b %H:%M} - %{x}<br>incidents: %{customdata[0]} "
-                          "%{customdata[1]}<extra></extra>",
-        ))
+        numbers = (
+            part["incident_numbers"] if "incident_numbers" in part.columns else [""] * len(part)
+        )
+        fig.add_trace(
+            go.Bar(
+                base=part["_start"],
+                x=(part["_end"] - part["_start"]).dt.total_seconds() * 1000.0,
+                y=[row] * len(part),
+                orientation="h",
+                name=row,
+                showlegend=False,
+                marker={"color": color},
+                customdata=[
+                    [plain_label(c), plain_label(n, 80)]
+                    for c, n in zip(counts, numbers, strict=True)
+                ],
+                hovertemplate="%{base|%a %d %b %H:%M} - %{x}<br>incidents: %{customdata[0]} "
+                "%{customdata[1]}<extra></extra>",
+            )
+        )
     fig.update_layout(
         barmode="overlay",
         xaxis={"type": "date", "tickformat": "%a %d %b"},
         yaxis={"categoryorder": "array", "categoryarray": rows, "autorange": "reversed"},
     )
     if start is not None and end is not None:
-        fig.update_xaxes(range=[_naive_utc(pd.Series([start])).iloc[0],
-                                _naive_utc(pd.Series([end])).iloc[0]])
+        fig.update_xaxes(
+            range=[_naive_utc(pd.Series([start])).iloc[0], _naive_utc(pd.Series([end])).iloc[0]]
+        )
     return _base_layout(fig, title, height=height or max(140, 80 + 26 * len(rows)))
 
 
-def noisiest_templates(df: pd.DataFrame, *, count_column: str = "incident_count",
-                       title: str | None = "Noisiest alert types", top: int = 10,
-                       height: int | None = None) -> go.Figure:
+def noisiest_templates(
+    df: pd.DataFrame,
+    *,
+    count_column: str = "incident_count",
+    title: str | None = "Noisiest alert types",
+    top: int = 10,
+    height: int | None = None,
+) -> go.Figure:
     """Horizontal bars of the alert templates with the most incidents (or pages).
 
     ``df``: ``template`` and ``count_column``; optional ``service_name`` is shown with the
@@ -439,23 +571,39 @@ def noisiest_templates(df: pd.DataFrame, *, count_column: str = "incident_count"
         marker = {
             "color": pd.to_numeric(data["share_auto_resolved"], errors="coerce").fillna(0) * 100,
             "colorscale": [[0.0, "#BBBBBB"], [1.0, METRIC_COLORS["noise_ratio"]]],
-            "cmin": 0, "cmax": 100,
+            "cmin": 0,
+            "cmax": 100,
             "colorbar": {"title": {"text": "% auto-<br>resolved"}, "thickness": 10},
         }
-    fig = go.Figure(go.Bar(
-        x=data[count_column], y=labels, orientation="h", marker=marker,
-        text=[f"{v:,.0f}" for v in data[count_column]], textposition="auto",
-        hovertemplate="%{y}: %{x}<extra></extra>",
-    ))
-    fig.update_layout(showlegend=False, yaxis={"autorange": "reversed"},
-                      xaxis={"title": {"text": count_column.replace("_", " ")},
-                             "rangemode": "tozero"})
+    fig = go.Figure(
+        go.Bar(
+            x=data[count_column],
+            y=labels,
+            orientation="h",
+            marker=marker,
+            text=[f"{v:,.0f}" for v in data[count_column]],
+            textposition="auto",
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        showlegend=False,
+        yaxis={"autorange": "reversed"},
+        xaxis={"title": {"text": count_column.replace("_", " ")}, "rangemode": "tozero"},
+    )
     return _base_layout(fig, title, height=height or max(160, 70 + 26 * len(data)))
 
 
-def stacked_weekly(df: pd.DataFrame, *, group_column: str, value_column: str,
-                   title: str | None = None, value_label: str | None = None,
-                   groups: Mapping[str, str] | None = None, height: int = 300) -> go.Figure:
+def stacked_weekly(
+    df: pd.DataFrame,
+    *,
+    group_column: str,
+    value_column: str,
+    title: str | None = None,
+    value_label: str | None = None,
+    groups: Mapping[str, str] | None = None,
+    height: int = 300,
+) -> go.Figure:
     """Weekly stacked bars of ``value_column`` split by ``group_column`` (teams, services).
 
     ``groups`` optionally maps a group value to its display name; colours are stable per name.
@@ -468,13 +616,20 @@ def stacked_weekly(df: pd.DataFrame, *, group_column: str, value_column: str,
     for group, part in data.groupby(group_column, sort=True, dropna=False):
         name = (groups or {}).get(group, group)
         part = part.sort_values("week_start")
-        fig.add_trace(go.Bar(
-            x=pd.to_datetime(part["week_start"]), y=part[value_column],
-            name=plain_label(name, 30), marker={"color": category_color(name)},
-            hovertemplate="%{x|%Y-%m-%d}: %{y}<extra>%{fullData.name}</extra>",
-        ))
-    fig.update_layout(barmode="stack", xaxis={"tickformat": "%b %d"},
-                      yaxis={"title": {"text": value_label or value_column}})
+        fig.add_trace(
+            go.Bar(
+                x=pd.to_datetime(part["week_start"]),
+                y=part[value_column],
+                name=plain_label(name, 30),
+                marker={"color": category_color(name)},
+                hovertemplate="%{x|%Y-%m-%d}: %{y}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        xaxis={"tickformat": "%b %d"},
+        yaxis={"title": {"text": value_label or value_column}},
+    )
     return _base_layout(fig, title, height=height)
 
 

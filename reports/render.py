@@ -67,9 +67,16 @@ async def _export(charts: Sequence[Chart], path: str | None) -> list[bytes]:
     async with Kaleido(**kwargs) as k:
         out = []
         for chart in charts:
-            out.append(await k.calc_fig(chart.figure, opts={
-                "format": "svg", "width": chart.width, "height": chart.pixel_height,
-            }))
+            out.append(
+                await k.calc_fig(
+                    chart.figure,
+                    opts={
+                        "format": "svg",
+                        "width": chart.width,
+                        "height": chart.pixel_height,
+                    },
+                )
+            )
         return out
 
 
@@ -90,23 +97,34 @@ def figures_to_svg(charts: Sequence[Chart]) -> list[str]:
     worker.join()
     if "error" in result:
         exc = result["error"]
-        raise RenderError(f"chart export failed ({type(exc).__name__}: {exc}); is Chromium "
-                          f"installed (make sysdeps)?") from exc
+        raise RenderError(
+            f"chart export failed ({type(exc).__name__}: {exc}); is Chromium "
+            f"installed (make sysdeps)?"
+        ) from exc
     return [svg.decode("utf-8") for svg in result["svgs"]]  # type: ignore[union-attr]
 
 
-def sparkline_svg(values: Sequence[float | None], *, color: str = "#444444", width: int = 160,
-                  height: int = 40, pad: float = 3.0) -> str:
+def sparkline_svg(
+    values: Sequence[float | None],
+    *,
+    color: str = "#444444",
+    width: int = 160,
+    height: int = 40,
+    pad: float = 3.0,
+) -> str:
     """A sparkline as a small standalone SVG: a polyline per run of known values, last point dotted.
 
     The report draws ten of these; through the browser each would cost as much as a full chart,
     so they are drawn here directly (the dashboard uses ``reports.charts.sparkline``, which
     shows the same line). Missing values break the line, as in plotly with ``connectgaps=False``.
     """
-    points = [(i, float(v)) for i, v in enumerate(values)
-              if v is not None and not math.isnan(float(v))]
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}">')
+    points = [
+        (i, float(v)) for i, v in enumerate(values) if v is not None and not math.isnan(float(v))
+    ]
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">'
+    )
     if not points:
         return head + "</svg>"
     low = min(v for _, v in points)
@@ -134,8 +152,10 @@ def sparkline_svg(values: Sequence[float | None], *, color: str = "#444444", wid
             body.append(f'<circle cx="{run[0][0]}" cy="{run[0][1]}" r="1" fill="{color}"/>')
         else:
             coords = " ".join(f"{x},{y}" for x, y in run)
-            body.append(f'<polyline points="{coords}" fill="none" stroke="{color}" '
-                        f'stroke-width="1.5" stroke-linejoin="round"/>')
+            body.append(
+                f'<polyline points="{coords}" fill="none" stroke="{color}" '
+                f'stroke-width="1.5" stroke-linejoin="round"/>'
+            )
     if points[-1][0] == len(values) - 1:
         x, y = xy(*points[-1])
         body.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{color}"/>')

@@ -30,17 +30,42 @@ from reports import charts
 from reports.anonymize import Pseudonymizer, load_salt
 
 TREND_WEEKS = 12
-REQUIRED_MARTS = ("incidents", "service_weekly", "team_weekly", "responder_weekly",
-                  "impact_windows")
-TABLE_NAMES = ("headline", "team_weekly", "service_weekly", "responders", "impact_windows",
-               "noisy_templates", "recommendations")
+REQUIRED_MARTS = (
+    "incidents",
+    "service_weekly",
+    "team_weekly",
+    "responder_weekly",
+    "impact_windows",
+)
+TABLE_NAMES = (
+    "headline",
+    "team_weekly",
+    "service_weekly",
+    "responders",
+    "impact_windows",
+    "noisy_templates",
+    "recommendations",
+)
 # Metrics whose definitions the report quotes from docs/metrics.md, in footnote order.
 DEFINED_COLUMNS = (
-    "total_incident_count", "seconds_to_first_ack", "seconds_to_resolve",
-    "mean_seconds_to_first_ack", "mean_seconds_to_resolve", "noise_ratio", "is_noise",
-    "interruption", "bucket", "total_interruptions", "is_major", "impact_window", "up_time_pct",
-    "current_major_free_streak", "longest_major_free_streak", "stale_open_majors",
-    "health_score", "overloaded",
+    "total_incident_count",
+    "seconds_to_first_ack",
+    "seconds_to_resolve",
+    "mean_seconds_to_first_ack",
+    "mean_seconds_to_resolve",
+    "noise_ratio",
+    "is_noise",
+    "interruption",
+    "bucket",
+    "total_interruptions",
+    "is_major",
+    "impact_window",
+    "up_time_pct",
+    "current_major_free_streak",
+    "longest_major_free_streak",
+    "stale_open_majors",
+    "health_score",
+    "overloaded",
 )
 # The weekly metrics compared against the previous week for "what got worse", and which
 # direction is worse. Up-time is the one where lower is worse.
@@ -54,8 +79,14 @@ WORSENING = {
     "up_time_pct": ("up-time", "higher"),
 }
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_TEMPLATE_COUNT_COLUMNS = ("incidents_this_week", "incident_count", "incidents", "occurrences",
-                           "alert_count", "count")
+_TEMPLATE_COUNT_COLUMNS = (
+    "incidents_this_week",
+    "incident_count",
+    "incidents",
+    "occurrences",
+    "alert_count",
+    "count",
+)
 
 
 class ReportError(RuntimeError):
@@ -63,6 +94,7 @@ class ReportError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- weeks
+
 
 @dataclass(frozen=True)
 class ReportWeek:
@@ -100,8 +132,9 @@ class ReportWeek:
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.monday + timedelta(days=7), time(0),
-                                tzinfo=ZoneInfo(self.zone))
+        return datetime.combine(
+            self.monday + timedelta(days=7), time(0), tzinfo=ZoneInfo(self.zone)
+        )
 
     def shift(self, weeks: int) -> ReportWeek:
         return ReportWeek(self.monday + timedelta(weeks=weeks), self.zone)
@@ -111,6 +144,7 @@ class ReportWeek:
 
 
 # --------------------------------------------------------------------------- formatting
+
 
 def format_count(value: object) -> str:
     """An integer count with thousands separators; em dash for missing."""
@@ -225,6 +259,7 @@ class HeadlineMetric:
 
 # --------------------------------------------------------------------------- data
 
+
 @dataclass
 class ReportData:
     """Everything one report shows, already read and (when asked) anonymized."""
@@ -290,8 +325,9 @@ def _period(reader: Reader) -> tuple[datetime | None, datetime | None, datetime 
     return start, end, freshness
 
 
-def _streaks(windows: pd.DataFrame, data_start: datetime | None,
-             as_of: datetime) -> tuple[float | None, float | None]:
+def _streaks(
+    windows: pd.DataFrame, data_start: datetime | None, as_of: datetime
+) -> tuple[float | None, float | None]:
     """(current, longest) seconds without an account-wide impact window, up to ``as_of``."""
     if data_start is None or as_of <= data_start:
         return None, None
@@ -319,12 +355,14 @@ def _impacted_seconds(windows: pd.DataFrame, week: ReportWeek) -> float:
     return total
 
 
-def _compare_groups(df: pd.DataFrame, key: str, name: str, week: ReportWeek,
-                    previous: ReportWeek) -> pd.DataFrame:
+def _compare_groups(
+    df: pd.DataFrame, key: str, name: str, week: ReportWeek, previous: ReportWeek
+) -> pd.DataFrame:
     """This week's rows with previous-week values, changes and the metric that got worst."""
     if df.empty:
-        return df.assign(**{c: pd.Series(dtype="object") for c in
-                            ("worst_change_metric", "worst_change")})
+        return df.assign(
+            **{c: pd.Series(dtype="object") for c in ("worst_change_metric", "worst_change")}
+        )
     df = df.copy()
     df["week_start"] = _dates(df["week_start"])
     current = df[df["week_start"] == week.monday].set_index(key)
@@ -366,8 +404,9 @@ def _compare_groups(df: pd.DataFrame, key: str, name: str, week: ReportWeek,
         rows.append(row)
     out = pd.DataFrame(rows)
     count = "total_incident_count" if "total_incident_count" in out.columns else key
-    return out.sort_values(["worst_change", count, name], ascending=[False, False, True],
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["worst_change", count, name], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def _pick_template_count(df: pd.DataFrame | None) -> str | None:
@@ -379,8 +418,12 @@ def _pick_template_count(df: pd.DataFrame | None) -> str | None:
     return None
 
 
-def collect(db_path: str | Path, week: str | None = None, config: Config | None = None,
-            anonymize: bool = False) -> ReportData:
+def collect(
+    db_path: str | Path,
+    week: str | None = None,
+    config: Config | None = None,
+    anonymize: bool = False,
+) -> ReportData:
     """Read everything the report shows for one week; ReportError when it cannot."""
     config = config or load_config()
     zone = config.reporting_time_zone
@@ -404,8 +447,14 @@ def collect(db_path: str | Path, week: str | None = None, config: Config | None 
         reader.close()
 
 
-def _collect(reader: Reader, week_label: str | None, config: Config, zone: str,
-             anonymize: bool, db_path: str | Path) -> ReportData:
+def _collect(
+    reader: Reader,
+    week_label: str | None,
+    config: Config,
+    zone: str,
+    anonymize: bool,
+    db_path: str | Path,
+) -> ReportData:
     data_start, data_end, freshness = _period(reader)
     if data_end is None:
         raise ReportError(f"the warehouse at {db_path} holds no incidents yet: nothing to report")
@@ -423,11 +472,14 @@ def _collect(reader: Reader, week_label: str | None, config: Config, zone: str,
             f"({format_instant(data_start, zone)} to {format_instant(data_end, zone)})"
         )
     if week.end > data_end:
-        notes.append(f"Week {week.label} is not complete: the data ends "
-                     f"{format_instant(data_end, zone)}.")
+        notes.append(
+            f"Week {week.label} is not complete: the data ends {format_instant(data_end, zone)}."
+        )
     if data_start is not None and week.start < data_start:
-        notes.append(f"Week {week.label} is not complete: the data starts "
-                     f"{format_instant(data_start, zone)}.")
+        notes.append(
+            f"Week {week.label} is not complete: the data starts "
+            f"{format_instant(data_start, zone)}."
+        )
     previous = week.shift(-1)
     trend_weeks = [week.shift(-k) for k in range(TREND_WEEKS - 1, -1, -1)]
 
@@ -435,20 +487,30 @@ def _collect(reader: Reader, week_label: str | None, config: Config, zone: str,
     account["week_start"] = _dates(account["week_start"])
     mondays = pd.DataFrame({"week_start": [w.monday for w in trend_weeks]})
     account = mondays.merge(account, on="week_start", how="left")
-    for column in ("total_incident_count", "total_major_incidents", "total_noise_incidents",
-                   "total_incidents_acknowledged", "total_incidents_auto_resolved"):
+    for column in (
+        "total_incident_count",
+        "total_major_incidents",
+        "total_noise_incidents",
+        "total_incidents_acknowledged",
+        "total_incidents_auto_resolved",
+    ):
         account[column] = account[column].fillna(0).astype("int64")
     interruptions = q.account_interruptions_weekly(reader, trend_weeks[0].monday, week.monday)
     interruptions["week_start"] = _dates(interruptions["week_start"])
     account = account.merge(interruptions, on="week_start", how="left")
-    for column in ("total_interruptions", "total_business_hour_interruptions",
-                   "total_off_hour_interruptions", "total_sleep_hour_interruptions"):
+    for column in (
+        "total_interruptions",
+        "total_business_hour_interruptions",
+        "total_off_hour_interruptions",
+        "total_sleep_hour_interruptions",
+    ):
         account[column] = account[column].fillna(0).astype("int64")
     windows = q.account_impact_windows(reader, week.end)
     account["up_time_pct"] = [
         # docs/metrics.md: over the length of the week (604,800 s, except across a DST change)
         100.0 * (1 - _impacted_seconds(windows, w) / (w.end - w.start).total_seconds())
-        if data_start is None or w.end > data_start else None
+        if data_start is None or w.end > data_start
+        else None
         for w in trend_weeks
     ]
     streak_pairs = [_streaks(windows, data_start, min(w.end, data_end)) for w in trend_weeks]
@@ -476,42 +538,65 @@ def _collect(reader: Reader, week_label: str | None, config: Config, zone: str,
         metric("noise_ratio", "Noise ratio", "ratio", "lower"),
         metric("total_sleep_hour_interruptions", "Sleep-hour interruptions", "count", "lower"),
         metric("up_time_pct", "Up-time (all services)", "pct", "higher"),
-        metric("current_major_free_seconds", "Without a major incident (current)", "duration",
-               "higher", "at the end of the week"),
-        metric("longest_major_free_seconds", "Without a major incident (longest)", "duration",
-               "higher", "since the data starts"),
+        metric(
+            "current_major_free_seconds",
+            "Without a major incident (current)",
+            "duration",
+            "higher",
+            "at the end of the week",
+        ),
+        metric(
+            "longest_major_free_seconds",
+            "Without a major incident (longest)",
+            "duration",
+            "higher",
+            "since the data starts",
+        ),
     ]
     if headline[0].value == 0:
         notes.append(f"No incidents were created in week {week.label}.")
 
-    teams = _compare_groups(q.team_weekly(reader, week.monday, previous.monday), "team_id",
-                            "team_name", week, previous)
-    services = _compare_groups(q.service_weekly(reader, week.monday, previous.monday),
-                               "service_id", "service_name", week, previous)
+    teams = _compare_groups(
+        q.team_weekly(reader, week.monday, previous.monday), "team_id", "team_name", week, previous
+    )
+    services = _compare_groups(
+        q.service_weekly(reader, week.monday, previous.monday),
+        "service_id",
+        "service_name",
+        week,
+        previous,
+    )
 
     responders = q.responders(reader, week.monday, previous.monday)
     responders["week_start"] = _dates(responders["week_start"])
     if "team_id" in responders.columns:
         names = q.team_names(reader)
         responders = responders.merge(names, on="team_id", how="left")
-    prev_interruptions = (responders[responders["week_start"] == previous.monday]
-                          .set_index("user_id")["total_interruptions"])
+    prev_interruptions = responders[responders["week_start"] == previous.monday].set_index(
+        "user_id"
+    )["total_interruptions"]
     responders = responders[responders["week_start"] == week.monday].copy()
     responders["previous_total_interruptions"] = (
-        responders["user_id"].map(prev_interruptions).fillna(0).astype("int64"))
+        responders["user_id"].map(prev_interruptions).fillna(0).astype("int64")
+    )
     if "overloaded" not in responders.columns:
         responders["overloaded"] = False
     responders["overloaded"] = responders["overloaded"].fillna(False).astype(bool)
     sort_keys = ["overloaded", "health_score", "total_interruptions", "user_name"]
     sort_keys = [k for k in sort_keys if k in responders.columns]
     responders = responders.sort_values(
-        sort_keys, ascending=[k in ("health_score", "user_name") for k in sort_keys],
-        kind="stable", na_position="last").reset_index(drop=True)
+        sort_keys,
+        ascending=[k in ("health_score", "user_name") for k in sort_keys],
+        kind="stable",
+        na_position="last",
+    ).reset_index(drop=True)
 
     sleep = q.sleep_nights(reader, week.monday)
     if sleep is None:
-        notes.append("Sleep interruptions by night need the interruptions model "
-                     "(int_interruptions), which this warehouse lacks: weekly totals only.")
+        notes.append(
+            "Sleep interruptions by night need the interruptions model "
+            "(int_interruptions), which this warehouse lacks: weekly totals only."
+        )
 
     impact = q.impact_windows(reader, week.start, week.end)
     impact_incidents = q.impact_incidents(reader, week.start, week.end)
@@ -520,18 +605,31 @@ def _collect(reader: Reader, week_label: str | None, config: Config, zone: str,
     templates = q.noisy_templates(reader, week.start, week.end)
     count_column = _pick_template_count(templates)
     if templates is not None and count_column:
-        templates = templates.sort_values([count_column, "template"], ascending=[False, True],
-                                          kind="stable").reset_index(drop=True)
+        templates = templates.sort_values(
+            [count_column, "template"], ascending=[False, True], kind="stable"
+        ).reset_index(drop=True)
     recommendations = q.recommendations(reader)
 
     data = ReportData(
-        week=week, trend_weeks=trend_weeks, data_start=data_start, data_end=data_end,
-        freshness=freshness, headline=headline, account_trend=account, teams=teams,
-        services=services, responders=responders, sleep_nights=sleep,
-        impact_windows=impact, impact_incidents=impact_incidents, stale_majors=stale,
-        templates=templates, template_count_column=count_column,
+        week=week,
+        trend_weeks=trend_weeks,
+        data_start=data_start,
+        data_end=data_end,
+        freshness=freshness,
+        headline=headline,
+        account_trend=account,
+        teams=teams,
+        services=services,
+        responders=responders,
+        sleep_nights=sleep,
+        impact_windows=impact,
+        impact_incidents=impact_incidents,
+        stale_majors=stale,
+        templates=templates,
+        template_count_column=count_column,
         recommendations=recommendations,
-        definitions=metric_definitions.definitions(DEFINED_COLUMNS), notes=notes,
+        definitions=metric_definitions.definitions(DEFINED_COLUMNS),
+        notes=notes,
         streaks={"current": headline[8].value, "longest": headline[9].value},
     )
     if anonymize:
@@ -555,8 +653,17 @@ def _anonymize(data: ReportData, pseudonymizer: Pseudonymizer, reader: Reader) -
             continue
         frame["user_name"] = [pseudonymizer.pseudonym(u) for u in frame["user_id"]]
         frame["user_id"] = frame["user_name"]
-    for attribute in ("teams", "services", "responders", "sleep_nights", "impact_windows",
-                      "impact_incidents", "stale_majors", "templates", "recommendations"):
+    for attribute in (
+        "teams",
+        "services",
+        "responders",
+        "sleep_nights",
+        "impact_windows",
+        "impact_incidents",
+        "stale_majors",
+        "templates",
+        "recommendations",
+    ):
         frame = getattr(data, attribute)
         if frame is None or frame.empty:
             continue
@@ -567,6 +674,7 @@ def _anonymize(data: ReportData, pseudonymizer: Pseudonymizer, reader: Reader) -
 
 
 # --------------------------------------------------------------------------- tables (CSV)
+
 
 def _iso(value: object) -> object:
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
@@ -582,14 +690,19 @@ def _iso_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for column in out.columns:
         series = out[column]
-        if _COUNT_COLUMN.search(str(column)) and pd.api.types.is_numeric_dtype(series) \
-                and not pd.api.types.is_bool_dtype(series):
+        if (
+            _COUNT_COLUMN.search(str(column))
+            and pd.api.types.is_numeric_dtype(series)
+            and not pd.api.types.is_bool_dtype(series)
+        ):
             values = series.dropna()
             if (values == values.round()).all():
                 out[column] = series.astype("Int64")
                 continue
-        if (pd.api.types.is_datetime64_any_dtype(series)
-                or series.map(lambda v: isinstance(v, date | datetime)).any()):
+        if (
+            pd.api.types.is_datetime64_any_dtype(series)
+            or series.map(lambda v: isinstance(v, date | datetime)).any()
+        ):
             out[column] = series.map(_iso)
     return out
 
@@ -598,76 +711,169 @@ def _select(df: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
     """``columns`` in this order, missing ones empty: the CSV header never depends on the data."""
     if df is None:
         return pd.DataFrame(columns=list(columns))
-    return pd.DataFrame({c: df[c] if c in df.columns else pd.Series([None] * len(df),
-                                                                      dtype="object")
-                         for c in columns})
+    return pd.DataFrame(
+        {
+            c: df[c] if c in df.columns else pd.Series([None] * len(df), dtype="object")
+            for c in columns
+        }
+    )
 
 
 GROUP_COLUMNS = (
-    "week_start", "total_incident_count", "total_incidents_acknowledged",
-    "total_incidents_auto_resolved", "mean_seconds_to_first_ack", "p50_seconds_to_first_ack",
-    "p90_seconds_to_first_ack", "p95_seconds_to_first_ack", "mean_seconds_to_resolve",
-    "p50_seconds_to_resolve", "p90_seconds_to_resolve", "p95_seconds_to_resolve",
-    "total_escalation_count", "total_notifications", "total_interruptions",
-    "total_business_hour_interruptions", "total_off_hour_interruptions",
-    "total_sleep_hour_interruptions", "total_major_incidents", "noise_ratio", "up_time_pct",
-    *(f"previous_{c}" for c in WORSENING), "worst_change_metric", "worst_change",
+    "week_start",
+    "total_incident_count",
+    "total_incidents_acknowledged",
+    "total_incidents_auto_resolved",
+    "mean_seconds_to_first_ack",
+    "p50_seconds_to_first_ack",
+    "p90_seconds_to_first_ack",
+    "p95_seconds_to_first_ack",
+    "mean_seconds_to_resolve",
+    "p50_seconds_to_resolve",
+    "p90_seconds_to_resolve",
+    "p95_seconds_to_resolve",
+    "total_escalation_count",
+    "total_notifications",
+    "total_interruptions",
+    "total_business_hour_interruptions",
+    "total_off_hour_interruptions",
+    "total_sleep_hour_interruptions",
+    "total_major_incidents",
+    "noise_ratio",
+    "up_time_pct",
+    *(f"previous_{c}" for c in WORSENING),
+    "worst_change_metric",
+    "worst_change",
 )
 RESPONDER_COLUMNS = (
-    "week_start", "user_id", "user_name", "team_id", "team_name", "total_interruptions",
-    "previous_total_interruptions", "total_business_hour_interruptions",
-    "total_off_hour_interruptions", "total_sleep_hour_interruptions", "total_notifications",
-    "total_incidents_acknowledged", "total_engaged_seconds", "total_seconds_on_call",
-    "total_seconds_on_call_level_1", "total_seconds_on_call_level_2_plus", "health_score",
-    "overloaded", "overload_reason",
+    "week_start",
+    "user_id",
+    "user_name",
+    "team_id",
+    "team_name",
+    "total_interruptions",
+    "previous_total_interruptions",
+    "total_business_hour_interruptions",
+    "total_off_hour_interruptions",
+    "total_sleep_hour_interruptions",
+    "total_notifications",
+    "total_incidents_acknowledged",
+    "total_engaged_seconds",
+    "total_seconds_on_call",
+    "total_seconds_on_call_level_1",
+    "total_seconds_on_call_level_2_plus",
+    "health_score",
+    "overloaded",
+    "overload_reason",
 )
-IMPACT_COLUMNS = ("scope", "service_id", "service_name", "window_start", "window_end",
-                  "duration_seconds", "seconds_in_week", "incident_count", "incident_ids")
-TEMPLATE_COLUMNS = ("template_id", "template", "service_id", "service_name", "team_id",
-                    "team_name", "incidents_this_week", "noise_incidents_this_week",
-                    "notifications_this_week", "sleep_interruptions_this_week", "incident_count", "alert_count", "total_notifications",
-                    "sleep_interruptions", "major_incidents", "first_seen", "last_seen",
-                    "share_auto_resolved", "share_acknowledged", "share_flapping",
-                    "share_sleep_hours", "median_seconds_to_resolve")
+IMPACT_COLUMNS = (
+    "scope",
+    "service_id",
+    "service_name",
+    "window_start",
+    "window_end",
+    "duration_seconds",
+    "seconds_in_week",
+    "incident_count",
+    "incident_ids",
+)
+TEMPLATE_COLUMNS = (
+    "template_id",
+    "template",
+    "service_id",
+    "service_name",
+    "team_id",
+    "team_name",
+    "incidents_this_week",
+    "noise_incidents_this_week",
+    "notifications_this_week",
+    "sleep_interruptions_this_week",
+    "incident_count",
+    "alert_count",
+    "total_notifications",
+    "sleep_interruptions",
+    "major_incidents",
+    "first_seen",
+    "last_seen",
+    "share_auto_resolved",
+    "share_acknowledged",
+    "share_flapping",
+    "share_sleep_hours",
+    "median_seconds_to_resolve",
+)
 RECOMMENDATION_COLUMNS = (
-    "recommendation_id", "team_id", "team_name", "kind", "service_id", "service_name",
-    "template_id", "template", "group_id", "title", "pages_saved", "incidents_before", "incidents_after",
-    "notifications_before", "notifications_after", "sleep_interruptions_before",
-    "sleep_interruptions_after", "major_incidents_affected", "risk", "replay_start",
-    "replay_end", "evidence", "config_snippet",
+    "recommendation_id",
+    "team_id",
+    "team_name",
+    "kind",
+    "service_id",
+    "service_name",
+    "template_id",
+    "template",
+    "group_id",
+    "title",
+    "pages_saved",
+    "incidents_before",
+    "incidents_after",
+    "notifications_before",
+    "notifications_after",
+    "sleep_interruptions_before",
+    "sleep_interruptions_after",
+    "major_incidents_affected",
+    "risk",
+    "replay_start",
+    "replay_end",
+    "evidence",
+    "config_snippet",
 )
 # Counts that DuckDB returns as HUGEINT (sum of integers) arrive as floats in pandas; they are
 # written as integers so a CSV says 34, not 34.0.
 _COUNT_COLUMN = re.compile(
     r"^(total_|incidents_|notifications_|sleep_interruptions|major_incidents|pages_saved|"
-    r"previous_total_|noise_incidents_)|(_count|_before|_after|_acknowledged|_this_week)$")
+    r"previous_total_|noise_incidents_)|(_count|_before|_after|_acknowledged|_this_week)$"
+)
 
 
 def tables(data: ReportData) -> dict[str, pd.DataFrame]:
     """The report's tables with stable column names, ISO 8601 instants and dates."""
     week = data.week
-    headline = pd.DataFrame([{
-        "week": week.label, "week_start": week.monday, "metric": m.key, "label": m.label,
-        "unit": {"count": "count", "duration": "seconds", "ratio": "ratio",
-                 "pct": "percent"}[m.kind],
-        "value": m.value, "previous_value": m.previous, "change": m.change,
-        "change_pct": m.change_pct, "better_when": m.better,
-        "trend_12w": json.dumps([None if v is None else round(v, 6) for v in m.trend]),
-    } for m in data.headline])
+    headline = pd.DataFrame(
+        [
+            {
+                "week": week.label,
+                "week_start": week.monday,
+                "metric": m.key,
+                "label": m.label,
+                "unit": {
+                    "count": "count",
+                    "duration": "seconds",
+                    "ratio": "ratio",
+                    "pct": "percent",
+                }[m.kind],
+                "value": m.value,
+                "previous_value": m.previous,
+                "change": m.change,
+                "change_pct": m.change_pct,
+                "better_when": m.better,
+                "trend_12w": json.dumps([None if v is None else round(v, 6) for v in m.trend]),
+            }
+            for m in data.headline
+        ]
+    )
 
     impact = data.impact_windows.copy()
     if not impact.empty:
         impact["seconds_in_week"] = [
             max((min(_ts(e), week.end) - max(_ts(s), week.start)).total_seconds(), 0.0)
-            for s, e in zip(impact["window_start"], impact["window_end"], strict=True)]
+            for s, e in zip(impact["window_start"], impact["window_end"], strict=True)
+        ]
         impact["incident_count"] = impact["incident_ids"].map(len)
         impact["incident_ids"] = impact["incident_ids"].map(lambda ids: ";".join(map(str, ids)))
 
     out = {
         "headline": headline,
         "team_weekly": _select(data.teams, ("team_id", "team_name", *GROUP_COLUMNS)),
-        "service_weekly": _select(data.services, ("service_id", "service_name",
-                                                  *GROUP_COLUMNS)),
+        "service_weekly": _select(data.services, ("service_id", "service_name", *GROUP_COLUMNS)),
         "responders": _select(data.responders, RESPONDER_COLUMNS),
         "impact_windows": _select(impact, IMPACT_COLUMNS),
         "noisy_templates": _select(data.templates, TEMPLATE_COLUMNS),
@@ -678,9 +884,16 @@ def tables(data: ReportData) -> dict[str, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- entry point
 
-def write_report(db_path: str | Path, *, week: str | None = None, out_dir: str | Path,
-                 formats: Sequence[str] = ("pdf", "csv"), anonymize: bool = False,
-                 config: Config | None = None) -> list[Path]:
+
+def write_report(
+    db_path: str | Path,
+    *,
+    week: str | None = None,
+    out_dir: str | Path,
+    formats: Sequence[str] = ("pdf", "csv"),
+    anonymize: bool = False,
+    config: Config | None = None,
+) -> list[Path]:
     """Write the weekly reliability review; return the paths written (PDF first).
 
     ``week`` is an ISO week ``YYYY-Www`` in the reporting time zone, default the last complete
@@ -714,12 +927,14 @@ def write_report(db_path: str | Path, *, week: str | None = None, out_dir: str |
         try:
             written.insert(0, render_pdf(data, out / f"{stem}.pdf"))
         except RenderError as exc:
-            raise ReportError(f"{exc} (the CSV files were written to {out})"
-                              if written else str(exc)) from exc
+            raise ReportError(
+                f"{exc} (the CSV files were written to {out})" if written else str(exc)
+            ) from exc
     return written
 
 
 # --------------------------------------------------------------------------- PDF
+
 
 def _row_group(row: pd.Series, name_column: str) -> dict[str, str]:
     def delta_count(column: str) -> str:
@@ -741,8 +956,11 @@ def _row_group(row: pd.Series, name_column: str) -> dict[str, str]:
         "sleep": format_count(row.get("total_sleep_hour_interruptions")),
         "majors": format_count(row.get("total_major_incidents")),
         "up_time": format_pct(row.get("up_time_pct")),
-        "worst": (f"{worst} +{100 * float(row['worst_change']):.0f}%"
-                  if isinstance(worst, str) and worst else "—"),
+        "worst": (
+            f"{worst} +{100 * float(row['worst_change']):.0f}%"
+            if isinstance(worst, str) and worst
+            else "—"
+        ),
     }
 
 
@@ -759,96 +977,136 @@ def _context(data: ReportData, svgs: dict[str, str]) -> dict[str, object]:
     last_day = week.monday + timedelta(days=6)
     uri = {key: svg_data_uri(svg) for key, svg in svgs.items()}
 
-    tiles = [{
-        "label": m.label, "value": m.display, "change": m.change_display,
-        "direction": m.direction, "note": m.note, "spark": uri.get(f"spark_{m.key}"),
-    } for m in data.headline]
+    tiles = [
+        {
+            "label": m.label,
+            "value": m.display,
+            "change": m.change_display,
+            "direction": m.direction,
+            "note": m.note,
+            "spark": uri.get(f"spark_{m.key}"),
+        }
+        for m in data.headline
+    ]
 
-    responders = [{
-        "name": str(r.get("user_name") or r.get("user_id")),
-        "team": str(r.get("team_name")) if pd.notna(r.get("team_name", None)) else "—",
-        "interruptions": format_count(r.get("total_interruptions")),
-        "previous": format_count(r.get("previous_total_interruptions")),
-        "business": format_count(r.get("total_business_hour_interruptions")),
-        "off_hour": format_count(r.get("total_off_hour_interruptions")),
-        "sleep": format_count(r.get("total_sleep_hour_interruptions")),
-        "notifications": format_count(r.get("total_notifications")),
-        "acks": format_count(r.get("total_incidents_acknowledged")),
-        "on_call": _hours(r.get("total_seconds_on_call")),
-        "health": "—" if _num(r.get("health_score")) is None
-        else f"{float(r['health_score']):.0f}",
-        "overloaded": bool(r.get("overloaded")),
-        "reason": str(r.get("overload_reason")) if pd.notna(r.get("overload_reason", None))
-        else "",
-    } for _, r in data.responders.iterrows()]
+    responders = [
+        {
+            "name": str(r.get("user_name") or r.get("user_id")),
+            "team": str(r.get("team_name")) if pd.notna(r.get("team_name", None)) else "—",
+            "interruptions": format_count(r.get("total_interruptions")),
+            "previous": format_count(r.get("previous_total_interruptions")),
+            "business": format_count(r.get("total_business_hour_interruptions")),
+            "off_hour": format_count(r.get("total_off_hour_interruptions")),
+            "sleep": format_count(r.get("total_sleep_hour_interruptions")),
+            "notifications": format_count(r.get("total_notifications")),
+            "acks": format_count(r.get("total_incidents_acknowledged")),
+            "on_call": _hours(r.get("total_seconds_on_call")),
+            "health": "—"
+            if _num(r.get("health_score")) is None
+            else f"{float(r['health_score']):.0f}",
+            "overloaded": bool(r.get("overloaded")),
+            "reason": str(r.get("overload_reason"))
+            if pd.notna(r.get("overload_reason", None))
+            else "",
+        }
+        for _, r in data.responders.iterrows()
+    ]
 
     incidents_by_window: dict[object, list[dict[str, str]]] = {}
     for _, inc in data.impact_incidents.iterrows():
-        incidents_by_window.setdefault(pd.Timestamp(inc["window_start"]), []).append({
-            "number": format_count(inc.get("incident_number")),
-            "title": str(inc.get("title") or ""),
-            "service": str(inc.get("service_name") or "—"),
-            "priority": str(inc.get("priority_name")) if pd.notna(inc.get("priority_name"))
-            else "—",
-            "duration": charts.format_duration(inc.get("seconds_to_resolve"))
-            if pd.notna(inc.get("seconds_to_resolve")) else "still open",
-        })
+        incidents_by_window.setdefault(pd.Timestamp(inc["window_start"]), []).append(
+            {
+                "number": format_count(inc.get("incident_number")),
+                "title": str(inc.get("title") or ""),
+                "service": str(inc.get("service_name") or "—"),
+                "priority": str(inc.get("priority_name"))
+                if pd.notna(inc.get("priority_name"))
+                else "—",
+                "duration": charts.format_duration(inc.get("seconds_to_resolve"))
+                if pd.notna(inc.get("seconds_to_resolve"))
+                else "still open",
+            }
+        )
     account_windows = data.impact_windows[data.impact_windows["scope"] == "account"]
-    windows = [{
-        "start": format_instant(w["window_start"], zone),
-        "end": format_instant(w["window_end"], zone),
-        "duration": charts.format_duration(w["duration_seconds"]),
-        "in_week": charts.format_duration(max(
-            (min(_ts(w["window_end"]), week.end) - max(_ts(w["window_start"]), week.start))
-            .total_seconds(), 0.0)),
-        "incidents": incidents_by_window.get(pd.Timestamp(w["window_start"]), []),
-    } for _, w in account_windows.iterrows()]
+    windows = [
+        {
+            "start": format_instant(w["window_start"], zone),
+            "end": format_instant(w["window_end"], zone),
+            "duration": charts.format_duration(w["duration_seconds"]),
+            "in_week": charts.format_duration(
+                max(
+                    (
+                        min(_ts(w["window_end"]), week.end)
+                        - max(_ts(w["window_start"]), week.start)
+                    ).total_seconds(),
+                    0.0,
+                )
+            ),
+            "incidents": incidents_by_window.get(pd.Timestamp(w["window_start"]), []),
+        }
+        for _, w in account_windows.iterrows()
+    ]
 
-    stale = [{
-        "number": format_count(s.get("incident_number")), "title": str(s.get("title") or ""),
-        "service": str(s.get("service_name") or "—"),
-        "created": format_instant(s.get("created_at"), zone),
-        "open_for": charts.format_duration(s.get("seconds_open")),
-    } for _, s in data.stale_majors.iterrows()]
+    stale = [
+        {
+            "number": format_count(s.get("incident_number")),
+            "title": str(s.get("title") or ""),
+            "service": str(s.get("service_name") or "—"),
+            "created": format_instant(s.get("created_at"), zone),
+            "open_for": charts.format_duration(s.get("seconds_open")),
+        }
+        for _, s in data.stale_majors.iterrows()
+    ]
 
     templates = None
     if data.templates is not None:
         count = data.template_count_column
-        templates = [{
-            "template": str(t.get("template") or ""),
-            "service": str(t.get("service_name") or "—"),
-            "count": format_count(t.get(count)) if count else "—",
-            "auto": format_ratio(t.get("share_auto_resolved")),
-            "acked": format_ratio(t.get("share_acknowledged")),
-            "sleep": format_ratio(t.get("share_sleep_hours")),
-        } for _, t in data.templates.head(10).iterrows()]
+        templates = [
+            {
+                "template": str(t.get("template") or ""),
+                "service": str(t.get("service_name") or "—"),
+                "count": format_count(t.get(count)) if count else "—",
+                "auto": format_ratio(t.get("share_auto_resolved")),
+                "acked": format_ratio(t.get("share_acknowledged")),
+                "sleep": format_ratio(t.get("share_sleep_hours")),
+            }
+            for _, t in data.templates.head(10).iterrows()
+        ]
 
     recommendations = None
     if data.recommendations is not None:
-        recommendations = [{
-            "title": str(r.get("title") or ""),
-            "team": str(r.get("team_name") or "—"),
-            "service": str(r.get("service_name") or "—"),
-            "kind": str(r.get("kind") or ""),
-            "pages_saved": format_count(r.get("pages_saved")),
-            "sleep_saved": format_count(
-                (_num(r.get("sleep_interruptions_before")) or 0)
-                - (_num(r.get("sleep_interruptions_after")) or 0))
-            if "sleep_interruptions_before" in r else "—",
-            "risk": str(r.get("risk") or "—"),
-        } for _, r in data.recommendations.head(5).iterrows()]
+        recommendations = [
+            {
+                "title": str(r.get("title") or ""),
+                "team": str(r.get("team_name") or "—"),
+                "service": str(r.get("service_name") or "—"),
+                "kind": str(r.get("kind") or ""),
+                "pages_saved": format_count(r.get("pages_saved")),
+                "sleep_saved": format_count(
+                    (_num(r.get("sleep_interruptions_before")) or 0)
+                    - (_num(r.get("sleep_interruptions_after")) or 0)
+                )
+                if "sleep_interruptions_before" in r
+                else "—",
+                "risk": str(r.get("risk") or "—"),
+            }
+            for _, r in data.recommendations.head(5).iterrows()
+        ]
 
     found = {k: v for k, v in data.definitions.items() if v}
     missing = [k for k, v in data.definitions.items() if not v]
-    freshness = (f"data as of {format_instant(data.freshness, zone)}" if data.freshness
-                 else f"data up to {format_instant(data.data_end, zone)} (no sync recorded)")
+    freshness = (
+        f"data as of {format_instant(data.freshness, zone)}"
+        if data.freshness
+        else f"data up to {format_instant(data.data_end, zone)} (no sync recorded)"
+    )
     return {
         "week": week.label,
         "week_range": f"{week.monday:%a %d %b} to {last_day:%a %d %b %Y} ({zone})",
         "freshness": freshness,
         "generated_at": format_instant(datetime.now(ZoneInfo("UTC")), zone),
         "period": f"{format_instant(data.data_start, zone)} to "
-                  f"{format_instant(data.data_end, zone)}",
+        f"{format_instant(data.data_end, zone)}",
         "anonymized": data.anonymized,
         "notes": data.notes,
         "tiles": tiles,
@@ -864,7 +1122,8 @@ def _context(data: ReportData, svgs: dict[str, str]) -> dict[str, object]:
         "stale": stale,
         "templates": templates,
         "templates_counted_by": {"incidents_this_week": "incidents this week"}.get(
-            data.template_count_column or "", (data.template_count_column or "").replace("_", " ")),
+            data.template_count_column or "", (data.template_count_column or "").replace("_", " ")
+        ),
         "templates_weekly": data.template_count_column == "incidents_this_week",
         "recommendations": recommendations,
         "definitions": found,
@@ -877,33 +1136,67 @@ def _charts(data: ReportData) -> dict[str, object]:
 
     week = data.week
     out: dict[str, Chart] = {}
-    out["trend"] = Chart(charts.mtta_mttr_trend(data.account_trend,
-                                                title="MTTA and MTTR, last 12 weeks"), 720, 300)
-    out["incidents_trend"] = Chart(charts.weekly_trend(
-        data.account_trend, "total_incident_count", label="Incidents",
-        title="Incidents per week", color=charts.METRIC_COLORS["incidents"]), 720, 220)
-    current_teams = data.teams[data.teams.get("total_incident_count", 0) > 0] \
-        if not data.teams.empty else data.teams
-    out["teams"] = Chart(charts.bar_by_group(
-        current_teams, group_column="team_name", value_column="total_incident_count",
-        title="Incidents by team", value_label="Incidents"), 720)
-    out["services"] = Chart(charts.bar_by_group(
-        data.services, group_column="service_name", value_column="mean_seconds_to_resolve",
-        title="MTTR (mean) by service", value_label="MTTR", duration=True), 720)
-    out["interruptions"] = Chart(charts.interruptions_by_bucket(
-        data.responders, title="Interruptions per responder"), 720)
+    out["trend"] = Chart(
+        charts.mtta_mttr_trend(data.account_trend, title="MTTA and MTTR, last 12 weeks"), 720, 300
+    )
+    out["incidents_trend"] = Chart(
+        charts.weekly_trend(
+            data.account_trend,
+            "total_incident_count",
+            label="Incidents",
+            title="Incidents per week",
+            color=charts.METRIC_COLORS["incidents"],
+        ),
+        720,
+        220,
+    )
+    current_teams = (
+        data.teams[data.teams.get("total_incident_count", 0) > 0]
+        if not data.teams.empty
+        else data.teams
+    )
+    out["teams"] = Chart(
+        charts.bar_by_group(
+            current_teams,
+            group_column="team_name",
+            value_column="total_incident_count",
+            title="Incidents by team",
+            value_label="Incidents",
+        ),
+        720,
+    )
+    out["services"] = Chart(
+        charts.bar_by_group(
+            data.services,
+            group_column="service_name",
+            value_column="mean_seconds_to_resolve",
+            title="MTTR (mean) by service",
+            value_label="MTTR",
+            duration=True,
+        ),
+        720,
+    )
+    out["interruptions"] = Chart(
+        charts.interruptions_by_bucket(data.responders, title="Interruptions per responder"), 720
+    )
     if data.sleep_nights is not None:
         out["sleep"] = Chart(charts.sleep_interruptions_by_night(data.sleep_nights), 720)
     timeline = data.impact_windows.copy()
     if not timeline.empty:
-        timeline["label"] = timeline["service_name"].where(timeline["service_name"].notna(),
-                                                           timeline["service_id"])
+        timeline["label"] = timeline["service_name"].where(
+            timeline["service_name"].notna(), timeline["service_id"]
+        )
         timeline["incident_count"] = timeline["incident_ids"].map(len)
-    out["impact"] = Chart(charts.impact_timeline(timeline, start=week.start, end=week.end,
-                                                 title="Impact windows this week"), 720)
+    out["impact"] = Chart(
+        charts.impact_timeline(
+            timeline, start=week.start, end=week.end, title="Impact windows this week"
+        ),
+        720,
+    )
     if data.templates is not None and data.template_count_column:
-        out["templates"] = Chart(charts.noisiest_templates(
-            data.templates, count_column=data.template_count_column), 720)
+        out["templates"] = Chart(
+            charts.noisiest_templates(data.templates, count_column=data.template_count_column), 720
+        )
     return out
 
 
@@ -913,9 +1206,10 @@ SPARK_COLORS = {"worse": "#B03A2E", "better": "#1E8449"}
 def _sparklines(data: ReportData) -> dict[str, str]:
     from reports.render import sparkline_svg
 
-    return {f"spark_{m.key}": sparkline_svg(m.trend, color=SPARK_COLORS.get(m.direction,
-                                                                            "#555555"))
-            for m in data.headline}
+    return {
+        f"spark_{m.key}": sparkline_svg(m.trend, color=SPARK_COLORS.get(m.direction, "#555555"))
+        for m in data.headline
+    }
 
 
 def render_pdf(data: ReportData, path: Path) -> Path:

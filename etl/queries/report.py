@@ -31,19 +31,26 @@ def _run(reader: Reader, name: str, params: dict[str, object] | None = None) -> 
     return reader.df(sql(name), params or {})
 
 
-def account_weekly(reader: Reader, start_ts: datetime, end_ts: datetime,
-                   reporting_time_zone: str) -> pd.DataFrame:
+def account_weekly(
+    reader: Reader, start_ts: datetime, end_ts: datetime, reporting_time_zone: str
+) -> pd.DataFrame:
     """Account-wide incident counts, MTTA/MTTR mean and p90 and noise ratio per week."""
-    return _run(reader, "account_weekly", {
-        "start_ts": start_ts, "end_ts": end_ts, "reporting_time_zone": reporting_time_zone,
-    })
+    return _run(
+        reader,
+        "account_weekly",
+        {
+            "start_ts": start_ts,
+            "end_ts": end_ts,
+            "reporting_time_zone": reporting_time_zone,
+        },
+    )
 
 
-def account_interruptions_weekly(reader: Reader, first_week: date,
-                                 last_week: date) -> pd.DataFrame:
+def account_interruptions_weekly(reader: Reader, first_week: date, last_week: date) -> pd.DataFrame:
     """Interruptions per week (all responders), by bucket, for weeks in [first, last]."""
-    return _run(reader, "account_interruptions_weekly",
-                {"first_week": first_week, "last_week": last_week})
+    return _run(
+        reader, "account_interruptions_weekly", {"first_week": first_week, "last_week": last_week}
+    )
 
 
 def account_impact_windows(reader: Reader, end_ts: datetime) -> pd.DataFrame:
@@ -72,20 +79,27 @@ def last_sync(reader: Reader) -> pd.DataFrame | None:
 
 def team_weekly(reader: Reader, week_start: date, previous_week_start: date) -> pd.DataFrame:
     """``team_weekly`` rows of the report week and the previous week."""
-    return _run(reader, "team_weekly",
-                {"week_start": week_start, "previous_week_start": previous_week_start})
+    return _run(
+        reader,
+        "team_weekly",
+        {"week_start": week_start, "previous_week_start": previous_week_start},
+    )
 
 
 def service_weekly(reader: Reader, week_start: date, previous_week_start: date) -> pd.DataFrame:
     """``service_weekly`` rows of the report week and the previous week."""
-    return _run(reader, "service_weekly",
-                {"week_start": week_start, "previous_week_start": previous_week_start})
+    return _run(
+        reader,
+        "service_weekly",
+        {"week_start": week_start, "previous_week_start": previous_week_start},
+    )
 
 
 def responders(reader: Reader, week_start: date, previous_week_start: date) -> pd.DataFrame:
     """``responder_weekly`` rows (all columns) of the report week and the previous week."""
-    return _run(reader, "responders",
-                {"week_start": week_start, "previous_week_start": previous_week_start})
+    return _run(
+        reader, "responders", {"week_start": week_start, "previous_week_start": previous_week_start}
+    )
 
 
 def sleep_nights(reader: Reader, week_start: date) -> pd.DataFrame | None:
@@ -105,8 +119,9 @@ def impact_incidents(reader: Reader, start_ts: datetime, end_ts: datetime) -> pd
     return _run(reader, "impact_incidents", {"start_ts": start_ts, "end_ts": end_ts})
 
 
-def stale_open_majors(reader: Reader, as_of: datetime, stale_open_major_days: float
-                      ) -> pd.DataFrame:
+def stale_open_majors(
+    reader: Reader, as_of: datetime, stale_open_major_days: float
+) -> pd.DataFrame:
     """Major incidents open at least ``stale_open_major_days`` days before ``as_of``.
 
     Reads the models' ``stale_open_majors`` mart when the warehouse has it (one definition),
@@ -114,8 +129,11 @@ def stale_open_majors(reader: Reader, as_of: datetime, stale_open_major_days: fl
     """
     if reader.has_table("stale_open_majors"):
         return _run(reader, "stale_open_majors_mart")
-    return _run(reader, "stale_open_majors",
-                {"as_of": as_of, "stale_open_major_days": float(stale_open_major_days)})
+    return _run(
+        reader,
+        "stale_open_majors",
+        {"as_of": as_of, "stale_open_major_days": float(stale_open_major_days)},
+    )
 
 
 def noisy_templates(reader: Reader, start_ts: datetime, end_ts: datetime) -> pd.DataFrame | None:

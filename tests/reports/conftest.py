@@ -84,8 +84,9 @@ def _monday(ts: datetime) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def _union(intervals: list[tuple[datetime, datetime, str]]) -> list[tuple[datetime, datetime,
-                                                                           list[str]]]:
+def _union(
+    intervals: list[tuple[datetime, datetime, str]],
+) -> list[tuple[datetime, datetime, list[str]]]:
     merged: list[tuple[datetime, datetime, list[str]]] = []
     for start, end, incident_id in sorted(intervals):
         if merged and start <= merged[-1][1]:
@@ -102,8 +103,12 @@ def _impacted_seconds(windows, week: date) -> float:
     return sum(max(0.0, (min(e, end) - max(s, start)).total_seconds()) for s, e, _ in windows)
 
 
-def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions | None = None,
-                            incidents_per_week: tuple[int, int] = (12, 30)) -> Path:
+def build_fixture_warehouse(
+    path: Path,
+    seed: int = 11,
+    options: FixtureOptions | None = None,
+    incidents_per_week: tuple[int, int] = (12, 30),
+) -> Path:
     """Write the fixture warehouse to ``path`` (overwritten) and return the path."""
     options = options or FixtureOptions()
     rng = random.Random(seed)
@@ -132,36 +137,42 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
             resolved_at = created + timedelta(seconds=resolve_s)
             status = "resolved"
             if resolved_at >= DATA_END:
-                resolved_at, resolve_s, status = None, None, "acknowledged" if acked else "triggered"
+                resolved_at, resolve_s, status = (
+                    None,
+                    None,
+                    "acknowledged" if acked else "triggered",
+                )
             noise_reason = None
             if auto and resolved_at is not None and not acked:
                 noise_reason = "transient" if resolve_s <= 300 else "auto_resolved_unacked"
-            incidents.append({
-                "incident_id": f"P{number:06d}",
-                "incident_number": number,
-                "title": f"{TEMPLATES[list(SERVICES).index(service_id)][2].replace('<*>', str(rng.randint(1, 99)))}",
-                "created_at": created,
-                "first_ack_at": created + timedelta(seconds=ack_s) if ack_s else None,
-                "resolved_at": resolved_at,
-                "seconds_to_first_ack": ack_s,
-                "seconds_to_resolve": resolve_s,
-                "auto_resolved": bool(auto and resolved_at is not None),
-                "is_major": is_major,
-                "noise_reason": noise_reason,
-                "is_noise": noise_reason is not None,
-                "escalation_count": rng.randint(0, 2),
-                "total_notifications": rng.randint(1, 6),
-                "alert_count": rng.randint(1, 4),
-                "data_issue": False,
-                "service_id": service_id,
-                "service_name": service_name,
-                "team_id": team_id,
-                "team_name": TEAMS[team_id],
-                "urgency": "high" if rng.random() < 0.7 else "low",
-                "priority_name": "P1" if is_major else rng.choice(["P3", "P4", None]),
-                "status": status,
-                "html_url": f"https://example.pagerduty.com/incidents/P{number:06d}",
-            })
+            incidents.append(
+                {
+                    "incident_id": f"P{number:06d}",
+                    "incident_number": number,
+                    "title": f"{TEMPLATES[list(SERVICES).index(service_id)][2].replace('<*>', str(rng.randint(1, 99)))}",
+                    "created_at": created,
+                    "first_ack_at": created + timedelta(seconds=ack_s) if ack_s else None,
+                    "resolved_at": resolved_at,
+                    "seconds_to_first_ack": ack_s,
+                    "seconds_to_resolve": resolve_s,
+                    "auto_resolved": bool(auto and resolved_at is not None),
+                    "is_major": is_major,
+                    "noise_reason": noise_reason,
+                    "is_noise": noise_reason is not None,
+                    "escalation_count": rng.randint(0, 2),
+                    "total_notifications": rng.randint(1, 6),
+                    "alert_count": rng.randint(1, 4),
+                    "data_issue": False,
+                    "service_id": service_id,
+                    "service_name": service_name,
+                    "team_id": team_id,
+                    "team_name": TEAMS[team_id],
+                    "urgency": "high" if rng.random() < 0.7 else "low",
+                    "priority_name": "P1" if is_major else rng.choice(["P3", "P4", None]),
+                    "status": status,
+                    "html_url": f"https://example.pagerduty.com/incidents/P{number:06d}",
+                }
+            )
             responders = [u for u, (_, _, t) in USERS.items() if t == team_id]
             for k in range(rng.randint(0, 2)):
                 started = created + timedelta(seconds=5 + 120 * k)
@@ -170,37 +181,70 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
                 night = None
                 if bucket == "sleep":
                     night = (started - timedelta(hours=8)).date()
-                interruptions.append({
-                    "interruption_id": f"{user_id}:{len(interruptions)}",
-                    "user_id": user_id, "started_at": started, "bucket": bucket,
-                    "night_of": night, "incident_id": f"P{number:06d}",
-                    "service_id": service_id, "team_id": team_id,
-                    "week_start": _monday(started),
-                })
+                interruptions.append(
+                    {
+                        "interruption_id": f"{user_id}:{len(interruptions)}",
+                        "user_id": user_id,
+                        "started_at": started,
+                        "bucket": bucket,
+                        "night_of": night,
+                        "incident_id": f"P{number:06d}",
+                        "service_id": service_id,
+                        "team_id": team_id,
+                        "week_start": _monday(started),
+                    }
+                )
         day += timedelta(days=1)
 
     # One hostile incident in the report week, and one stale open major from the start.
     hostile_created = datetime(2026, 11, 18, 3, 12, tzinfo=UTC)
-    incidents.append({**incidents[-1], "incident_id": "PHOSTILE", "incident_number": 999,
-                      "title": HOSTILE_TITLE, "created_at": hostile_created,
-                      "first_ack_at": hostile_created + timedelta(seconds=240),
-                      "resolved_at": hostile_created + timedelta(seconds=5400),
-                      "seconds_to_first_ack": 240.0, "seconds_to_resolve": 5400.0,
-                      "auto_resolved": False, "is_major": True, "noise_reason": None,
-                      "is_noise": False, "service_id": "S5", "service_name": "k8s-cluster",
-                      "team_id": "T3", "team_name": "Platform", "status": "resolved",
-                      "priority_name": "P1",
-                      "html_url": "https://example.pagerduty.com/incidents/PHOSTILE"})
+    incidents.append(
+        {
+            **incidents[-1],
+            "incident_id": "PHOSTILE",
+            "incident_number": 999,
+            "title": HOSTILE_TITLE,
+            "created_at": hostile_created,
+            "first_ack_at": hostile_created + timedelta(seconds=240),
+            "resolved_at": hostile_created + timedelta(seconds=5400),
+            "seconds_to_first_ack": 240.0,
+            "seconds_to_resolve": 5400.0,
+            "auto_resolved": False,
+            "is_major": True,
+            "noise_reason": None,
+            "is_noise": False,
+            "service_id": "S5",
+            "service_name": "k8s-cluster",
+            "team_id": "T3",
+            "team_name": "Platform",
+            "status": "resolved",
+            "priority_name": "P1",
+            "html_url": "https://example.pagerduty.com/incidents/PHOSTILE",
+        }
+    )
     if options.stale_open_major:
         stale_created = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
-        incidents.append({**incidents[-1], "incident_id": "PSTALE", "incident_number": 998,
-                          "title": "Payment provider timeout (still open)",
-                          "created_at": stale_created, "first_ack_at": None,
-                          "resolved_at": None, "seconds_to_first_ack": None,
-                          "seconds_to_resolve": None, "is_major": True, "status": "triggered",
-                          "service_id": "S1", "service_name": "checkout-api", "team_id": "T1",
-                          "team_name": "Payments", "priority_name": "P1",
-                          "html_url": "https://example.pagerduty.com/incidents/PSTALE"})
+        incidents.append(
+            {
+                **incidents[-1],
+                "incident_id": "PSTALE",
+                "incident_number": 998,
+                "title": "Payment provider timeout (still open)",
+                "created_at": stale_created,
+                "first_ack_at": None,
+                "resolved_at": None,
+                "seconds_to_first_ack": None,
+                "seconds_to_resolve": None,
+                "is_major": True,
+                "status": "triggered",
+                "service_id": "S1",
+                "service_name": "checkout-api",
+                "team_id": "T1",
+                "team_name": "Payments",
+                "priority_name": "P1",
+                "html_url": "https://example.pagerduty.com/incidents/PSTALE",
+            }
+        )
 
     inc = pd.DataFrame(incidents)
     if options.empty_week is not None:
@@ -213,27 +257,56 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
 
     # Impact windows: unions of majors' [created_at, resolved_at or data end).
     majors = inc[inc["is_major"]]
-    spans = [(r.created_at, r.resolved_at if pd.notna(r.resolved_at) else DATA_END,
-              r.incident_id) for r in majors.itertuples()]
+    spans = [
+        (r.created_at, r.resolved_at if pd.notna(r.resolved_at) else DATA_END, r.incident_id)
+        for r in majors.itertuples()
+    ]
     windows_rows = []
-    account_windows = _union([(s.to_pydatetime() if hasattr(s, "to_pydatetime") else s,
-                               e.to_pydatetime() if hasattr(e, "to_pydatetime") else e, i)
-                              for s, e, i in spans])
+    account_windows = _union(
+        [
+            (
+                s.to_pydatetime() if hasattr(s, "to_pydatetime") else s,
+                e.to_pydatetime() if hasattr(e, "to_pydatetime") else e,
+                i,
+            )
+            for s, e, i in spans
+        ]
+    )
     for s, e, ids in account_windows:
-        windows_rows.append({"scope": "account", "service_id": None, "window_start": s,
-                             "window_end": e, "duration_seconds": (e - s).total_seconds(),
-                             "incident_ids": ids})
+        windows_rows.append(
+            {
+                "scope": "account",
+                "service_id": None,
+                "window_start": s,
+                "window_end": e,
+                "duration_seconds": (e - s).total_seconds(),
+                "incident_ids": ids,
+            }
+        )
     service_windows: dict[str, list] = {}
     for service_id in SERVICES:
-        part = [(s, e, i) for (s, e, i), sid in zip(spans, majors["service_id"], strict=True)
-                if sid == service_id]
-        service_windows[service_id] = _union([(pd.Timestamp(s).to_pydatetime(),
-                                               pd.Timestamp(e).to_pydatetime(), i)
-                                              for s, e, i in part])
+        part = [
+            (s, e, i)
+            for (s, e, i), sid in zip(spans, majors["service_id"], strict=True)
+            if sid == service_id
+        ]
+        service_windows[service_id] = _union(
+            [
+                (pd.Timestamp(s).to_pydatetime(), pd.Timestamp(e).to_pydatetime(), i)
+                for s, e, i in part
+            ]
+        )
         for s, e, ids in service_windows[service_id]:
-            windows_rows.append({"scope": "service", "service_id": service_id, "window_start": s,
-                                 "window_end": e, "duration_seconds": (e - s).total_seconds(),
-                                 "incident_ids": ids})
+            windows_rows.append(
+                {
+                    "scope": "service",
+                    "service_id": service_id,
+                    "window_start": s,
+                    "window_end": e,
+                    "duration_seconds": (e - s).total_seconds(),
+                    "incident_ids": ids,
+                }
+            )
     windows_df = pd.DataFrame(windows_rows)
 
     con = duckdb.connect(str(path))
@@ -254,11 +327,17 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
             select scope, service_id, window_start, window_end, duration_seconds,
                    cast(incident_ids as varchar[]) as incident_ids
             from win_df""")
-        users_df = pd.DataFrame([{"user_id": u, "user_name": n, "email": m, "team_id": t}
-                                 for u, (n, m, t) in USERS.items()])
+        users_df = pd.DataFrame(
+            [
+                {"user_id": u, "user_name": n, "email": m, "team_id": t}
+                for u, (n, m, t) in USERS.items()
+            ]
+        )
         con.register("users_df", users_df)
-        for grain, key, name in (("service", "service_id", "service_name"),
-                                 ("team", "team_id", "team_name")):
+        for grain, key, name in (
+            ("service", "service_id", "service_name"),
+            ("team", "team_id", "team_name"),
+        ):
             con.execute(f"""
                 create table {grain}_weekly as
                 with inc as (
@@ -305,15 +384,20 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
             "select week_start, service_id from service_weekly"
         ).fetchall():
             impacted = _impacted_seconds(service_windows[service_id], week)
-            con.execute("update service_weekly set up_time_pct = ? where week_start = ? and "
-                        "service_id = ?", [100 * (1 - impacted / 604800), week, service_id])
+            con.execute(
+                "update service_weekly set up_time_pct = ? where week_start = ? and service_id = ?",
+                [100 * (1 - impacted / 604800), week, service_id],
+            )
         for week, team_id in con.execute("select week_start, team_id from team_weekly").fetchall():
-            team_spans = [w for sid, (_, t) in SERVICES.items() if t == team_id
-                          for w in service_windows[sid]]
+            team_spans = [
+                w for sid, (_, t) in SERVICES.items() if t == team_id for w in service_windows[sid]
+            ]
             merged = _union([(s, e, ",".join(i)) for s, e, i in team_spans])
             impacted = _impacted_seconds(merged, week)
-            con.execute("update team_weekly set up_time_pct = ? where week_start = ? and "
-                        "team_id = ?", [100 * (1 - impacted / 604800), week, team_id])
+            con.execute(
+                "update team_weekly set up_time_pct = ? where week_start = ? and team_id = ?",
+                [100 * (1 - impacted / 604800), week, team_id],
+            )
 
         con.execute("""
             create table responder_weekly as
@@ -347,17 +431,23 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
             rows = []
             for k, (service_name, service_id, template) in enumerate(TEMPLATES):
                 count = int((inc["service_id"] == service_id).sum()) // (2 if k == 5 else 1)
-                rows.append({
-                    "template_id": f"tpl{k}", "template": template, "service_id": service_id,
-                    "service_name": service_name, "incident_count": count,
-                    "alert_count": count * 2, "notification_count": count * 3,
-                    "first_seen": DATA_START + timedelta(hours=k),
-                    "last_seen": datetime(2026, 11, 20, tzinfo=UTC) - timedelta(hours=k),
-                    "share_auto_resolved": round(0.15 * k, 2),
-                    "share_acknowledged": round(1 - 0.15 * k, 2),
-                    "median_seconds_to_resolve": 600.0 + 60 * k,
-                    "share_sleep_hours": round(0.05 * k, 2),
-                })
+                rows.append(
+                    {
+                        "template_id": f"tpl{k}",
+                        "template": template,
+                        "service_id": service_id,
+                        "service_name": service_name,
+                        "incident_count": count,
+                        "alert_count": count * 2,
+                        "notification_count": count * 3,
+                        "first_seen": DATA_START + timedelta(hours=k),
+                        "last_seen": datetime(2026, 11, 20, tzinfo=UTC) - timedelta(hours=k),
+                        "share_auto_resolved": round(0.15 * k, 2),
+                        "share_acknowledged": round(1 - 0.15 * k, 2),
+                        "median_seconds_to_resolve": 600.0 + 60 * k,
+                        "share_sleep_hours": round(0.05 * k, 2),
+                    }
+                )
             con.register("tpl_df", pd.DataFrame(rows))
             con.execute("create table alert_templates as select * from tpl_df")
             if options.incident_noise_map:
@@ -385,22 +475,89 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
                     ['P001001'] as example_incidents
             """)
             recs = [
-                ("R1", "T3", "Platform", "auto_pause", "S5", "k8s-cluster", TEMPLATES[4][2],
-                 "Pause notifications for 'Node <*> NotReady' for 5 minutes", 60, 22, 180, 66,
-                 14, 3, 114, 0, "low"),
-                ("R2", "T2", "Search", "lower_urgency", "S4", "indexer", TEMPLATES[3][2],
-                 "Make indexer lag alerts low urgency outside business hours", 45, 45, 120, 40,
-                 9, 1, 80, 0, "medium"),
-                ("R3", "T3", "Platform", "group_alerts", "S5", "k8s-cluster", HOSTILE_TEMPLATE,
-                 "Group " + HOSTILE_TEMPLATE, 30, 10, 90, 30, 5, 2, 60, 1, "high"),
+                (
+                    "R1",
+                    "T3",
+                    "Platform",
+                    "auto_pause",
+                    "S5",
+                    "k8s-cluster",
+                    TEMPLATES[4][2],
+                    "Pause notifications for 'Node <*> NotReady' for 5 minutes",
+                    60,
+                    22,
+                    180,
+                    66,
+                    14,
+                    3,
+                    114,
+                    0,
+                    "low",
+                ),
+                (
+                    "R2",
+                    "T2",
+                    "Search",
+                    "lower_urgency",
+                    "S4",
+                    "indexer",
+                    TEMPLATES[3][2],
+                    "Make indexer lag alerts low urgency outside business hours",
+                    45,
+                    45,
+                    120,
+                    40,
+                    9,
+                    1,
+                    80,
+                    0,
+                    "medium",
+                ),
+                (
+                    "R3",
+                    "T3",
+                    "Platform",
+                    "group_alerts",
+                    "S5",
+                    "k8s-cluster",
+                    HOSTILE_TEMPLATE,
+                    "Group " + HOSTILE_TEMPLATE,
+                    30,
+                    10,
+                    90,
+                    30,
+                    5,
+                    2,
+                    60,
+                    1,
+                    "high",
+                ),
             ]
-            rec_df = pd.DataFrame(recs, columns=[
-                "recommendation_id", "team_id", "team_name", "kind", "service_id",
-                "service_name", "template", "title", "incidents_before", "incidents_after",
-                "notifications_before", "notifications_after", "sleep_interruptions_before",
-                "sleep_interruptions_after", "pages_saved", "major_incidents_affected", "risk"])
-            rec_df["evidence"] = [json.dumps({"incidents": int(r)}) for r in rec_df[
-                "incidents_before"]]
+            rec_df = pd.DataFrame(
+                recs,
+                columns=[
+                    "recommendation_id",
+                    "team_id",
+                    "team_name",
+                    "kind",
+                    "service_id",
+                    "service_name",
+                    "template",
+                    "title",
+                    "incidents_before",
+                    "incidents_after",
+                    "notifications_before",
+                    "notifications_after",
+                    "sleep_interruptions_before",
+                    "sleep_interruptions_after",
+                    "pages_saved",
+                    "major_incidents_affected",
+                    "risk",
+                ],
+            )
+            rec_df["evidence"] = [
+                json.dumps({"incidents": int(r)}) for r in rec_df["incidents_before"]
+            ]
             rec_df["config_snippet"] = "{}"
             con.register("rec_df", rec_df)
             con.execute("create table recommendations as select * from rec_df")
@@ -411,13 +568,22 @@ def build_fixture_warehouse(path: Path, seed: int = 11, options: FixtureOptions 
                     since timestamptz, until timestamptz, mode varchar, requests bigint,
                     retries bigint, rejects bigint, records_json json,
                     duration_seconds double, message varchar)""")
-            con.execute("insert into _sync_runs values (?, ?, ?, 'ok', 'http://127.0.0.1:1', "
-                        "?, ?, 'full', 100, 0, 0, '{}', 271.0, null)",
-                        ["run1", SYNC_FINISHED - timedelta(seconds=271), SYNC_FINISHED,
-                         DATA_START, DATA_END])
-            con.execute("insert into _sync_runs values ('run2', ?, null, 'failed', null, null, "
-                        "null, 'incremental', 1, 0, 0, '{}', 1.0, 'boom')",
-                        [SYNC_FINISHED + timedelta(hours=1)])
+            con.execute(
+                "insert into _sync_runs values (?, ?, ?, 'ok', 'http://127.0.0.1:1', "
+                "?, ?, 'full', 100, 0, 0, '{}', 271.0, null)",
+                [
+                    "run1",
+                    SYNC_FINISHED - timedelta(seconds=271),
+                    SYNC_FINISHED,
+                    DATA_START,
+                    DATA_END,
+                ],
+            )
+            con.execute(
+                "insert into _sync_runs values ('run2', ?, null, 'failed', null, null, "
+                "null, 'incremental', 1, 0, 0, '{}', 1.0, 'boom')",
+                [SYNC_FINISHED + timedelta(hours=1)],
+            )
         if not options.interruptions_model:
             con.execute("drop table int_interruptions")
         con.execute("checkpoint")

@@ -16,14 +16,16 @@ HOSTILE = '<script>alert("x")</script><a href="javascript:evil()">click</a> <b>b
 
 
 def _weeks(n: int = 12) -> pd.DataFrame:
-    return pd.DataFrame({
-        "week_start": pd.date_range("2026-08-31", periods=n, freq="7D").date,
-        "total_incident_count": list(range(n)),
-        "mean_seconds_to_first_ack": [60.0 * (k + 1) for k in range(n)],
-        "p90_seconds_to_first_ack": [120.0 * (k + 1) for k in range(n)],
-        "mean_seconds_to_resolve": [3600.0 * (k + 1) for k in range(n)],
-        "p90_seconds_to_resolve": [7200.0 * (k + 1) for k in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "week_start": pd.date_range("2026-08-31", periods=n, freq="7D").date,
+            "total_incident_count": list(range(n)),
+            "mean_seconds_to_first_ack": [60.0 * (k + 1) for k in range(n)],
+            "p90_seconds_to_first_ack": [120.0 * (k + 1) for k in range(n)],
+            "mean_seconds_to_resolve": [3600.0 * (k + 1) for k in range(n)],
+            "p90_seconds_to_resolve": [7200.0 * (k + 1) for k in range(n)],
+        }
+    )
 
 
 def _texts(fig: go.Figure) -> list[str]:
@@ -34,17 +36,36 @@ def _texts(fig: go.Figure) -> list[str]:
             value = getattr(trace, attr, None)
             if value is None:
                 continue
-            out.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else
-                                        [value] if isinstance(value, str) else list(value)))
+            out.extend(
+                str(v)
+                for v in (
+                    value
+                    if isinstance(value, (list, tuple))
+                    else [value]
+                    if isinstance(value, str)
+                    else list(value)
+                )
+            )
     out.extend(str(a.text) for a in fig.layout.annotations)
     return out
 
 
-@pytest.mark.parametrize("seconds, expected", [
-    (None, "—"), (float("nan"), "—"), (0, "0 s"), (59.4, "59 s"), (60, "1.0 min"),
-    (754, "12.6 min"), (3 * 3600 - 1, "180.0 min"), (3 * 3600, "3.0 h"), (90000, "25.0 h"),
-    (3 * 86400, "3.0 d"), (1_305_000, "15.1 d"),
-])
+@pytest.mark.parametrize(
+    "seconds, expected",
+    [
+        (None, "—"),
+        (float("nan"), "—"),
+        (0, "0 s"),
+        (59.4, "59 s"),
+        (60, "1.0 min"),
+        (754, "12.6 min"),
+        (3 * 3600 - 1, "180.0 min"),
+        (3 * 3600, "3.0 h"),
+        (90000, "25.0 h"),
+        (3 * 86400, "3.0 d"),
+        (1_305_000, "15.1 d"),
+    ],
+)
 def test_format_duration(seconds, expected):
     assert charts.format_duration(seconds) == expected
 
@@ -90,17 +111,21 @@ def test_trend_keeps_missing_weeks_as_gaps():
     assert pd.isna(list(fig.data[0].y)[1])
 
 
-@pytest.mark.parametrize("builder", [
-    lambda df: charts.mtta_mttr_trend(df),
-    lambda df: charts.weekly_trend(df, "total_incident_count"),
-    lambda df: charts.bar_by_group(df, group_column="team_name",
-                                   value_column="total_incident_count"),
-    lambda df: charts.interruptions_by_bucket(df),
-    lambda df: charts.sleep_interruptions_by_night(df),
-    lambda df: charts.impact_timeline(df),
-    lambda df: charts.noisiest_templates(df),
-    lambda df: charts.stacked_weekly(df, group_column="team_name", value_column="n"),
-])
+@pytest.mark.parametrize(
+    "builder",
+    [
+        lambda df: charts.mtta_mttr_trend(df),
+        lambda df: charts.weekly_trend(df, "total_incident_count"),
+        lambda df: charts.bar_by_group(
+            df, group_column="team_name", value_column="total_incident_count"
+        ),
+        lambda df: charts.interruptions_by_bucket(df),
+        lambda df: charts.sleep_interruptions_by_night(df),
+        lambda df: charts.impact_timeline(df),
+        lambda df: charts.noisiest_templates(df),
+        lambda df: charts.stacked_weekly(df, group_column="team_name", value_column="n"),
+    ],
+)
 def test_empty_frames_give_an_honest_empty_figure(builder):
     for frame in (pd.DataFrame(), None):
         fig = builder(frame)
@@ -110,8 +135,9 @@ def test_empty_frames_give_an_honest_empty_figure(builder):
 
 
 def test_bar_by_group_sorts_colours_and_escapes():
-    df = pd.DataFrame({"team_name": ["Search", HOSTILE, "Payments"],
-                       "total_incident_count": [3, 9, 5]})
+    df = pd.DataFrame(
+        {"team_name": ["Search", HOSTILE, "Payments"], "total_incident_count": [3, 9, 5]}
+    )
     fig = charts.bar_by_group(df, group_column="team_name", value_column="total_incident_count")
     bar = fig.data[0]
     assert list(bar.x) == [9, 5, 3]
@@ -121,24 +147,29 @@ def test_bar_by_group_sorts_colours_and_escapes():
 
 
 def test_bar_by_group_ratio_and_duration_scaling():
-    df = pd.DataFrame({"service_name": ["a", "b"], "noise_ratio": [0.25, 0.5],
-                       "mttr": [7200.0, 3600.0 * 10]})
-    ratio = charts.bar_by_group(df, group_column="service_name", value_column="noise_ratio",
-                                percent=True)
+    df = pd.DataFrame(
+        {"service_name": ["a", "b"], "noise_ratio": [0.25, 0.5], "mttr": [7200.0, 3600.0 * 10]}
+    )
+    ratio = charts.bar_by_group(
+        df, group_column="service_name", value_column="noise_ratio", percent=True
+    )
     assert list(ratio.data[0].x) == [50.0, 25.0]
-    duration = charts.bar_by_group(df, group_column="service_name", value_column="mttr",
-                                   duration=True, value_label="MTTR")
+    duration = charts.bar_by_group(
+        df, group_column="service_name", value_column="mttr", duration=True, value_label="MTTR"
+    )
     assert list(duration.data[0].x) == [10.0, 2.0]
     assert duration.layout.xaxis.title.text == "MTTR (h)"
 
 
 def test_interruptions_by_bucket_stacks_three_buckets_per_person():
-    df = pd.DataFrame({
-        "user_name": ["Ann", "Bo", "Ann", "Cy"],
-        "total_business_hour_interruptions": [1, 4, 2, 0],
-        "total_off_hour_interruptions": [0, 1, 1, 0],
-        "total_sleep_hour_interruptions": [3, 0, 0, 0],
-    })
+    df = pd.DataFrame(
+        {
+            "user_name": ["Ann", "Bo", "Ann", "Cy"],
+            "total_business_hour_interruptions": [1, 4, 2, 0],
+            "total_off_hour_interruptions": [0, 1, 1, 0],
+            "total_sleep_hour_interruptions": [3, 0, 0, 0],
+        }
+    )
     fig = charts.interruptions_by_bucket(df)
     assert fig.layout.barmode == "stack"
     assert [t.name for t in fig.data] == ["Business hours", "Off hours", "Sleep hours"]
@@ -149,9 +180,13 @@ def test_interruptions_by_bucket_stacks_three_buckets_per_person():
 
 
 def test_sleep_grid_fills_every_night_and_sorts_people():
-    df = pd.DataFrame({"user_name": ["Ann", "Bo", "Bo"],
-                       "night_of": [date(2026, 11, 16), date(2026, 11, 18), date(2026, 11, 16)],
-                       "sleep_interruptions": [1, 2, 1]})
+    df = pd.DataFrame(
+        {
+            "user_name": ["Ann", "Bo", "Bo"],
+            "night_of": [date(2026, 11, 16), date(2026, 11, 18), date(2026, 11, 16)],
+            "sleep_interruptions": [1, 2, 1],
+        }
+    )
     fig = charts.sleep_interruptions_by_night(df)
     heat = fig.data[0]
     assert list(heat.x) == ["Mon 16", "Tue 17", "Wed 18"]
@@ -160,15 +195,18 @@ def test_sleep_grid_fills_every_night_and_sorts_people():
 
 
 def test_impact_timeline_has_account_row_first_and_real_durations():
-    df = pd.DataFrame({
-        "scope": ["service", "account"],
-        "label": [HOSTILE, None],
-        "window_start": [datetime(2026, 11, 17, 1, tzinfo=UTC)] * 2,
-        "window_end": [datetime(2026, 11, 17, 3, 30, tzinfo=UTC)] * 2,
-        "incident_count": [1, 1],
-    })
-    fig = charts.impact_timeline(df, start=datetime(2026, 11, 16, tzinfo=UTC),
-                                 end=datetime(2026, 11, 23, tzinfo=UTC))
+    df = pd.DataFrame(
+        {
+            "scope": ["service", "account"],
+            "label": [HOSTILE, None],
+            "window_start": [datetime(2026, 11, 17, 1, tzinfo=UTC)] * 2,
+            "window_end": [datetime(2026, 11, 17, 3, 30, tzinfo=UTC)] * 2,
+            "incident_count": [1, 1],
+        }
+    )
+    fig = charts.impact_timeline(
+        df, start=datetime(2026, 11, 16, tzinfo=UTC), end=datetime(2026, 11, 23, tzinfo=UTC)
+    )
     assert list(fig.layout.yaxis.categoryarray)[0] == "All services"
     assert fig.data[0].y[0] == "All services"
     assert list(fig.data[0].x) == [2.5 * 3600 * 1000]
@@ -177,9 +215,14 @@ def test_impact_timeline_has_account_row_first_and_real_durations():
 
 
 def test_noisiest_templates_escapes_text_and_keeps_top():
-    df = pd.DataFrame({"template": [HOSTILE, "cpu <*> high", "disk"],
-                       "incident_count": [4, 10, 0], "service_name": ["svc", None, "x"],
-                       "share_auto_resolved": [0.5, 1.0, 0.0]})
+    df = pd.DataFrame(
+        {
+            "template": [HOSTILE, "cpu <*> high", "disk"],
+            "incident_count": [4, 10, 0],
+            "service_name": ["svc", None, "x"],
+            "share_auto_resolved": [0.5, 1.0, 0.0],
+        }
+    )
     fig = charts.noisiest_templates(df, top=5)
     labels = list(fig.data[0].y)
     assert labels[0] == "cpu &lt;*&gt; high"
@@ -198,10 +241,16 @@ def test_sparkline_marks_the_last_point_and_hides_axes():
 
 
 def test_stacked_weekly_one_trace_per_group():
-    df = pd.DataFrame({"week_start": [date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 16)],
-                       "team_id": ["T1", "T1", "T2"], "n": [1, 2, 3]})
-    fig = charts.stacked_weekly(df, group_column="team_id", value_column="n",
-                                groups={"T1": "Payments", "T2": "Search"})
+    df = pd.DataFrame(
+        {
+            "week_start": [date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 16)],
+            "team_id": ["T1", "T1", "T2"],
+            "n": [1, 2, 3],
+        }
+    )
+    fig = charts.stacked_weekly(
+        df, group_column="team_id", value_column="n", groups={"T1": "Payments", "T2": "Search"}
+    )
     assert [t.name for t in fig.data] == ["Payments", "Search"]
     assert fig.data[0].marker.color == charts.category_color("Payments")
 
@@ -222,9 +271,10 @@ def test_builders_are_pure():
 def test_figures_export_to_svg_through_one_browser():
     from reports.render import Chart, figures_to_svg
 
-    figs = [charts.noisiest_templates(pd.DataFrame({"template": [HOSTILE],
-                                                    "incident_count": [3]})),
-            charts.mtta_mttr_trend(_weeks())]
+    figs = [
+        charts.noisiest_templates(pd.DataFrame({"template": [HOSTILE], "incident_count": [3]})),
+        charts.mtta_mttr_trend(_weeks()),
+    ]
     svgs = figures_to_svg([Chart(f, 600, 300) for f in figs])
     assert len(svgs) == 2
     assert all(s.lstrip().startswith("<svg") for s in svgs)

@@ -48,7 +48,7 @@ def _tile_value(page: str, label: str) -> str:
         column = line.find(label)
         if column < 0:
             continue
-        for below in lines[i + 1:i + 4]:
+        for below in lines[i + 1 : i + 4]:
             value = below[column:].split("  ")[0].strip()
             if value:
                 return value
@@ -89,8 +89,9 @@ def csv_report(fixture_db, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def stale_db(tmp_path_factory) -> Path:
-    return build_fixture_warehouse(tmp_path_factory.mktemp("stale") / "w.duckdb",
-                                   options=FixtureOptions(stale_open_major=True))
+    return build_fixture_warehouse(
+        tmp_path_factory.mktemp("stale") / "w.duckdb", options=FixtureOptions(stale_open_major=True)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +102,7 @@ def anonymized(stale_db, tmp_path_factory) -> dict[str, Path]:
 
 
 # ------------------------------------------------------------------ weeks and defaults
+
 
 def test_week_parsing_and_bounds():
     week = ReportWeek.parse("2026-W47")
@@ -130,38 +132,52 @@ def test_an_incomplete_week_says_so(fixture_db):
 
 # ------------------------------------------------------------------ figures vs warehouse
 
+
 def test_headline_figures_equal_the_incidents_mart(fixture_db):
     data = collect(fixture_db)
-    (count, mtta, mttr_p90, noise), = _query(fixture_db, """
+    ((count, mtta, mttr_p90, noise),) = _query(
+        fixture_db,
+        """
         select count(*), avg(seconds_to_first_ack), quantile_cont(seconds_to_resolve, 0.9),
                avg(case when is_noise then 1.0 else 0.0 end)
         from incidents where created_at >= ? and created_at < ?""",
-        [WEEK_START_TS, WEEK_END_TS])
+        [WEEK_START_TS, WEEK_END_TS],
+    )
     by_key = {m.key: m for m in data.headline}
     assert by_key["total_incident_count"].value == count
     assert by_key["mean_seconds_to_first_ack"].value == pytest.approx(mtta)
     assert by_key["p90_seconds_to_resolve"].value == pytest.approx(mttr_p90)
     assert by_key["noise_ratio"].value == pytest.approx(noise)
-    (sleep,), = _query(fixture_db, "select sum(total_sleep_hour_interruptions) from "
-                                   "responder_weekly where week_start = ?", [REPORT_WEEK_START])
+    ((sleep,),) = _query(
+        fixture_db,
+        "select sum(total_sleep_hour_interruptions) from responder_weekly where week_start = ?",
+        [REPORT_WEEK_START],
+    )
     assert by_key["total_sleep_hour_interruptions"].value == sleep
-    (prev_count,), = _query(fixture_db, "select count(*) from incidents where created_at >= ? "
-                                        "and created_at < ?",
-                            [datetime(2026, 11, 9, tzinfo=UTC), WEEK_START_TS])
+    ((prev_count,),) = _query(
+        fixture_db,
+        "select count(*) from incidents where created_at >= ? and created_at < ?",
+        [datetime(2026, 11, 9, tzinfo=UTC), WEEK_START_TS],
+    )
     assert by_key["total_incident_count"].change == count - prev_count
 
 
 def test_up_time_and_major_free_streaks_follow_the_account_windows(fixture_db):
     data = collect(fixture_db)
-    windows = _query(fixture_db, "select window_start, window_end from impact_windows "
-                                 "where scope = 'account' order by window_start")
-    impacted = sum(max((min(e, WEEK_END_TS) - max(s, WEEK_START_TS)).total_seconds(), 0)
-                   for s, e in windows)
+    windows = _query(
+        fixture_db,
+        "select window_start, window_end from impact_windows "
+        "where scope = 'account' order by window_start",
+    )
+    impacted = sum(
+        max((min(e, WEEK_END_TS) - max(s, WEEK_START_TS)).total_seconds(), 0) for s, e in windows
+    )
     by_key = {m.key: m for m in data.headline}
     assert by_key["up_time_pct"].value == pytest.approx(100 * (1 - impacted / 604800))
     last_end = max(e for s, e in windows if s < WEEK_END_TS)
     assert by_key["current_major_free_seconds"].value == pytest.approx(
-        max((WEEK_END_TS - min(last_end, WEEK_END_TS)).total_seconds(), 0))
+        max((WEEK_END_TS - min(last_end, WEEK_END_TS)).total_seconds(), 0)
+    )
     assert by_key["longest_major_free_seconds"].value >= by_key["current_major_free_seconds"].value
 
 
@@ -169,21 +185,31 @@ def test_up_time_and_major_free_streaks_follow_the_account_windows(fixture_db):
 def test_pdf_figures_equal_the_warehouse(report, fixture_db):
     pages = _pdf_pages(report[f"pagerlens-{REPORT_WEEK}.pdf"])
     text = _flat("\n".join(pages))
-    (count, mtta, mttr, mttr_p90), = _query(fixture_db, """
+    ((count, mtta, mttr, mttr_p90),) = _query(
+        fixture_db,
+        """
         select count(*), avg(seconds_to_first_ack), avg(seconds_to_resolve),
                quantile_cont(seconds_to_resolve, 0.9)
         from incidents where created_at >= ? and created_at < ?""",
-        [WEEK_START_TS, WEEK_END_TS])
+        [WEEK_START_TS, WEEK_END_TS],
+    )
     assert _tile_value(pages[0], "Incidents") == str(count)
     assert _tile_value(pages[0], "MTTA (mean)") == format_duration(mtta)
     assert _tile_value(pages[0], "MTTR (mean)") == format_duration(mttr)
     assert _tile_value(pages[0], "MTTR (p90)") == format_duration(mttr_p90)
     # Every team row of the week: its name followed by its incident count and MTTA mean.
-    for name, incidents, team_mtta in _query(fixture_db, """
+    for name, incidents, team_mtta in _query(
+        fixture_db,
+        """
             select team_name, total_incident_count, mean_seconds_to_first_ack
-            from team_weekly where week_start = ?""", [REPORT_WEEK_START]):
-        assert re.search(rf"{name} {incidents} (?:[+-±]\S* )?"
-                         rf"{re.escape(format_duration(team_mtta))}", text), name
+            from team_weekly where week_start = ?""",
+        [REPORT_WEEK_START],
+    ):
+        assert re.search(
+            rf"{name} {incidents} (?:[+-±]\S* )?"
+            rf"{re.escape(format_duration(team_mtta))}",
+            text,
+        ), name
 
 
 @pytest.mark.browser
@@ -200,8 +226,7 @@ def test_every_page_carries_week_freshness_and_page_number(report):
 @pytest.mark.browser
 def test_pdf_pages_are_not_blank(report, tmp_path):
     pdf = report[f"pagerlens-{REPORT_WEEK}.pdf"]
-    subprocess.run(["pdftoppm", "-r", "30", "-gray", str(pdf), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(["pdftoppm", "-r", "30", "-gray", str(pdf), str(tmp_path / "page")], check=True)
     from PIL import Image, ImageStat
 
     images = sorted(tmp_path.glob("page*.pgm"))
@@ -238,6 +263,7 @@ def test_definitions_are_quoted_from_the_metrics_document(report):
 
 # ------------------------------------------------------------------ CSVs
 
+
 def test_csv_files_are_named_and_complete(csv_report):
     for table in weekly.TABLE_NAMES:
         assert f"pagerlens-{REPORT_WEEK}-{table}.csv" in csv_report
@@ -248,11 +274,17 @@ def test_team_and_service_csvs_equal_the_marts(csv_report, fixture_db):
     for grain, key in (("team", "team_id"), ("service", "service_id")):
         rows = _read_csv(csv_report[f"pagerlens-{REPORT_WEEK}-{grain}_weekly.csv"])
         assert list(rows[0])[:3] == [key, f"{grain}_name", "week_start"]
-        mart = pd.DataFrame(_query(fixture_db, f"""
+        mart = pd.DataFrame(
+            _query(
+                fixture_db,
+                f"""
             select {key}, total_incident_count, mean_seconds_to_first_ack,
                    p90_seconds_to_resolve, noise_ratio, up_time_pct
-            from {grain}_weekly where week_start = ?""", [REPORT_WEEK_START]),
-            columns=[key, "n", "mtta", "p90", "noise", "up"]).set_index(key)
+            from {grain}_weekly where week_start = ?""",
+                [REPORT_WEEK_START],
+            ),
+            columns=[key, "n", "mtta", "p90", "noise", "up"],
+        ).set_index(key)
         current = [r for r in rows if r[key] in mart.index]
         assert len(current) == len(mart)
         for row in current:
@@ -270,8 +302,11 @@ def test_team_and_service_csvs_equal_the_marts(csv_report, fixture_db):
 
 def test_headline_csv_matches_the_report_data(csv_report, fixture_db):
     rows = {r["metric"]: r for r in _read_csv(csv_report[f"pagerlens-{REPORT_WEEK}-headline.csv"])}
-    (count,), = _query(fixture_db, "select count(*) from incidents where created_at >= ? and "
-                                   "created_at < ?", [WEEK_START_TS, WEEK_END_TS])
+    ((count,),) = _query(
+        fixture_db,
+        "select count(*) from incidents where created_at >= ? and created_at < ?",
+        [WEEK_START_TS, WEEK_END_TS],
+    )
     assert float(rows["total_incident_count"]["value"]) == count
     assert rows["total_incident_count"]["week"] == REPORT_WEEK
     trend = json.loads(rows["total_incident_count"]["trend_12w"])
@@ -281,14 +316,22 @@ def test_headline_csv_matches_the_report_data(csv_report, fixture_db):
 
 def test_responders_impact_templates_recommendations_csvs(csv_report, fixture_db):
     responders = _read_csv(csv_report[f"pagerlens-{REPORT_WEEK}-responders.csv"])
-    mart = dict(_query(fixture_db, "select user_id, total_sleep_hour_interruptions from "
-                                   "responder_weekly where week_start = ?", [REPORT_WEEK_START]))
+    mart = dict(
+        _query(
+            fixture_db,
+            "select user_id, total_sleep_hour_interruptions from "
+            "responder_weekly where week_start = ?",
+            [REPORT_WEEK_START],
+        )
+    )
     assert {r["user_id"]: int(r["total_sleep_hour_interruptions"]) for r in responders} == mart
 
     windows = _read_csv(csv_report[f"pagerlens-{REPORT_WEEK}-impact_windows.csv"])
-    (expected,), = _query(fixture_db, "select count(*) from impact_windows where "
-                                      "window_start < ? and window_end > ?",
-                          [WEEK_END_TS, WEEK_START_TS])
+    ((expected,),) = _query(
+        fixture_db,
+        "select count(*) from impact_windows where window_start < ? and window_end > ?",
+        [WEEK_END_TS, WEEK_START_TS],
+    )
     assert len(windows) == expected > 0
     for row in windows:
         start = datetime.fromisoformat(row["window_start"])
@@ -298,11 +341,16 @@ def test_responders_impact_templates_recommendations_csvs(csv_report, fixture_db
     templates = _read_csv(csv_report[f"pagerlens-{REPORT_WEEK}-noisy_templates.csv"])
     counts = [int(r["incidents_this_week"]) for r in templates]
     assert counts == sorted(counts, reverse=True) and counts
-    expected = dict(_query(fixture_db, """
+    expected = dict(
+        _query(
+            fixture_db,
+            """
         select case when incident_id = 'PHOSTILE' then 'tpl5'
                     else 'tpl' || (cast(substr(service_id, 2) as integer) - 1) end, count(*)
         from incidents where created_at >= ? and created_at < ? group by 1""",
-        [WEEK_START_TS, WEEK_END_TS]))
+            [WEEK_START_TS, WEEK_END_TS],
+        )
+    )
     assert {r["template_id"]: int(r["incidents_this_week"]) for r in templates} == expected
     assert datetime.fromisoformat(templates[0]["first_seen"]).tzinfo is not None
 
@@ -320,6 +368,7 @@ def test_parquet_equals_csv(csv_report):
 
 
 # ------------------------------------------------------------------ escaping
+
 
 @pytest.mark.browser
 def test_hostile_alert_text_is_shown_as_text(report, fixture_db):
@@ -347,6 +396,7 @@ def _fake_svgs(data) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ anonymization
+
 
 @pytest.mark.browser
 def test_anonymized_outputs_leak_no_real_name_or_email(anonymized):
@@ -394,6 +444,7 @@ def test_stale_open_major_is_warned_about(anonymized):
 
 # ------------------------------------------------------------------ failure modes
 
+
 def test_never_synced_warehouse_gives_a_clear_message(tmp_path):
     with pytest.raises(ReportError, match="no warehouse at .*run `pagerlens sync`"):
         write_report(tmp_path / "missing.duckdb", out_dir=tmp_path / "out")
@@ -427,8 +478,9 @@ def test_weeks_outside_the_data_and_bad_formats(fixture_db, tmp_path):
 
 @pytest.mark.browser
 def test_a_week_without_incidents_is_an_honest_empty_report(tmp_path):
-    db = build_fixture_warehouse(tmp_path / "w.duckdb",
-                                 options=FixtureOptions(empty_week=REPORT_WEEK_START))
+    db = build_fixture_warehouse(
+        tmp_path / "w.duckdb", options=FixtureOptions(empty_week=REPORT_WEEK_START)
+    )
     paths = write_report(db, week=REPORT_WEEK, out_dir=tmp_path / "out")
     pdf = next(p for p in paths if p.suffix == ".pdf")
     text = _flat("\n".join(_pdf_pages(pdf)))
@@ -443,12 +495,14 @@ def test_a_week_without_incidents_is_an_honest_empty_report(tmp_path):
 
 
 def test_without_the_incident_template_map_templates_use_history_counts(tmp_path):
-    db = build_fixture_warehouse(tmp_path / "w.duckdb",
-                                 options=FixtureOptions(incident_noise_map=False))
+    db = build_fixture_warehouse(
+        tmp_path / "w.duckdb", options=FixtureOptions(incident_noise_map=False)
+    )
     data = collect(db)
     assert data.template_count_column == "incident_count"
-    assert list(data.templates["incident_count"]) == sorted(data.templates["incident_count"],
-                                                            reverse=True)
+    assert list(data.templates["incident_count"]) == sorted(
+        data.templates["incident_count"], reverse=True
+    )
     from reports.render import render_html
 
     html = _flat(render_html("weekly.html", weekly._context(data, _fake_svgs(data))))
@@ -458,8 +512,10 @@ def test_without_the_incident_template_map_templates_use_history_counts(tmp_path
 def test_missing_optional_tables_give_honest_sections(tmp_path):
     from reports.render import render_html
 
-    db = build_fixture_warehouse(tmp_path / "w.duckdb", options=FixtureOptions(
-        noise_marts=False, interruptions_model=False, sync_runs=False))
+    db = build_fixture_warehouse(
+        tmp_path / "w.duckdb",
+        options=FixtureOptions(noise_marts=False, interruptions_model=False, sync_runs=False),
+    )
     data = collect(db)
     assert data.freshness is None and data.templates is None and data.sleep_nights is None
     html = _flat(render_html("weekly.html", weekly._context(data, _fake_svgs(data))))
@@ -482,23 +538,29 @@ def test_team_without_data_this_week_has_zero_counts(fixture_db):
 
 # ------------------------------------------------------------------ definitions parser
 
+
 def test_definitions_parser(tmp_path):
     doc = tmp_path / "metrics.md"
     doc.write_text(
         "# Metrics\n\n## Per incident\n\n### `seconds_to_first_ack`\n\nThe time from creation\n"
         "to the first human acknowledgement.\n\nSecond paragraph, not quoted.\n\n"
         "### noise_ratio\nNoise incidents / all incidents.\n### empty\n\n## Other\ntext\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert defs.definition("seconds_to_first_ack", doc) == (
-        "The time from creation to the first human acknowledgement.")
+        "The time from creation to the first human acknowledgement."
+    )
     assert defs.definition("noise_ratio", doc) == "Noise incidents / all incidents."
     assert defs.definition("empty", doc) is None
     assert defs.definitions(["noise_ratio", "nope"], doc) == {
-        "noise_ratio": "Noise incidents / all incidents.", "nope": None}
+        "noise_ratio": "Noise incidents / all incidents.",
+        "nope": None,
+    }
     assert defs.all_definitions(tmp_path / "absent.md") == {}
 
 
 # ------------------------------------------------------------------ the real pipeline
+
 
 @pytest.mark.slow
 def test_report_tables_on_the_real_pipeline(tmp_path):
@@ -513,26 +575,40 @@ def test_report_tables_on_the_real_pipeline(tmp_path):
     paths = write_report(db, out_dir=tmp_path / "out", formats=("csv",))
     assert len(paths) == len(weekly.TABLE_NAMES)
     data = collect(db)
-    (count,), = _query(db, "select count(*) from incidents where created_at >= ? and "
-                           "created_at < ?", [data.week.start, data.week.end])
-    headline = {r["metric"]: r for r in _read_csv(
-        tmp_path / "out" / f"pagerlens-{data.week.label}-headline.csv")}
+    ((count,),) = _query(
+        db,
+        "select count(*) from incidents where created_at >= ? and created_at < ?",
+        [data.week.start, data.week.end],
+    )
+    headline = {
+        r["metric"]: r
+        for r in _read_csv(tmp_path / "out" / f"pagerlens-{data.week.label}-headline.csv")
+    }
     assert float(headline["total_incident_count"]["value"]) == count
     teams = _read_csv(tmp_path / "out" / f"pagerlens-{data.week.label}-team_weekly.csv")
-    mart = dict(_query(db, "select team_id, total_incident_count from team_weekly "
-                           "where week_start = ?", [data.week.monday]))
-    assert {r["team_id"]: int(r["total_incident_count"]) for r in teams if r["team_id"] in mart
-            } == mart
+    mart = dict(
+        _query(
+            db,
+            "select team_id, total_incident_count from team_weekly where week_start = ?",
+            [data.week.monday],
+        )
+    )
+    assert {
+        r["team_id"]: int(r["total_incident_count"]) for r in teams if r["team_id"] in mart
+    } == mart
 
 
 # ------------------------------------------------------------------ pure helpers
 
+
 def test_major_free_streaks_as_of_an_instant():
     day = 86400.0
-    windows = pd.DataFrame({
-        "window_start": [datetime(2026, 1, 3, tzinfo=UTC), datetime(2026, 1, 10, tzinfo=UTC)],
-        "window_end": [datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 1, 11, tzinfo=UTC)],
-    })
+    windows = pd.DataFrame(
+        {
+            "window_start": [datetime(2026, 1, 3, tzinfo=UTC), datetime(2026, 1, 10, tzinfo=UTC)],
+            "window_end": [datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 1, 11, tzinfo=UTC)],
+        }
+    )
     start = datetime(2026, 1, 1, tzinfo=UTC)
     # gaps: 2 d before the first window, 6 d between, then 3 d to Jan 14
     assert weekly._streaks(windows, start, datetime(2026, 1, 14, tzinfo=UTC)) == (3 * day, 6 * day)
@@ -545,22 +621,33 @@ def test_major_free_streaks_as_of_an_instant():
 
 def test_what_got_worse_ranks_relative_worsening():
     this, last = ReportWeek(date(2026, 11, 16)), ReportWeek(date(2026, 11, 9))
-    df = pd.DataFrame([
-        # A: incidents 10 -> 12 (+20%), MTTR 100 -> 400 (+300%)
-        ("A", "Alpha", this.monday, 12, 60.0, 400.0, 0, 0.1, 0, 100.0),
-        ("A", "Alpha", last.monday, 10, 60.0, 100.0, 0, 0.1, 0, 100.0),
-        # B: sleep 0 -> 2 (first occurrence: +100%)
-        ("B", "Beta", this.monday, 5, 60.0, 100.0, 2, 0.0, 0, 100.0),
-        ("B", "Beta", last.monday, 5, 60.0, 100.0, 0, 0.0, 0, 100.0),
-        # C: everything better
-        ("C", "Gamma", this.monday, 1, 30.0, 50.0, 0, 0.0, 0, 100.0),
-        ("C", "Gamma", last.monday, 4, 60.0, 100.0, 1, 0.5, 0, 100.0),
-        # D: busy last week only
-        ("D", "Delta", last.monday, 3, 60.0, 100.0, 0, 0.0, 0, 100.0),
-    ], columns=["team_id", "team_name", "week_start", "total_incident_count",
-                "mean_seconds_to_first_ack", "mean_seconds_to_resolve",
-                "total_sleep_hour_interruptions", "noise_ratio", "total_major_incidents",
-                "up_time_pct"])
+    df = pd.DataFrame(
+        [
+            # A: incidents 10 -> 12 (+20%), MTTR 100 -> 400 (+300%)
+            ("A", "Alpha", this.monday, 12, 60.0, 400.0, 0, 0.1, 0, 100.0),
+            ("A", "Alpha", last.monday, 10, 60.0, 100.0, 0, 0.1, 0, 100.0),
+            # B: sleep 0 -> 2 (first occurrence: +100%)
+            ("B", "Beta", this.monday, 5, 60.0, 100.0, 2, 0.0, 0, 100.0),
+            ("B", "Beta", last.monday, 5, 60.0, 100.0, 0, 0.0, 0, 100.0),
+            # C: everything better
+            ("C", "Gamma", this.monday, 1, 30.0, 50.0, 0, 0.0, 0, 100.0),
+            ("C", "Gamma", last.monday, 4, 60.0, 100.0, 1, 0.5, 0, 100.0),
+            # D: busy last week only
+            ("D", "Delta", last.monday, 3, 60.0, 100.0, 0, 0.0, 0, 100.0),
+        ],
+        columns=[
+            "team_id",
+            "team_name",
+            "week_start",
+            "total_incident_count",
+            "mean_seconds_to_first_ack",
+            "mean_seconds_to_resolve",
+            "total_sleep_hour_interruptions",
+            "noise_ratio",
+            "total_major_incidents",
+            "up_time_pct",
+        ],
+    )
     out = weekly._compare_groups(df, "team_id", "team_name", this, last)
     # nothing got worse for C and D: then by incidents this week
     assert list(out["team_id"]) == ["A", "B", "C", "D"]
