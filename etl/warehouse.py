@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,6 +121,9 @@ def building(db_path: str | os.PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
             shutil.copyfile(db_path, work)
         con = duckdb.connect(str(work))
         try:
+            # DuckDB's own progress bar is for terminals; in cron logs it is noise.
+            if not sys.stderr.isatty():
+                con.execute("set enable_progress_bar = false")
             ensure_raw_schema(con)
             yield con
             con.execute("checkpoint")
