@@ -340,6 +340,20 @@ def impact_windows(f: Filters) -> pd.DataFrame | None:
     )
 
 
+# A browser draws a few hundred timeline bars quickly and ten thousand slowly (a year of a
+# 200-service account has ~50k service windows); beyond this the chart shows the longest.
+TIMELINE_MAX_WINDOWS = 400
+
+
+def timeline_windows(windows: pd.DataFrame, limit: int = TIMELINE_MAX_WINDOWS) -> pd.DataFrame:
+    """Every account-wide window plus the ``limit`` longest service windows, in time order."""
+    account = windows[windows["scope"] == "account"]
+    service = windows[windows["scope"] != "account"]
+    if len(service) > limit:
+        service = service.nlargest(limit, "duration_seconds")
+    return pd.concat([account, service]).sort_values(["window_start", "scope"])
+
+
 def major_free_streaks() -> dict[str, Any] | None:
     """Current and longest stretch without a major incident (seconds, and since when)."""
     path = db_path()

@@ -49,11 +49,18 @@ else:
         help=data.definition("impact_window"),
     )
     start_ts, end_ts = view.instants(data.reporting_time_zone())
+    shown = data.timeline_windows(windows)
     st.plotly_chart(
         charts.impact_timeline(
-            windows, title="Impact windows (major incidents)", start=start_ts, end=end_ts
+            shown, title="Impact windows (major incidents)", start=start_ts, end=end_ts
         )
     )
+    if len(shown) < len(windows):
+        st.caption(
+            f"The chart shows the account-wide windows and the {len(shown) - len(account)} "
+            f"longest of {len(windows) - len(account)} service windows; the table below has "
+            "them all."
+        )
     with st.expander("Impact windows"):
         widgets.table(windows, key="windows_table")
 

@@ -405,3 +405,32 @@ def test_alert_groups_show_templates_services_and_examples(app, fixture_db):
     assert row["service_names"] == "checkout-api | billing-worker"
     assert row["example_incidents"] == "Q1001 | Q1002"
     assert "team_ids" not in groups.columns
+
+
+def test_timeline_keeps_account_windows_and_the_longest_service_windows():
+    import pandas as pd
+
+    from dashboard.data import timeline_windows
+
+    windows = pd.DataFrame(
+        {
+            "scope": ["account"] + ["service"] * 5,
+            "window_start": pd.to_datetime(
+                [
+                    "2026-01-01",
+                    "2026-01-05",
+                    "2026-01-02",
+                    "2026-01-04",
+                    "2026-01-03",
+                    "2026-01-06",
+                ],
+                utc=True,
+            ),
+            "duration_seconds": [10.0, 50.0, 40.0, 30.0, 20.0, 5.0],
+        }
+    )
+    shown = timeline_windows(windows, limit=2)
+    assert shown["scope"].tolist() == ["account", "service", "service"]
+    assert sorted(shown["duration_seconds"].tolist()) == [10.0, 40.0, 50.0]
+    assert shown["window_start"].is_monotonic_increasing
+    assert len(timeline_windows(windows, limit=10)) == 6
