@@ -1,96 +1,40 @@
 -- Per service and reporting week, with PagerDuty Analytics' column names
--- (docs/metrics.md "Weekly grain"). Incidents and their sums belong to the week of the
--- incident's creation; interruptions to the week of their first notification.
-with incident_stats as (
-    select
-        service_id,
-        week_start,
-        any_value(service_name) as incident_service_name,
-        count(*) as total_incident_count,
-        count(*) filter (where first_ack_at is not null) as total_incidents_acknowledged,
-        count(*) filter (where auto_resolved) as total_incidents_auto_resolved,
-        avg(seconds_to_first_ack) as mean_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.5) as p50_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.9) as p90_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.95) as p95_seconds_to_first_ack,
-        avg(seconds_to_resolve) as mean_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.5) as p50_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.9) as p90_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.95) as p95_seconds_to_resolve,
-        cast(sum(escalation_count) as bigint) as total_escalation_count,
-        cast(sum(total_notifications) as bigint) as total_notifications,
-        count(*) filter (where is_major) as total_major_incidents,
-        count(*) filter (where is_noise) as total_noise_incidents
-    from incidents
-    where service_id is not null and week_start is not null
-    group by service_id, week_start
-),
-
-interruption_stats as (
-    select
-        service_id,
-        week_start,
-        count(*) as total_interruptions,
-        count(*) filter (where bucket = 'business') as total_business_hour_interruptions,
-        count(*) filter (where bucket = 'off_hour') as total_off_hour_interruptions,
-        count(*) filter (where bucket = 'sleep') as total_sleep_hour_interruptions
-    from int_interruptions
-    where service_id is not null
-    group by service_id, week_start
-),
-
-impact as (
-    select scope_key as service_id, week_start, impacted_seconds
-    from int_impact_weekly
-    where scope = 'service'
-),
-
-keys as (
-    select service_id, week_start from incident_stats
-    union
-    select service_id, week_start from interruption_stats
-    union
-    select service_id, week_start from impact
+-- (docs/metrics.md "Weekly grain"); the metrics are computed in int_group_weekly.
+with weekly as (
+    select * from int_group_weekly
+    where grain = 'service'
 ),
 
 final as (
     select
-        keys.service_id,
-        coalesce(services.service_name, s.incident_service_name) as service_name,
+        weekly.group_id as service_id,
+        coalesce(services.service_name, weekly.incident_group_name) as service_name,
         services.team_id,
-        keys.week_start,
-        coalesce(s.total_incident_count, 0) as total_incident_count,
-        coalesce(s.total_incidents_acknowledged, 0) as total_incidents_acknowledged,
-        coalesce(s.total_incidents_auto_resolved, 0) as total_incidents_auto_resolved,
-        s.mean_seconds_to_first_ack,
-        s.p50_seconds_to_first_ack,
-        s.p90_seconds_to_first_ack,
-        s.p95_seconds_to_first_ack,
-        s.mean_seconds_to_resolve,
-        s.p50_seconds_to_resolve,
-        s.p90_seconds_to_resolve,
-        s.p95_seconds_to_resolve,
-        coalesce(s.total_escalation_count, 0) as total_escalation_count,
-        coalesce(s.total_notifications, 0) as total_notifications,
-        coalesce(i.total_interruptions, 0) as total_interruptions,
-        coalesce(i.total_business_hour_interruptions, 0) as total_business_hour_interruptions,
-        coalesce(i.total_off_hour_interruptions, 0) as total_off_hour_interruptions,
-        coalesce(i.total_sleep_hour_interruptions, 0) as total_sleep_hour_interruptions,
-        coalesce(s.total_major_incidents, 0) as total_major_incidents,
-        coalesce(s.total_noise_incidents, 0) as total_noise_incidents,
-        s.total_noise_incidents / s.total_incident_count as noise_ratio,
-        coalesce(impact.impacted_seconds, 0) as impacted_seconds,
-        100.0 * (1 - coalesce(impact.impacted_seconds, 0) / epoch(
-            timezone($reporting_time_zone, cast(keys.week_start + 7 as timestamp))
-            - timezone($reporting_time_zone, cast(keys.week_start as timestamp))
-        )) as up_time_pct
-    from keys
-    left join stg_services as services on services.service_id = keys.service_id
-    left join incident_stats as s
-        on s.service_id = keys.service_id and s.week_start = keys.week_start
-    left join interruption_stats as i
-        on i.service_id = keys.service_id and i.week_start = keys.week_start
-    left join impact on impact.service_id = keys.service_id and impact.week_start = keys.week_start
+        weekly.week_start,
+        weekly.total_incident_count,
+        weekly.total_incidents_acknowledged,
+        weekly.total_incidents_auto_resolved,
+        weekly.mean_seconds_to_first_ack,
+        weekly.p50_seconds_to_first_ack,
+        weekly.p90_seconds_to_first_ack,
+        weekly.p95_seconds_to_first_ack,
+        weekly.mean_seconds_to_resolve,
+        weekly.p50_seconds_to_resolve,
+        weekly.p90_seconds_to_resolve,
+        weekly.p95_seconds_to_resolve,
+        weekly.total_escalation_count,
+        weekly.total_notifications,
+        weekly.total_interruptions,
+        weekly.total_business_hour_interruptions,
+        weekly.total_off_hour_interruptions,
+        weekly.total_sleep_hour_interruptions,
+        weekly.total_major_incidents,
+        weekly.total_noise_incidents,
+        weekly.noise_ratio,
+        weekly.impacted_seconds,
+        weekly.up_time_pct
+    from weekly
+    left join stg_services as services on services.service_id = weekly.group_id
 )
 
 select * from final

@@ -1,0 +1,122 @@
+-- The weekly metrics of docs/metrics.md "Weekly grain", computed once for both groupings that
+-- PagerDuty Analytics reports (`grain` 'service' or 'team', `group_id` the service or team id).
+-- service_weekly and team_weekly only pick their grain and add names. Incidents and their sums
+-- belong to the week of the incident's creation; interruptions to the week of their first
+-- notification; up-time uses the grain's impact windows.
+with incident_groups as (
+    select 'service' as grain, service_id as group_id, service_name as group_name, *
+    from incidents
+    where service_id is not null
+    union all by name
+    select 'team' as grain, team_id as group_id, team_name as group_name, *
+    from incidents
+    where team_id is not null
+),
+
+incident_stats as (
+    select
+        grain,
+        group_id,
+        week_start,
+        any_value(group_name) as incident_group_name,
+        count(*) as total_incident_count,
+        count(*) filter (where first_ack_at is not null) as total_incidents_acknowledged,
+        count(*) filter (where auto_resolved) as total_incidents_auto_resolved,
+        avg(seconds_to_first_ack) as mean_seconds_to_first_ack,
+        quantile_cont(seconds_to_first_ack, 0.5) as p50_seconds_to_first_ack,
+        quantile_cont(seconds_to_first_ack, 0.9) as p90_seconds_to_first_ack,
+        quantile_cont(seconds_to_first_ack, 0.95) as p95_seconds_to_first_ack,
+        avg(seconds_to_resolve) as mean_seconds_to_resolve,
+        quantile_cont(seconds_to_resolve, 0.5) as p50_seconds_to_resolve,
+        quantile_cont(seconds_to_resolve, 0.9) as p90_seconds_to_resolve,
+        quantile_cont(seconds_to_resolve, 0.95) as p95_seconds_to_resolve,
+        cast(sum(escalation_count) as bigint) as total_escalation_count,
+        cast(sum(total_notifications) as bigint) as total_notifications,
+        count(*) filter (where is_major) as total_major_incidents,
+        count(*) filter (where is_noise) as total_noise_incidents
+    from incident_groups
+    where week_start is not null
+    group by grain, group_id, week_start
+),
+
+interruption_groups as (
+    select 'service' as grain, service_id as group_id, week_start, bucket
+    from int_interruptions
+    where service_id is not null
+    union all
+    select 'team' as grain, team_id as group_id, week_start, bucket
+    from int_interruptions
+    where team_id is not null
+),
+
+interruption_stats as (
+    select
+        grain,
+        group_id,
+        week_start,
+        count(*) as total_interruptions,
+        count(*) filter (where bucket = 'business') as total_business_hour_interruptions,
+        count(*) filter (where bucket = 'off_hour') as total_off_hour_interruptions,
+        count(*) filter (where bucket = 'sleep') as total_sleep_hour_interruptions
+    from interruption_groups
+    group by grain, group_id, week_start
+),
+
+impact as (
+    select scope as grain, scope_key as group_id, week_start, impacted_seconds
+    from int_impact_weekly
+    where scope in ('service', 'team')
+),
+
+keys as (
+    select grain, group_id, week_start from incident_stats
+    union
+    select grain, group_id, week_start from interruption_stats
+    union
+    select grain, group_id, week_start from impact
+),
+
+final as (
+    select
+        keys.grain,
+        keys.group_id,
+        s.incident_group_name,
+        keys.week_start,
+        coalesce(s.total_incident_count, 0) as total_incident_count,
+        coalesce(s.total_incidents_acknowledged, 0) as total_incidents_acknowledged,
+        coalesce(s.total_incidents_auto_resolved, 0) as total_incidents_auto_resolved,
+        s.mean_seconds_to_first_ack,
+        s.p50_seconds_to_first_ack,
+        s.p90_seconds_to_first_ack,
+        s.p95_seconds_to_first_ack,
+        s.mean_seconds_to_resolve,
+        s.p50_seconds_to_resolve,
+        s.p90_seconds_to_resolve,
+        s.p95_seconds_to_resolve,
+        coalesce(s.total_escalation_count, 0) as total_escalation_count,
+        coalesce(s.total_notifications, 0) as total_notifications,
+        coalesce(i.total_interruptions, 0) as total_interruptions,
+        coalesce(i.total_business_hour_interruptions, 0) as total_business_hour_interruptions,
+        coalesce(i.total_off_hour_interruptions, 0) as total_off_hour_interruptions,
+        coalesce(i.total_sleep_hour_interruptions, 0) as total_sleep_hour_interruptions,
+        coalesce(s.total_major_incidents, 0) as total_major_incidents,
+        coalesce(s.total_noise_incidents, 0) as total_noise_incidents,
+        s.total_noise_incidents / s.total_incident_count as noise_ratio,
+        coalesce(impact.impacted_seconds, 0) as impacted_seconds,
+        100.0 * (1 - coalesce(impact.impacted_seconds, 0) / epoch(
+            timezone($reporting_time_zone, cast(keys.week_start + 7 as timestamp))
+            - timezone($reporting_time_zone, cast(keys.week_start as timestamp))
+        )) as up_time_pct
+    from keys
+    left join incident_stats as s
+        on s.grain = keys.grain and s.group_id = keys.group_id
+        and s.week_start = keys.week_start
+    left join interruption_stats as i
+        on i.grain = keys.grain and i.group_id = keys.group_id
+        and i.week_start = keys.week_start
+    left join impact
+        on impact.grain = keys.grain and impact.group_id = keys.group_id
+        and impact.week_start = keys.week_start
+)
+
+select * from final
