@@ -287,7 +287,9 @@ def dashboard(db_path, port):
     _serve_dashboard(_db(db_path), port)
 
 
-def _dashboard_command(db_path: Path, port: int) -> list[str]:
+def dashboard_command(db_path: str | os.PathLike, port: int) -> list[str]:
+    """The exact ``streamlit run`` command that serves the dashboard (also used by its tests
+    and benchmark): loopback only, no usage statistics, no source-file watching."""
     return [
         sys.executable,
         "-m",
@@ -302,6 +304,8 @@ def _dashboard_command(db_path: Path, port: int) -> list[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--server.fileWatcherType",
+        "none",
         "--",
         "--db",
         str(Path(db_path).resolve()),
@@ -313,7 +317,7 @@ def _serve_dashboard(db_path: Path, port: int) -> None:
         raise Failure("the dashboard is not installed with this copy of pagerlens")
     click.echo(f"dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)")
     try:
-        subprocess.run(_dashboard_command(db_path, port), check=True)
+        subprocess.run(dashboard_command(db_path, port), check=True)
     except KeyboardInterrupt:
         pass
     except subprocess.CalledProcessError as exc:
