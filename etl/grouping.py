@@ -22,6 +22,12 @@ first, ties by text), so the same multiset of summaries always yields the same t
 whatever the input order. The templates of a batch can depend on the batch (that is the
 point of stage 2); each summary string is masked once per call (cache by string).
 
+Speed: stage 1 runs per whitespace *token* with a cache, not per summary (see
+``_TokenMasks``): a nightly batch holds ~10^5-10^6 distinct summaries but far fewer distinct
+tokens once the values shaped like pod names or addresses are recognised. The result is
+byte-identical to calling ``mask_summary`` on every summary (``tests/etl/test_grouping.py``
+checks the cached path against it).
+
 Measured against drain3 on the real Prometheus rule templates: see ``docs/grouping.md``.
 """
 
@@ -122,6 +128,58 @@ _FQDN = re.compile(r"^[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+){2,}(?::\d+)?$")
 _WRAP = re.compile(r"^([\[\](){}<>,;:\"'`]*)(.*?)([\[\](){}<>,;:.!?\"'`]*)$")
 
 _ADJACENT_MASKS = re.compile(r"<\*>(?:[:.\-_@]<\*>)+")
+
+# --- per-token masking (the cache of ``mine_templates``) ---------------------------------------
+#
+# Token-locality. Only four masks can consume whitespace: the three quoted-value masks,
+# ``=\s?value`` and the compound durations (``3h 25m``); every other mask excludes whitespace
+# from every character it matches. Every ``\b`` and lookaround of every mask stops at a space
+# exactly as it stops at the end of the text: the characters it looks for (``\w``, hex digits,
+# ``:``, ``.``, ``]``, ``<``, ``*``, ``>``, ``=``, letters) hold no space. No replacement holds
+# a space, and the prefilters of ``mask_summary`` (``_NEEDS``) only skip masks that cannot
+# match. Hence, when no mask match crosses a space, masking the whole normalised summary equals
+# masking each whitespace token alone:
+# ``mask_summary(s) == " ".join(mask_summary(t) for t in s.split())``.
+# A match across a space needs, in the text that mask sees (after the earlier masks), a quote
+# character, an "=" right before the space, or a digit and a duration unit ("3h", "250ms")
+# right before it and a digit right after it. Replacements hold no "=" (but the "=" mask's own,
+# made by that very mask), quote (unless the summary had one), digit or letter, and none is
+# empty, so those characters are the summary's own and adjacent in it too: the summary matches
+# ``_CROSSES`` (conservatively: any quote at all), and the token before the space matches
+# ``_CROSS_RISK``. A summary with no ``_CROSS_RISK`` token is joined from its tokens' masks; one
+# with some is checked with ``_CROSSES`` (slower, so not run on every summary) and masked whole
+# only if that matches.
+_CROSS_RISK = re.compile(r"[\"'`]|=$|\d(?:ns|us|µs|ms|s|m|h|d|w|y)$")
+_CROSSES = re.compile(r"[\"'`]|=\s|\d(?:ns|us|µs|ms|s|m|h|d|w|y)\s+\d")
+
+# A token that certainly masks to a bare "<*>" (a "plain value"): lowercase ASCII words joined
+# by "-", at least one digit, and a first and a last word that no mask can touch (or empty: a
+# leading/trailing "-"). Most distinct tokens of a large batch have this shape (pod names such
+# as "payments-api-7d9f8b6c4-x2k9p"), each seen once, so a cache by string cannot help them
+# (and their letters defeat the digit skeleton).
+# Proof. In such a token only the UUID, MAC, 0x, hex-id and duration masks can match (every
+# other one needs one of "://" "@" ":" "." "/" "=" or a quote, and no replacement adds any).
+# Each of those starts after no word character and ends before none, so it matches whole
+# "-"-separated words: words of hex digits only, "0x" and hex digits, or (durations) a digit
+# followed by digits and unit letters. A word with a letter of g-z that is neither of the last
+# two is untouchable (``_UNTOUCHABLE_WORD``). Replacements ("<*>") hold no word character, so
+# the words left keep non-word neighbours and every later mask sees them as the first did.
+# With the first and last words untouched, ``_mask_token`` gets a text that starts with a
+# letter or "-" and ends with a letter, digit or "-", so no wrapping punctuation is cut off
+# (lead and trail are empty); that holds "<*>", or else still a digit and a "-" (so it is no
+# ``_DIGIT_CONSTANT``); and that is no CamelCase name (a number or host name would give "<*>"
+# as well): it returns "<*>". No mask can match across the space after such a token either (no
+# quote, no "=", its last word is no duration), so it is never a cross risk.
+# ``tests/etl/test_grouping.py`` fuzzes this against ``mask_summary``.
+_UNTOUCHABLE_WORD = (
+    r"(?=[a-z0-9]*[g-z])"  # not all hex digits: no UUID, MAC or hex id
+    r"(?!0x[0-9a-f]*(?![a-z0-9]))"  # no 0x id
+    r"(?![0-9][0-9nsumhdwy]*(?![a-z0-9]))"  # no duration
+    r"[a-z0-9]*"
+)
+_PLAIN_VALUE = re.compile(
+    rf"(?=[a-z\-]*[0-9])(?:{_UNTOUCHABLE_WORD})?-(?:[a-z0-9\-]*-)?(?:{_UNTOUCHABLE_WORD})?"
+)
 
 # Word-level tokens for position inference: the mask, identifier-ish words, or one
 # punctuation character. Whitespace is remembered separately to rebuild the text.
@@ -315,6 +373,81 @@ def _join(tokens: Sequence[str], spaces: Sequence[str]) -> str:
     return text.strip()
 
 
+class _TokenMasks(dict[str, str | None]):
+    """``token -> mask_summary(token)``, filled on first use; one instance per batch.
+
+    A ``_CROSS_RISK`` token (one that might let a mask match across the following space) maps
+    to ``None`` instead, so that joining a summary's token masks fails on it; ``exact`` gives
+    its mask. A missing token is resolved, cheapest first, by:
+
+    1. ``_PLAIN_VALUE``: the token certainly masks to "<*>" (proof at ``_PLAIN_VALUE``);
+    2. its digit skeleton (digits 2-9 -> 1): every mask and token rule tests digits only through
+       classes that hold all of 1-9 or none of them (``\\d``, ``[0-9a-fA-F]``, ``\\w`` ...;
+       the only literal digit is the 0 of "0x", which the skeleton keeps), so tokens with one
+       skeleton mask alike up to their digits, and alike outright when the mask kept no digit
+       ("10.3.135.42:9100" and "10.7.72.133:9100" both give "<*>"). Only such masks are stored;
+    3. ``mask_summary(token)`` itself.
+
+    ``dict.__getitem__`` calls ``__missing__`` only on a miss, so hits stay in C
+    (``map(masks.__getitem__, tokens)``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_skeleton: dict[str, str] = {}
+
+    def __missing__(self, token: str) -> str | None:
+        if _PLAIN_VALUE.fullmatch(token):
+            masked: str | None = WILDCARD
+        elif _CROSS_RISK.search(token):
+            masked = None
+        else:
+            masked = self._mask(token)
+        self[token] = masked
+        return masked
+
+    def exact(self, token: str) -> str:
+        """The mask of any token, ``_CROSS_RISK`` or not."""
+        masked = self[token]
+        return self._mask(token) if masked is None else masked
+
+    def _mask(self, token: str) -> str:
+        skeleton = token.translate(_SKELETON)
+        masked = self._by_skeleton.get(skeleton)
+        if masked is None:
+            masked = mask_summary(token)
+            if _HAS_DIGIT.search(masked) is None:
+                self._by_skeleton[skeleton] = masked
+        return masked
+
+
+def _mask_distinct(summaries: Iterable[str]) -> dict[str, str]:
+    """``mask_summary`` of every distinct non-empty summary, joined from its tokens' masks
+    unless a mask may match across a space in it (see ``_CROSS_RISK``); those are masked whole,
+    with a summary-level digit-skeleton cache (same argument as step 2 of ``_TokenMasks``)."""
+    token_masks = _TokenMasks()
+    mask_token = token_masks.__getitem__
+    by_skeleton: dict[str, str] = {}
+    masked_of: dict[str, str] = {}
+    for summary in summaries:
+        try:
+            masked_of[summary] = " ".join(map(mask_token, summary.split()))
+            continue
+        except TypeError:  # a None: a _CROSS_RISK token
+            pass
+        if _CROSSES.search(summary) is None:
+            masked_of[summary] = " ".join([token_masks.exact(t) for t in summary.split()])
+            continue
+        skeleton = summary.translate(_SKELETON)
+        masked = by_skeleton.get(skeleton)
+        if masked is None:
+            masked = mask_summary(summary)
+            if _HAS_DIGIT.search(masked) is None:
+                by_skeleton[skeleton] = masked
+        masked_of[summary] = masked
+    return masked_of
+
+
 def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTINGS) -> list[str]:
     """The template of every summary, in input order.
 
@@ -322,24 +455,11 @@ def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTI
     or empty summaries map to the empty template.
     """
     counts = Counter(summaries)
-    masked_of: dict[str, str] = {}
+    masked_of = _mask_distinct(summary for summary in counts if summary)
     masked_weight: Counter[str] = Counter()
-    # Masking does not depend on digit values (every pattern uses digit classes), so summaries
-    # that differ only in digits 1-9 mask alike whenever the mask left no digit behind: one
-    # regex pass per "skeleton" instead of one per string.
-    by_skeleton: dict[str, str] = {}
     for summary, count in counts.items():
-        if not summary:
-            masked = ""
-        else:
-            skeleton = summary.translate(_SKELETON)
-            masked = by_skeleton.get(skeleton)
-            if masked is None:
-                masked = mask_summary(summary)
-                if _HAS_DIGIT.search(masked) is None:
-                    by_skeleton[skeleton] = masked
-        masked_of[summary] = masked
-        masked_weight[masked] += count
+        if summary:
+            masked_weight[masked_of[summary]] += count
     distinct = sorted(m for m in masked_weight if m)
     forms: list[list[str]] = []
     spaces: list[list[str]] = []
@@ -351,7 +471,7 @@ def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTI
     templates = _infer_positions(forms, spaces, weights, settings)
     template_of_masked = dict(zip(distinct, templates, strict=True))
     template_of_masked[""] = ""
-    return [template_of_masked[masked_of[s]] for s in summaries]
+    return [template_of_masked[masked_of[s]] if s else "" for s in summaries]
 
 
 def template_id(template: str) -> str:

@@ -23,7 +23,7 @@ from sklearn.metrics import (
     homogeneity_score,
 )
 
-from etl.grouping import mask_summary, mine_templates, template_id
+from etl.grouping import _PLAIN_VALUE, _mask_distinct, mask_summary, mine_templates, template_id
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("PAGERLENS_SHARED", REPO.parent / "shared"))
@@ -143,6 +143,93 @@ def test_template_id_is_stable() -> None:
 
 def test_mask_keeps_constants_with_digits() -> None:
     assert mask_summary("S3 bucket 5xx errors at p99") == "S3 bucket 5xx errors at p99"
+
+
+# --- the token cache of mine_templates must equal mask_summary ---------------------------------
+
+_TRICKY_SUMMARIES = [
+    'Job "nightly backup" failed on db-7',  # a quoted value spanning a space
+    "Job 'reindex 2' failed, it's late",
+    "Run `make test 3` failed",
+    "Label team= payments-3 mismatch",  # "=\s?value" across a space
+    "Label team=payments-3 key= 5 other=x",
+    "Certificate on node worker-3 expires in 3h 25m 4s",  # compound duration across spaces
+    "Lag 250ms 3s on api-7d9f8b6c4-x2k9p",
+    "Pod auth-api-dach-3ee6cdf3a-29w6w restarted 5 times",  # pod hash that is a duration
+    "Pod auth-api-dach-3ee6cdf3a-29w6w 5m ago",
+    "Pod payments/api-7d9f8b6c4-x2k9p and db-0x1f and api-0x1f-zz",
+    "Disk\t91%\n full on\u00a0db-7\u2003now\x1c ",
+    "Host 10.0.3.17:9100 and 2001:db8::1 and aa:bb:cc:dd:ee:ff and aa-bb-cc-dd-ee-ff",
+    "UUID 3f2b8c1e-9a4d-4c7b-8e2f-1a2b3c4d5e6f ended, id deadbeef12 and abcdef12-gz",
+    "Path /var/lib/docker/x and /dev/sda1 at https://ci.example.com/jobs/123 by a@b.io",
+    "Build v1.27.4-gke.100 and 2.3.0 rolled out, 1.5us and 7\u00b5s, 1d2h",
+    "Value <*> and <*>-<*> and <<*>> and (web-3), and [FIRING:1] AwsEc2HighCpu(v1)",
+    "Versions g-1d 1d-g h1-g9 g-5m 5m-g -5- x-5h - -- k8s S3 5xx p99",
+]
+
+
+def _random_summaries(seed: int, count: int) -> list[str]:
+    """Summaries built from value shapes, pod-like tokens and odd characters, joined by assorted
+    whitespace: cases where masking a token alone could differ from masking the whole text."""
+    rng = random.Random(seed)
+    pieces = [
+        "3h", "25m", "4s", "250ms", "1.5us", "7\u00b5s", "1d2h", "10", "0x1f", "=", "a=b", "key=",
+        "'", '"', "`", "'x y'", '"a b"', "don't", "10.0.3.17:9100", "2001:db8::1", "aa:bb:cc:dd:ee:ff",
+        "3f2b8c1e-9a4d-4c7b-8e2f-1a2b3c4d5e6f", "deadbeef12", "https://x.io/a?b=1", "a@b.com",
+        "/var/log", "/a/b/c", "ns/api-2", "v1.2.3", "91%", "5Gi", "5xx", "p99", "k8s", "AwsEc2HighCpu",
+        "db-7", "ip-10-0-3-17", "web-3.prod.example.com", "(web-3),", "<*>", "-", "\u0663\u0664", "in",
+    ]  # fmt: skip
+    spaces = [" ", " ", " ", "  ", "\t", "\n", "\xa0", "\u2003", "\x1c", ""]
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+    def token() -> str:
+        roll = rng.random()
+        if roll < 0.4:
+            return rng.choice(pieces)
+        if roll < 0.8:  # pod-like: words of random letters and digits joined by "-"
+            words = rng.randint(1, 5)
+            return "-".join(
+                "".join(rng.choices(letters, k=rng.randint(0, 6))) for _ in range(words)
+            )
+        if roll < 0.9:
+            return "".join(rng.choices(pieces, k=2))
+        return "".join(rng.choices(letters + "-._:/=@'\"`()[]<>*%", k=rng.randint(1, 8)))
+
+    return [
+        "".join(token() + rng.choice(spaces) for _ in range(rng.randint(1, 10)))
+        for _ in range(count)
+    ]
+
+
+def test_token_cache_agrees_with_mask_summary() -> None:
+    """mine_templates masks through a per-token cache; it must equal masking whole summaries."""
+    summaries = list(dict.fromkeys(_TRICKY_SUMMARIES + _random_summaries(seed=5, count=20_000)))
+    summaries = [s for s in summaries if s]
+    cached = _mask_distinct(summaries)
+    mismatches = [
+        (s, cached[s], mask_summary(s)) for s in summaries if cached[s] != mask_summary(s)
+    ]
+    assert mismatches == []
+
+
+def test_plain_value_tokens_mask_to_wildcard() -> None:
+    """The shortcut "this token masks to <*>" of the token cache, against mask_summary."""
+    rng = random.Random(9)
+    alphabets = ["0123456789abcdef", "abcdefghijklmnopqrstuvwxyz0123456789", "0123456789nsumhdwyx"]
+    tokens = {
+        "-".join(
+            "".join(rng.choices(rng.choice(alphabets), k=rng.randint(0, 7)))
+            for _ in range(rng.randint(1, 6))
+        )
+        for _ in range(60_000)
+    }
+    plain = [t for t in tokens if _PLAIN_VALUE.fullmatch(t)]
+    assert len(plain) > 5_000  # the shortcut is exercised
+    assert [t for t in plain if mask_summary(t) != "<*>"] == []
+    for pod in ("payments-api-7d9f8b6c4-x2k9p", "search-index-uk-19dc71aea-2t5kh", "node-x9k2p"):
+        assert _PLAIN_VALUE.fullmatch(pod)
+    for value in ("api-5m", "db-0x1f", "a-deadbeef12", "abcdef-12", "k8s", "web-3.prod"):
+        assert not _PLAIN_VALUE.fullmatch(value)
 
 
 # --- real rule templates, filled with realistic values ----------------------------------------
