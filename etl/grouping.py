@@ -222,6 +222,12 @@ def _mask_token(piece: str) -> str:
     if not piece or WILDCARD == piece:
         return piece
     lead, core, trail = _WRAP.match(piece).groups()  # type: ignore[union-attr]
+    # A mask at an end of the token belongs to the value, not to the wrapping punctuation
+    # ("api-<*>-<*>" is core "api-<*>-<*>", not core "api-<*>-<*" and trail ">").
+    if lead.endswith("<") and core.startswith("*>"):
+        lead, core = lead[:-1], "<" + core
+    if trail.startswith(">") and core.endswith("<*"):
+        core, trail = core + ">", trail[1:]
     if not core or core == WILDCARD:
         return piece
     if _NUMBER.match(core) or _FQDN.match(core):
