@@ -46,6 +46,7 @@ UNIQUE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("responder_weekly", ("user_id", "week_start")),
     ("incident_weekly_by_dimension", ("dimension", "dimension_value", "week_start")),
     ("int_interruptions", ("interruption_id",)),
+    ("int_notifications", ("log_entry_id",)),
 )
 
 NOT_NULL: tuple[tuple[str, str], ...] = (
@@ -66,6 +67,7 @@ ACCEPTED_VALUES: tuple[tuple[str, str, tuple[str | None, ...]], ...] = (
     ("incidents", "noise_reason", ("transient", "auto_resolved_unacked", None)),
     ("impact_windows", "scope", ("service", "account")),
     ("int_interruptions", "bucket", ("business", "off_hour", "sleep")),
+    ("int_notifications", "bucket", ("business", "off_hour", "sleep")),
     ("incident_weekly_by_dimension", "dimension", ("account", "urgency", "priority")),
 )
 

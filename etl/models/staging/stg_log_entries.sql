@@ -14,7 +14,8 @@ with parsed as (
             '$.channel.type',
             '$.channel.notification.type',
             '$.user.id',
-            '$.channel.notification.user.id'
+            '$.channel.notification.user.id',
+            '$.channel.summary'
         ]) as f
     from raw_log_entries
 ),
@@ -35,7 +36,10 @@ typed as (
         f[5] as agent_id,
         f[6] as channel_type,
         f[7] as notification_type,
-        coalesce(f[8], f[9]) as notified_user_id
+        coalesce(f[8], f[9]) as notified_user_id,
+        -- The triggering event's summary (= the first alert's), kept for trigger entries only:
+        -- the alert text the noise marts mine templates from.
+        case when f[1] like 'trigger\_log\_entry%' escape '\' then f[10] end as trigger_summary
     from parsed
 ),
 
