@@ -64,8 +64,49 @@ class GroupingResult:
     quality: dict  # model-level figures, with the settings
 
 
+def _labels(series: pd.Series) -> pd.Series:
+    """A text column as a categorical with missing values as "" (cheap to compare, map and
+    count at a million rows; the noise marts already pass categoricals)."""
+    labels = series.astype(str).astype("category") if series.dtype != "category" else series
+    labels = labels.cat.rename_categories([str(c) for c in labels.cat.categories])
+    if labels.isna().any():
+        if "" not in labels.cat.categories:
+            labels = labels.cat.add_categories([""])
+        labels = labels.fillna("")
+    return labels
+
+
 def _key(frame: pd.DataFrame) -> pd.Series:
-    return frame["template_id"].astype(str) + "|" + frame["service_id"].astype(str)
+    """The alert type of each incident, "template_id|service_id", as a categorical (the text
+    is built once per distinct pair, not once per incident)."""
+    templates = _labels(frame["template_id"]).cat
+    services = _labels(frame["service_id"]).cat
+    pair = templates.codes.to_numpy(np.int64) * len(services.categories) + services.codes.to_numpy(
+        np.int64
+    )
+    codes, uniques = pd.factorize(pair)
+    width = len(services.categories)
+    names = [
+        f"{templates.categories[u // width]}|{services.categories[u % width]}" for u in uniques
+    ]
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=names), index=frame.index, name="key"
+    )
+
+
+def _by_time(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` in (epoch, incident_id) order; input already in that order (the noise marts
+    read it so from DuckDB) is only checked, not sorted again."""
+    epoch = frame["epoch"].to_numpy()
+    steps = np.diff(epoch)
+    in_order = bool((steps >= 0).all())
+    if in_order:
+        ties = np.flatnonzero(steps == 0)
+        ids = frame["incident_id"].to_numpy()
+        in_order = all(ids[i] <= ids[i + 1] for i in ties)
+    if in_order:
+        return frame.reset_index(drop=True)
+    return frame.sort_values(["epoch", "incident_id"], kind="stable").reset_index(drop=True)
 
 
 def cooccurrence_similarity(
@@ -246,12 +287,13 @@ def find_groups(
     """
     settings = settings or GroupingSettings()
     frame = incidents[["incident_id", "created_at", "template_id", "template", "service_id"]].copy()
-    frame["service_id"] = frame["service_id"].fillna("").astype(str)
+    frame["service_id"] = _labels(frame["service_id"])
     frame["epoch"] = _epoch_seconds(frame["created_at"])
     frame["key"] = _key(frame)
-    frame = frame.sort_values(["epoch", "incident_id"], kind="stable").reset_index(drop=True)
+    frame = _by_time(frame)
 
     counts = frame["key"].value_counts()
+    counts = counts[counts > 0]
     eligible = counts[counts >= settings.min_occurrences]
     eligible = eligible.sort_values(ascending=False, kind="stable").head(settings.max_alert_types)
     keys = sorted(eligible.index)
@@ -265,8 +307,8 @@ def find_groups(
 
     index_of = {k: i for i, k in enumerate(keys)}
     members = frame[frame["key"].isin(index_of)]
-    key_index = members["key"].map(index_of).to_numpy()
-    services = sorted(frame["service_id"].unique())
+    key_index = np.asarray(members["key"].map(index_of), dtype=np.int64)
+    services = sorted(set(frame["service_id"].unique()))
     service_of = {s: i for i, s in enumerate(services)}
     key_service = np.array([service_of[k.split("|", 1)[1]] for k in keys])
     # Decoys shift whole services, so alert types of one service keep their relative timing.
@@ -275,7 +317,7 @@ def find_groups(
     )
     service_similarity, _, _, service_calibration = cooccurrence_similarity(
         frame["epoch"].to_numpy(),
-        frame["service_id"].map(service_of).to_numpy(),
+        np.asarray(frame["service_id"].map(service_of), dtype=np.int64),
         len(services),
         settings,
     )

@@ -31,6 +31,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl.clustering import GroupingSettings, find_groups
 from etl.config import Config, ConfigError
@@ -98,14 +100,13 @@ def _sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
-def _params(sql: str, config: Config) -> dict[str, object]:
+def _params(sql: str, values: dict[str, object]) -> dict[str, object]:
     names = set(re.findall(r"\$([a-z_][a-z0-9_]*)", re.sub(r"--[^\n]*", "", sql)))
-    return {k: v for k, v in config.sql_params().items() if k in names}
+    return {k: v for k, v in values.items() if k in names}
 
 
-def _query(con: duckdb.DuckDBPyConnection, name: str, config: Config) -> pd.DataFrame:
-    sql = _sql(name)
-    return con.execute(sql, _params(sql, config)).df()
+def _run(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]):
+    return con.execute(sql, _params(sql, values))
 
 
 def build_noise_marts(
@@ -113,62 +114,69 @@ def build_noise_marts(
 ) -> dict:
     """Write alert_templates, alert_groups, recommendations and int_incident_noise on ``con``.
 
+    The per-incident inputs stay in DuckDB (temp table ``noise_base``); Python reads the
+    distinct summaries (templates), a narrow frame of incidents (flapping, grouping, the
+    recommendation rules) and the replay period's notifications.
+
     Returns row counts, timings and the grouping model's quality figures.
     """
     settings = settings or _settings(NoiseSettings, config.recommendations, "recommendations")
     grouping_settings = _settings(GroupingSettings, config.grouping, "grouping")
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    params = config.sql_params()
 
-    incidents = _query(con, "noise_incidents", config)
-    for column in ("created_at", "resolved_at", "first_ack_at"):
-        incidents[column] = pd.to_datetime(incidents[column], utc=True)
+    _run(con, "create or replace temp table noise_base as " + _sql("noise_incidents"), params)
+    _fill_summaries_from_alerts(con)
     timings["load"] = time.perf_counter() - started
+    log.debug("noise: inputs in %.2fs", timings["load"])
 
     mark = time.perf_counter()
-    distinct = incidents["summary"].fillna("").drop_duplicates().tolist()
-    template_of = dict(zip(distinct, mine_templates(distinct), strict=True))
-    incidents["template"] = incidents["summary"].fillna("").map(template_of)
-    ids = {t: template_id(t) for t in set(template_of.values())}
-    incidents["template_id"] = incidents["template"].map(ids)
+    _write_templates(con)
+    incidents = _frame(
+        con,
+        "select base.* exclude (summary, has_event_summary, resolved_at), "
+        "map.template_id, map.template "
+        "from noise_base as base join noise_summary_templates as map using (summary) "
+        "order by base.created_at, base.incident_id",
+        categories=CATEGORY_COLUMNS,
+    )
     timings["templates"] = time.perf_counter() - mark
+    log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
 
-    notifications = _query(con, "noise_notifications", config)
-    notifications["created_at"] = pd.to_datetime(notifications["created_at"], utc=True)
-    interruptions = compute_interruptions(notifications, config)
-    sleep = interruptions[interruptions["bucket"] == "sleep"].groupby("incident_id").size()
-    incidents["sleep_interruptions"] = incidents["incident_id"].map(sleep).fillna(0).astype(int)
     incidents["is_flapping"] = flag_flapping(incidents, config, settings)
-
     mark = time.perf_counter()
     # A flapping alert is its own problem (pause_transient); its many repeats would only add
     # chance co-occurrences to the storm model.
-    grouping = find_groups(incidents[~incidents["is_flapping"]], grouping_settings)
+    grouping = find_groups(
+        incidents.loc[~incidents["is_flapping"], GROUPING_COLUMNS], grouping_settings
+    )
     timings["grouping"] = time.perf_counter() - mark
+    log.debug("noise: grouping in %.2fs", timings["grouping"])
     assigned = grouping.assignments.set_index("incident_id")
     incidents["group_id"] = incidents["incident_id"].map(assigned["group_id"])
     incidents["occurrence_id"] = incidents["incident_id"].map(assigned["occurrence_id"])
 
-    con.register("noise_incident_templates", incidents)
-    try:
-        con.execute("create or replace table alert_templates as " + _sql("alert_templates"))
-        con.execute(
-            "create or replace table int_incident_noise as select incident_id, created_at, "
-            "service_id, team_id, summary, template_id, template, is_flapping, group_id, "
-            "occurrence_id, sleep_interruptions from noise_incident_templates"
-        )
-    finally:
-        con.unregister("noise_incident_templates")
-
+    _write_incident_noise(con, incidents)
+    con.execute("create or replace table alert_templates as " + _sql("alert_templates"))
     groups = _group_table(grouping, incidents, settings)
     _write_frame(con, "alert_groups", groups, ALERT_GROUP_SCHEMA)
 
     mark = time.perf_counter()
-    recommendations = build_recommendations(
-        incidents, notifications, interruptions, grouping, config, settings
-    )
+    notifications = None
+    if not incidents.empty:
+        replay_start = incidents["created_at"].max() - pd.Timedelta(weeks=settings.replay_weeks)
+        sql = _sql("noise_notifications")
+        values = _params(sql, params | {"replay_start": replay_start})
+        notifications = _frame(con, sql, values, categories=("user_id",))
+    timings["replay_input"] = time.perf_counter() - mark
+    log.debug("noise: tables written, replay input read in %.2fs", timings["replay_input"])
+    mark = time.perf_counter()
+    recommendations = build_recommendations(incidents, notifications, grouping, config, settings)
     timings["recommendations"] = time.perf_counter() - mark
     _write_frame(con, "recommendations", recommendations, RECOMMENDATION_SCHEMA)
+    for name in ("noise_base", "noise_summary_templates"):
+        con.execute(f"drop table if exists {name}")
 
     counts = {
         name: con.execute(f"select count(*) from {name}").fetchall()[0][0]  # noqa: S608
@@ -187,52 +195,112 @@ def build_noise_marts(
     return result
 
 
-# --- interruptions (docs/metrics.md), recomputable with and without a change ---------------
+GROUPING_COLUMNS = ["incident_id", "created_at", "template_id", "template", "service_id"]
+# Few distinct values per column: categoricals keep the frame small and its row selections cheap.
+CATEGORY_COLUMNS = (
+    "template_id",
+    "template",
+    "service_id",
+    "service_name",
+    "team_id",
+    "team_name",
+    "noise_reason",
+)
 
 
-def compute_interruptions(notifications: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Interruptions per user: interrupting notifications merged within the merge window,
-    bucketed by the local time of their first notification (sleep wins).
+def _frame(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    values: dict[str, object] | None = None,
+    categories: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """A query's result as a DataFrame, read through Arrow (a third of ``.df()``'s time on
+    string columns); the ``categories`` columns arrive as pandas categoricals."""
+    table = con.sql(sql, params=values or None).to_arrow_table()
+    for name in categories:
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
+    frame = table.to_pandas()
+    for name, kind in zip(table.schema.names, table.schema.types, strict=True):
+        if pa.types.is_timestamp(kind):
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
 
-    Returns one row per interruption: user_id, started_at, incident_id, bucket.
-    """
-    frame = notifications[notifications["interrupts"].fillna(False).astype(bool)]
-    frame = frame.dropna(subset=["user_id", "created_at"])
-    if frame.empty:
-        return pd.DataFrame(columns=["user_id", "started_at", "incident_id", "bucket"])
-    frame = frame.sort_values(["user_id", "created_at", "log_entry_id"], kind="stable")
-    gap = frame.groupby("user_id")["created_at"].diff().dt.total_seconds()
-    opens = gap.isna() | (gap > config.interruption_merge_seconds)
-    first = frame[opens.to_numpy()]
-    seconds = pd.Series(0, index=first.index, dtype="int64")
-    weekday = pd.Series(0, index=first.index, dtype="int64")
-    for zone, part in first.groupby(first["time_zone"].fillna(config.account_time_zone)):
-        try:
-            local = part["created_at"].dt.tz_convert(zone)
-        except Exception:  # an unknown zone name: the account's zone, as metrics.md says
-            local = part["created_at"].dt.tz_convert(config.account_time_zone)
-        seconds.loc[part.index] = local.dt.hour * 3600 + local.dt.minute * 60 + local.dt.second
-        weekday.loc[part.index] = local.dt.day_of_week
-    params = config.sql_params()
-    sleep_start, sleep_end = params["sleep_start_seconds"], params["sleep_end_seconds"]
-    if sleep_start > sleep_end:
-        is_sleep = (seconds >= sleep_start) | (seconds < sleep_end)
-    else:
-        is_sleep = (seconds >= sleep_start) & (seconds < sleep_end)
-    is_business = (
-        (weekday < 5)
-        & (seconds >= params["business_start_seconds"])
-        & (seconds < params["business_end_seconds"])
+
+def _fill_summaries_from_alerts(con: duckdb.DuckDBPyConnection) -> None:
+    """The first alert's summary for incidents whose trigger entry carried none (parsing the
+    alerts' JSON is skipped when every incident has its event summary)."""
+    ((missing,),) = con.execute(
+        "select count(*) from noise_base where not has_event_summary"
+    ).fetchall()
+    if not missing:
+        return
+    con.execute(  # the SQL text is a file of this package, no user input
+        "update noise_base set summary = found.alert_summary from ("  # noqa: S608
+        + _sql("noise_alert_summaries")
+        + ") as found where found.incident_id = noise_base.incident_id"
     )
-    bucket = np.where(is_sleep, "sleep", np.where(is_business, "business", "off_hour"))
-    return pd.DataFrame(
+
+
+def _write_templates(con: duckdb.DuckDBPyConnection) -> None:
+    """Mine the templates of the distinct summaries into the temp table
+    ``noise_summary_templates`` (summary, template, template_id)."""
+    distinct = [row[0] for row in con.execute("select distinct summary from noise_base").fetchall()]
+    templates = mine_templates(distinct)
+    ids = {t: template_id(t) for t in set(templates)}
+    mapping = pa.table(
         {
-            "user_id": first["user_id"].to_numpy(),
-            "started_at": first["created_at"].to_numpy(),
-            "incident_id": first["incident_id"].to_numpy(),
-            "bucket": bucket,
+            "summary": pa.array(distinct, pa.string()),
+            "template": pa.array(templates, pa.string()),
+            "template_id": pa.array([ids[t] for t in templates], pa.string()),
         }
     )
+    con.register("noise_template_rows", mapping)
+    try:
+        con.execute(
+            "create or replace temp table noise_summary_templates as "
+            "select * from noise_template_rows"
+        )
+    finally:
+        con.unregister("noise_template_rows")
+
+
+def _write_incident_noise(con: duckdb.DuckDBPyConnection, incidents: pd.DataFrame) -> None:
+    """int_incident_noise: incident -> template, flapping flag, group and occurrence. Only the
+    flapping or grouped incidents go back to DuckDB (as Arrow); the rest is joined there."""
+    marked = incidents[incidents["is_flapping"] | incidents["group_id"].notna()]
+    flags = pa.table(
+        {
+            "incident_id": pa.array(marked["incident_id"], pa.string(), from_pandas=True),
+            "is_flapping": pa.array(marked["is_flapping"], pa.bool_()),
+            "group_id": pa.array(marked["group_id"], pa.string(), from_pandas=True),
+            "occurrence_id": pa.array(marked["occurrence_id"], pa.string(), from_pandas=True),
+        }
+    )
+    con.register("noise_incident_flags", flags)
+    try:
+        con.execute(
+            """
+            create or replace table int_incident_noise as
+            select
+                base.incident_id,
+                base.created_at,
+                base.service_id,
+                base.team_id,
+                base.summary,
+                map.template_id,
+                map.template,
+                coalesce(flags.is_flapping, false) as is_flapping,
+                flags.group_id,
+                flags.occurrence_id,
+                base.sleep_interruptions
+            from noise_base as base
+            join noise_summary_templates as map on map.summary = base.summary
+            left join noise_incident_flags as flags on flags.incident_id = base.incident_id
+            """
+        )
+    finally:
+        con.unregister("noise_incident_flags")
 
 
 # --- flapping ---------------------------------------------------------------------------------
@@ -248,7 +316,7 @@ def flag_flapping(incidents: pd.DataFrame, config: Config, settings: NoiseSettin
     if frame.empty:
         return flagged
     frame = frame.sort_values(["template_id", "service_id", "created_at", "incident_id"])
-    key = frame["template_id"] + "|" + frame["service_id"].astype(str)
+    key = frame["template_id"].astype(str) + "|" + frame["service_id"].astype(str)
     gap = frame.groupby(key)["created_at"].diff().dt.total_seconds()
     episode = (gap.isna() | (gap > settings.flap_window_seconds)).cumsum()
     size = episode.map(episode.value_counts())
@@ -366,76 +434,126 @@ RECOMMENDATION_SCHEMA = {
 
 
 class Replay:
-    """Replays the last weeks of history with incidents removed or demoted to low urgency."""
+    """Replays the last weeks of history with incidents removed or demoted to low urgency.
+
+    Interruptions are recounted with the merge rule of ``int_interruptions`` over the replay
+    period's notifications (``noise_notifications.sql``); a notification's hour bucket comes
+    from ``int_notifications`` (the SQL definition), so only the merging is redone here, on
+    numpy arrays sorted once by user and time.
+    """
 
     def __init__(
-        self, incidents: pd.DataFrame, notifications: pd.DataFrame, config: Config, weeks: int
+        self,
+        incidents: pd.DataFrame,
+        notifications: pd.DataFrame | None,
+        config: Config,
+        weeks: int,
     ) -> None:
         self.config = config
         self.end = incidents["created_at"].max()
         self.start = self.end - pd.Timedelta(weeks=weeks)
         window = incidents[incidents["created_at"] > self.start]
-        self.window_ids = set(window["incident_id"])
         self.incidents_before = len(window)
-        self.notifications = notifications[notifications["incident_id"].isin(self.window_ids)]
-        self.before = compute_interruptions(self.notifications, config)
-        self.sleep_before_by_user = (
-            self.before[self.before["bucket"] == "sleep"].groupby("user_id").size()
+        self.window_ids = pd.Index(window["incident_id"].unique())
+        notes = notifications if notifications is not None else pd.DataFrame()
+        if notes.empty:
+            notes = pd.DataFrame(
+                {
+                    "log_entry_id": pd.Series(dtype="object"),
+                    "incident_id": pd.Series(dtype="object"),
+                    "user_id": pd.Series(dtype="object"),
+                    "created_at": pd.Series(dtype="datetime64[us, UTC]"),
+                    "interrupts": pd.Series(dtype=bool),
+                    "in_interruptions": pd.Series(dtype=bool),
+                    "is_sleep": pd.Series(dtype=bool),
+                }
+            )
+        notes = notes[notes["incident_id"].isin(self.window_ids)]
+        notes = notes.sort_values(["user_id", "created_at", "log_entry_id"], kind="stable")
+        self.incident = self.window_ids.get_indexer(notes["incident_id"])
+        users, self.users = pd.factorize(notes["user_id"], use_na_sentinel=True)
+        self.user = users
+        created = pd.to_datetime(notes["created_at"], utc=True)
+        self.seconds = (created - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+        self.interrupts = notes["interrupts"].fillna(False).astype(bool).to_numpy()
+        self.counted = notes["in_interruptions"].fillna(False).astype(bool).to_numpy()
+        self.is_sleep = notes["is_sleep"].fillna(False).astype(bool).to_numpy()
+        everyone = np.ones(len(self.users), dtype=bool)
+        self.sleep_before_by_user = self._sleep_interruptions(self.counted, everyone)
+
+    def _sleep_interruptions(self, kept: np.ndarray, users: np.ndarray) -> np.ndarray:
+        """Sleep interruptions per user among the ``kept`` notifications of ``users``: a
+        notification opens an interruption when it is the user's first or comes more than
+        the merge window after the previous one (docs/metrics.md "Interruptions")."""
+        rows = np.flatnonzero(kept & (self.user >= 0) & users[np.maximum(self.user, 0)])
+        counts = np.zeros(len(self.users), dtype=np.int64)
+        if not len(rows):
+            return counts
+        user = self.user[rows]
+        seconds = self.seconds[rows]
+        opens = np.ones(len(rows), dtype=bool)
+        opens[1:] = (user[1:] != user[:-1]) | (
+            np.diff(seconds) > self.config.interruption_merge_seconds
         )
+        np.add.at(counts, user[opens & self.is_sleep[rows]], 1)
+        return counts
 
     def run(self, removed: set[str], demoted: set[str] = frozenset()) -> dict:
         """Counterfactual figures: ``removed`` incidents never page (suppressed, paused,
         grouped into another incident, in maintenance); ``demoted`` keep their incident but
         lose their interrupting notifications (low urgency / chat)."""
-        removed = removed & self.window_ids
-        demoted = (demoted & self.window_ids) - removed
-        notes = self.notifications
-        drop = notes["incident_id"].isin(removed) | (
-            notes["incident_id"].isin(demoted) & notes["interrupts"].fillna(False).astype(bool)
-        )
-        affected_users = set(notes.loc[drop, "user_id"].dropna())
-        remaining = notes[~drop & notes["user_id"].isin(affected_users)]
-        after = compute_interruptions(remaining, self.config)
-        sleep_after_affected = int((after["bucket"] == "sleep").sum())
-        sleep_before_affected = int(
-            self.sleep_before_by_user.reindex(list(affected_users)).fillna(0).sum()
-        )
+        removed_at = self.window_ids.get_indexer(list(removed))
+        removed_at = removed_at[removed_at >= 0]
+        demoted_at = self.window_ids.get_indexer(list(demoted))
+        demoted_at = demoted_at[demoted_at >= 0]
+        is_removed = np.zeros(len(self.window_ids), dtype=bool)
+        is_removed[removed_at] = True
+        is_demoted = np.zeros(len(self.window_ids), dtype=bool)
+        is_demoted[demoted_at] = True
+        is_demoted &= ~is_removed
+        drop = is_removed[self.incident] | (is_demoted[self.incident] & self.interrupts)
+        affected = np.zeros(len(self.users), dtype=bool)
+        affected[self.user[drop & (self.user >= 0)]] = True
+        after = self._sleep_interruptions(self.counted & ~drop, affected)
         sleep_before = int(self.sleep_before_by_user.sum())
-        pages_before = int(notes["interrupts"].fillna(False).astype(bool).sum())
-        pages_after = int((notes["interrupts"].fillna(False).astype(bool) & ~drop).sum())
+        pages_before = int(self.interrupts.sum())
+        pages_after = int((self.interrupts & ~drop).sum())
         return {
             "incidents_before": self.incidents_before,
-            "incidents_after": self.incidents_before - len(removed),
-            "notifications_before": int(len(notes)),
+            "incidents_after": self.incidents_before - int(is_removed.sum()),
+            "notifications_before": len(drop),
             "notifications_after": int((~drop).sum()),
             "sleep_interruptions_before": sleep_before,
             "sleep_interruptions_after": sleep_before
-            - sleep_before_affected
-            + sleep_after_affected,
+            - int(self.sleep_before_by_user[affected].sum())
+            + int(after.sum()),
             "pages_saved": pages_before - pages_after,
         }
 
 
 def build_recommendations(
     incidents: pd.DataFrame,
-    notifications: pd.DataFrame,
-    interruptions: pd.DataFrame,
+    notifications: pd.DataFrame | None,
     grouping,
     config: Config,
     settings: NoiseSettings,
 ) -> pd.DataFrame:
-    """One row per recommendation, with evidence, snippet and replayed counterfactual."""
+    """One row per recommendation, with evidence, snippet and replayed counterfactual.
+
+    ``notifications``: the replay period's notifications (``noise_notifications.sql``).
+    The rules run only on the alert types (template and service) that can pass one of them
+    (:func:`_rule_candidates`); the others cannot yield a row.
+    """
     if incidents.empty:
         return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
     replay = Replay(incidents, notifications, config, settings.replay_weeks)
     rows: list[dict] = []
-    frame = incidents.assign(
-        never_acked=incidents["first_ack_at"].isna(),
-        key=incidents["template_id"] + "|" + incidents["service_id"].astype(str),
+    frame = incidents.assign(never_acked=incidents["first_ack_at"].isna())
+    candidates = frame[_rule_candidates(frame, config, settings)]
+    candidates = candidates.assign(
+        key=candidates["template_id"].astype(str) + "|" + candidates["service_id"].astype(str)
     )
-    for key, part in frame.groupby("key", sort=True):
-        if len(part) < settings.min_incidents:
-            continue
+    for key, part in candidates.groupby("key", sort=True):
         row = (
             _maintenance(part, config, settings)
             or _pause_transient(part, config, settings)
@@ -465,6 +583,34 @@ def build_recommendations(
         ascending=[True, False, True],
         na_position="last",
     ).reset_index(drop=True)
+
+
+def _rule_candidates(frame: pd.DataFrame, config: Config, settings: NoiseSettings) -> np.ndarray:
+    """Incidents of the alert types (template, service) that can pass a rule: at least
+    ``min_incidents`` incidents and one necessary condition of a rule (a transient share for
+    pause_transient, a never-acknowledged share for stop_paging, a half-hour slot of the week
+    dense enough for a maintenance window), computed for every alert type at once."""
+    keys = [frame["template_id"], frame["service_id"].fillna("")]
+    by_key = frame.groupby(keys, sort=False, dropna=False)
+    size = by_key["incident_id"].transform("size").to_numpy()
+    transient = frame["noise_reason"].eq("transient").groupby(keys, dropna=False).transform("mean")
+    never = frame["never_acked"].groupby(keys, dropna=False).transform("mean")
+    local = frame["created_at"].dt.tz_convert(config.account_time_zone)
+    slot = local.dt.day_of_week * 48 + local.dt.hour * 2 + local.dt.minute // 30
+    densest = (
+        frame.assign(slot=slot.to_numpy())
+        .groupby([*keys, "slot"], sort=False, dropna=False)["incident_id"]
+        .transform("size")
+        .groupby(keys, dropna=False)
+        .transform("max")
+        .to_numpy()
+    )
+    maintenance = densest >= settings.maintenance_concentration * size / SLOTS_PER_WEEK
+    return (size >= settings.min_incidents) & (
+        (transient.to_numpy() >= settings.transient_share)
+        | (never.to_numpy() >= settings.never_acked_share)
+        | maintenance
+    )
 
 
 def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> dict:
@@ -644,6 +790,7 @@ def _group_recommendation(
     # Address the team of the service that fires first most often (the likely root cause).
     root = (
         firsts["service_id"]
+        .astype(str)
         .value_counts()
         .sort_index()
         .sort_values(ascending=False, kind="stable")

@@ -14,9 +14,11 @@ warehouse stays in place.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -39,8 +41,12 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 # DuckDB's own default is 80% of RAM; the build target is under 4 GB peak for the process,
-# so DuckDB gets 3 GB and spills to disk beyond it (Python-side noise marts need the rest).
+# so DuckDB gets 3 GB for the SQL models and spills to disk beyond it. During the noise marts
+# the Python side holds the big frames and DuckDB only serves a few narrow queries: its limit
+# drops to NOISE_MEMORY_LIMIT, which makes it release the cached blocks of the SQL models
+# (about 2 GB at a million incidents) instead of keeping them beside the frames.
 DEFAULT_MEMORY_LIMIT = "3GB"
+NOISE_MEMORY_LIMIT = "1GB"
 
 BUILD_RUNS_SCHEMA = """
 create table if not exists _build_runs (
@@ -208,6 +214,12 @@ def build_marts(
     if memory_limit is not None:
         con.execute(f"set memory_limit = '{_memory_setting(memory_limit)}'")
     params = config.sql_params()
+    if noise:
+        # The noise marts' imports (scikit-learn, scipy) take seconds; load them while DuckDB
+        # runs the SQL models (it releases the GIL). _build_noise's import waits for this one.
+        threading.Thread(
+            target=importlib.import_module, args=("etl.noise",), name="import-noise", daemon=True
+        ).start()
     try:
         for model in discover_models():
             run = run_model(con, model, params)
@@ -244,6 +256,15 @@ def _memory_setting(value: str) -> str:
     return value.strip()
 
 
+_UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def _bytes(value: str) -> float:
+    """'3GB', '18.8 GiB' -> bytes (the forms DuckDB's memory_limit is set and shown in)."""
+    number, unit = re.fullmatch(r"([\d.]+)\s*([A-Za-z]+)", _memory_setting(value)).groups()
+    return float(number) * _UNITS[unit.lower()]
+
+
 def _zone_setting(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", value):
         return "UTC"
@@ -257,7 +278,13 @@ def _build_noise(
     from etl.noise import build_noise_marts
 
     started = time.perf_counter()
-    result = build_noise_marts(con, config)
+    previous_limit = _setting(con, "memory_limit")
+    if _bytes(previous_limit) > _bytes(NOISE_MEMORY_LIMIT):
+        con.execute(f"set memory_limit = '{NOISE_MEMORY_LIMIT}'")
+    try:
+        result = build_noise_marts(con, config)
+    finally:
+        con.execute(f"set memory_limit = '{_memory_setting(previous_limit)}'")
     summary.runs.append(ModelRun("noise", "noise", None, time.perf_counter() - started))
     return result
 

@@ -16,16 +16,17 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+import etl.noise as noise_module
 from etl.clustering import GroupingSettings, _decoy_times, find_groups
 from etl.config import Config, load_config
 from etl.noise import (
     NoiseSettings,
+    Replay,
     _code,
     _csv_cell,
     _team_markdown,
     build_noise_marts,
     build_recommendations,
-    compute_interruptions,
     flag_flapping,
     write_recommendations,
 )
@@ -37,40 +38,70 @@ T0 = pd.Timestamp("2026-03-02T00:00:00Z")  # a Monday
 # --- unit cases -------------------------------------------------------------------------------
 
 
-def _notes(rows: list[tuple[str, float, str, str | None]]) -> pd.DataFrame:
+def _notes(rows: list[tuple[str | None, float, str, bool, bool]]) -> pd.DataFrame:
+    """Replay input rows: (user, seconds after T0, incident, interrupts, local time in sleep
+    hours); the bucket comes from int_notifications in a build, so it is given here."""
     return pd.DataFrame(
         {
             "log_entry_id": [f"L{i:03d}" for i in range(len(rows))],
             "user_id": [r[0] for r in rows],
             "created_at": [T0 + pd.Timedelta(seconds=r[1]) for r in rows],
             "incident_id": [r[2] for r in rows],
-            "time_zone": [r[3] for r in rows],
-            "interrupts": True,
+            "interrupts": [r[3] for r in rows],
+            "in_interruptions": [r[3] and r[0] is not None for r in rows],
+            "is_sleep": [r[4] for r in rows],
         }
     )
 
 
-def test_interruptions_merge_and_bucket_in_user_zone() -> None:
-    config = Config()
-    noon = 12 * 3600
-    frame = _notes(
-        [
-            ("U1", noon, "I1", "UTC"),
-            ("U1", noon + 50, "I1", "UTC"),
-            ("U1", noon + 100, "I2", "UTC"),
-            ("U2", noon, "I3", None),
-            ("U2", noon + 61, "I3", None),
-            # 12:00 UTC is 23:00 in Sydney (UTC+11 in March): a sleep interruption.
-            ("U3", noon, "I4", "Australia/Sydney"),
-        ]
-    )
-    result = compute_interruptions(frame, config)
-    assert result.groupby("user_id").size().to_dict() == {"U1": 1, "U2": 2, "U3": 1}
-    assert result.set_index("user_id").loc["U3", "bucket"] == "sleep"
-    assert set(result[result["user_id"] != "U3"]["bucket"]) == {"business"}
-    # Email does not interrupt.
-    frame.loc[:, "interrupts"] = False
-    assert compute_interruptions(frame, config).empty
+def _replay(notes: pd.DataFrame) -> Replay:
+    ids = sorted(set(notes["incident_id"]))
+    incidents = pd.DataFrame({"incident_id": ids, "created_at": T0})
+    return Replay(incidents, notes, Config(), weeks=4)
+
+
+def test_replay_merges_notifications_and_recounts_without_an_incident() -> None:
+    rows = [
+        # U1: 02:00 page for I1, then I2 50 s and 100 s later (still 02:0x): one interruption.
+        ("U1", 0, "I1", True, True),
+        ("U1", 50, "I2", True, True),
+        ("U1", 100, "I2", True, True),
+        # U2: two pages 61 s apart: two interruptions (the merge window is 60 s).
+        ("U2", 0, "I3", True, True),
+        ("U2", 61, "I4", True, True),
+        # An e-mail interrupts nobody; a page to no known user counts as a page only.
+        ("U2", 30, "I4", False, True),
+        (None, 10, "I4", True, True),
+    ]
+    replay = _replay(_notes(rows))
+    assert replay.sleep_before_by_user.sum() == 3
+    nothing = replay.run(set())
+    assert nothing["sleep_interruptions_after"] == nothing["sleep_interruptions_before"] == 3
+    assert nothing["pages_saved"] == 0
+    assert nothing["notifications_before"] == nothing["notifications_after"] == 7
+
+    # Without I1, U1's interruption starts at I2's first page: still one.
+    without_i1 = replay.run({"I1"})
+    assert without_i1["sleep_interruptions_after"] == 3
+    assert without_i1["pages_saved"] == 1 and without_i1["incidents_after"] == 3
+    # Without I3, U2 keeps one interruption; its e-mail and the unknown user's page go with I4.
+    without_i3 = replay.run({"I3"})
+    assert without_i3["sleep_interruptions_after"] == 2
+    without_i4 = replay.run({"I4"})
+    assert without_i4["sleep_interruptions_after"] == 2
+    assert without_i4["pages_saved"] == 2 and without_i4["notifications_after"] == 4
+    # Demoted (low urgency): the incident stays, its pages go, its e-mail stays.
+    demoted = replay.run(set(), {"I4"})
+    assert demoted["incidents_after"] == 4 and demoted["notifications_after"] == 5
+    assert demoted["sleep_interruptions_after"] == 2
+
+
+def test_replay_bucket_is_the_first_kept_notification() -> None:
+    # 06:59:30 (sleep) then 07:00:20 (not sleep) merge into one sleep interruption; without
+    # the first incident the interruption starts at 07:00:20 and is not a sleep one.
+    replay = _replay(_notes([("U1", 0, "I1", True, True), ("U1", 50, "I2", True, False)]))
+    assert replay.run(set())["sleep_interruptions_after"] == 1
+    assert replay.run({"I1"})["sleep_interruptions_after"] == 0
 
 
 def _incident_frame(rows: list[dict]) -> pd.DataFrame:
@@ -204,15 +235,14 @@ def test_stop_paging_for_alerts_nobody_acts_on() -> None:
             "incident_id": [f"Q{i}" for i in range(8)],
             "user_id": "U1",
             "created_at": frame["created_at"] + pd.Timedelta(seconds=5),
-            "notification_type": "phone_notification",
             "interrupts": True,
-            "time_zone": "UTC",
+            "in_interruptions": True,
+            "is_sleep": [n % 2 == 0 for n in range(8)],
         }
     )
     config = Config()
-    interruptions = compute_interruptions(notes, config)
     empty = find_groups(frame.iloc[:0])
-    recs = build_recommendations(frame, notes, interruptions, empty, config, NoiseSettings())
+    recs = build_recommendations(frame, notes, empty, config, NoiseSettings())
     assert recs["kind"].tolist() == ["stop_paging"]
     row = recs.iloc[0]
     assert row["team_id"] == "T1" and row["incidents_after"] == row["incidents_before"]
@@ -410,6 +440,90 @@ def test_maintenance_windows_are_recommended(simulated: dict) -> None:
     for window in simulated["truth"]["maintenance_windows"]:
         # Planted rule: "weekly Tue 03:00-04:00 UTC".
         assert (window["service_id"], window["rule"]) in found
+
+
+def test_summary_falls_back_to_first_alert_then_title(tmp_path: Path) -> None:
+    """Overview-only trigger entries (`trigger_log_entry_reference`) carry no channel: the
+    alert summary then comes from the incident's first alert, else from its title."""
+    import copy
+
+    account_module = pytest.importorskip("etl.simulator.account")
+    from etl.transform import discover_models, run_model
+
+    account = copy.deepcopy(account_module.generate_account(seed=3, days=4))
+    with_alerts = [i for i in account.incidents if i.alerts][:2]
+    without = next(i for i in account.incidents if not i.alerts or i not in with_alerts)
+    without.alerts = []
+    for item in [*with_alerts, without]:
+        item.incident["title"] = f"Incident title of {item.id}"  # differs from the alerts'
+        for entry in item.log_entries:
+            if entry["type"] == "trigger_log_entry":
+                entry["type"] = "trigger_log_entry_reference"
+                entry.pop("channel", None)
+    # The first alert by created_at (then id) wins, whatever the listing order.
+    first = with_alerts[0]
+    first.alerts = list(reversed(first.alerts))
+    expected = {
+        i.id: min(i.alerts, key=lambda a: (a["created_at"], a["id"]))["summary"]
+        for i in with_alerts
+    } | {without.id: without.incident["title"]}
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _load_account(con, account)
+    con.execute("set TimeZone = 'UTC'")
+    config = load_config()
+    for model in discover_models():
+        run_model(con, model, config.sql_params())
+    build_noise_marts(con, config)
+    found = dict(
+        con.execute(
+            "select incident_id, summary from int_incident_noise where incident_id in "
+            "(select unnest(?))",
+            [list(expected)],
+        ).fetchall()
+    )
+    untouched = con.execute(
+        "select count(*) from int_incident_noise as n join stg_log_entries as l "
+        "on l.incident_id = n.incident_id and l.entry_type = 'trigger_log_entry' "
+        "where n.summary is distinct from l.trigger_summary and n.incident_id not in "
+        "(select unnest(?))",
+        [list(expected)],
+    ).fetchall()[0][0]
+    con.close()
+    assert found == expected
+    assert untouched == 0
+
+
+def test_replay_without_a_change_counts_the_sql_interruptions(simulated: dict) -> None:
+    """The replay's merging over int_notifications gives int_interruptions' sleep counts."""
+    con = duckdb.connect(str(simulated["path"]), read_only=True)
+    try:
+        config = load_config()
+        incidents = con.execute("select incident_id, created_at from incidents").df()
+        sql = (
+            Path(noise_module.__file__).parent / "models/noise/noise_notifications.sql"
+        ).read_text()
+        notes = con.execute(
+            sql,
+            {
+                "replay_start": incidents["created_at"].min() - pd.Timedelta(seconds=1),
+                "interruption_notification_types": config.sql_params()[
+                    "interruption_notification_types"
+                ],
+            },
+        ).df()
+        expected = dict(
+            con.execute(
+                "select user_id, count(*) from int_interruptions where bucket = 'sleep' "
+                "group by user_id"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    replay = Replay(incidents, notes, config, weeks=52 * 10)
+    counted = dict(zip(replay.users, replay.sleep_before_by_user.tolist(), strict=True))
+    assert sum(expected.values()) > 50
+    assert {u: n for u, n in counted.items() if n} == expected
 
 
 def test_alert_templates_table(simulated: dict) -> None:

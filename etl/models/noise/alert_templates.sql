@@ -1,7 +1,9 @@
--- alert_templates: one row per alert type (template) and service. Input: the registered
--- frame noise_incident_templates (noise_incidents plus template, template_id, sleep pages).
+-- alert_templates: one row per alert type (template) and service, from int_incident_noise
+-- (template, flapping flag) and the build's noise_base (durations, counts, sleep pages).
 with typed as (
-    select * from noise_incident_templates
+    select base.*, noise.template_id, noise.template, noise.is_flapping
+    from int_incident_noise as noise
+    join noise_base as base on base.incident_id = noise.incident_id
 ),
 
 final as (

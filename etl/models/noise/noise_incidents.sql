@@ -1,30 +1,18 @@
--- One row per incident with its alert summary and owning team, the input of the noise marts.
--- Summary: the first alert's `summary` (raw_alerts) where fetched, else the trigger log entry's
--- `channel.summary`, else the incident title. Owning team: the service's first team, else its
--- escalation policy's first team, else the incident's team.
-with first_alert as (
+-- One row per incident with its alert summary, owning team and sleep-hour interruptions: the
+-- input of the noise marts (materialised once per build as the temp table noise_base).
+-- Summary: the trigger log entry's `channel.summary` (the triggering event's summary, which is
+-- the first alert's), else the incident title; incidents whose trigger entry carries no
+-- summary (overview-only `*_reference` entries) get their first alert's summary afterwards
+-- (noise_alert_summaries.sql), so the alerts' JSON is parsed only when it is needed.
+-- Owning team: the service's first team, else its escalation policy's first team, else the
+-- incident's team.
+with trigger_entry as (
     select
-        json_extract_string(payload, '$.incident.id') as incident_id,
-        arg_min(
-            json_extract_string(payload, '$.summary'),
-            struct_pack(created_at := json_extract_string(payload, '$.created_at'), alert_id := id)
-        ) as alert_summary
-    from raw_alerts
-    where json_extract_string(payload, '$.summary') is not null
-    group by 1
-),
-
-trigger_entry as (
-    select
-        json_extract_string(payload, '$.incident.id') as incident_id,
-        arg_min(
-            json_extract_string(payload, '$.channel.summary'),
-            struct_pack(created_at := json_extract_string(payload, '$.created_at'), entry_id := id)
-        ) as trigger_summary
-    from raw_log_entries
-    where json_extract_string(payload, '$.type') in ('trigger_log_entry', 'trigger_log_entry_reference')
-        and json_extract_string(payload, '$.channel.summary') is not null
-    group by 1
+        incident_id,
+        arg_min(trigger_summary, struct_pack(created_at, log_entry_id)) as trigger_summary
+    from stg_log_entries
+    where entry_type = 'trigger_log_entry' and trigger_summary is not null
+    group by incident_id
 ),
 
 service_owner as (
@@ -37,6 +25,13 @@ service_owner as (
     from raw_services as services
     left join raw_escalation_policies as policies
         on policies.id = json_extract_string(services.payload, '$.escalation_policy.id')
+),
+
+sleep_pages as (
+    select incident_id, count(*) as sleep_interruptions
+    from int_interruptions
+    where bucket = 'sleep'
+    group by incident_id
 ),
 
 final as (
@@ -60,14 +55,15 @@ final as (
             incidents.team_name
         ) as team_name,
         incidents.html_url,
-        coalesce(first_alert.alert_summary, trigger_entry.trigger_summary, incidents.title, '')
-            as summary
+        coalesce(trigger_entry.trigger_summary, incidents.title, '') as summary,
+        trigger_entry.trigger_summary is not null as has_event_summary,
+        coalesce(sleep_pages.sleep_interruptions, 0) as sleep_interruptions
     from incidents
-    left join first_alert on first_alert.incident_id = incidents.incident_id
     left join trigger_entry on trigger_entry.incident_id = incidents.incident_id
     left join service_owner on service_owner.service_id = incidents.service_id
     left join raw_teams as teams
         on teams.id = coalesce(service_owner.owner_team_id, incidents.team_id)
+    left join sleep_pages on sleep_pages.incident_id = incidents.incident_id
 )
 
 select * from final

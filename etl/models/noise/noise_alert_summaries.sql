@@ -1,0 +1,20 @@
+-- The first alert's summary (raw_alerts, by created_at then id) of the incidents in noise_base
+-- whose trigger log entry carried no summary. Run only when there are such incidents.
+with alerts as (
+    select
+        id,
+        json_extract_string(payload, ['$.incident.id', '$.summary', '$.created_at']) as f
+    from raw_alerts
+),
+
+final as (
+    select
+        f[1] as incident_id,
+        arg_min(f[2], struct_pack(created_at := f[3], alert_id := id)) as alert_summary
+    from alerts
+    where f[2] is not null
+        and f[1] in (select incident_id from noise_base where not has_event_summary)
+    group by f[1]
+)
+
+select * from final
