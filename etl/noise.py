@@ -469,12 +469,16 @@ class Replay:
                 }
             )
         notes = notes[notes["incident_id"].isin(self.window_ids)]
-        notes = notes.sort_values(["user_id", "created_at", "log_entry_id"], kind="stable")
-        self.incident = self.window_ids.get_indexer(notes["incident_id"])
         users, self.users = pd.factorize(notes["user_id"], use_na_sentinel=True)
-        self.user = users
         created = pd.to_datetime(notes["created_at"], utc=True)
-        self.seconds = (created - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+        seconds = (created - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+        # By user, then time. The order of a user's notifications at the same instant does not
+        # matter: they merge, and share their local time and so their bucket.
+        order = np.lexsort((seconds, users))
+        notes = notes.iloc[order]
+        self.user = users[order]
+        self.seconds = seconds[order]
+        self.incident = self.window_ids.get_indexer(notes["incident_id"])
         self.interrupts = notes["interrupts"].fillna(False).astype(bool).to_numpy()
         self.counted = notes["in_interruptions"].fillna(False).astype(bool).to_numpy()
         self.is_sleep = notes["is_sleep"].fillna(False).astype(bool).to_numpy()
@@ -548,16 +552,21 @@ def build_recommendations(
         return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
     replay = Replay(incidents, notifications, config, settings.replay_weeks)
     rows: list[dict] = []
-    frame = incidents.assign(never_acked=incidents["first_ack_at"].isna())
-    candidates = frame[_rule_candidates(frame, config, settings)]
+    frame = incidents.assign(
+        never_acked=incidents["first_ack_at"].isna(), **_weekly_clock(incidents, config)
+    )
+    rules = _rule_candidates(frame, settings)
+    candidates = frame[rules.any(axis=1).to_numpy()].join(rules)
     candidates = candidates.assign(
         key=candidates["template_id"].astype(str) + "|" + candidates["service_id"].astype(str)
     )
     for key, part in candidates.groupby("key", sort=True):
+        can = part.iloc[0]
         row = (
-            _maintenance(part, config, settings)
-            or _pause_transient(part, config, settings)
-            or _stop_paging(part, config, settings)
+            (can["maintenance_window"] and _maintenance(part, config, settings))
+            or (can["pause_transient"] and _pause_transient(part, config, settings))
+            or (can["stop_paging"] and _stop_paging(part, config, settings))
+            or None
         )
         if row is None:
             continue
@@ -585,31 +594,45 @@ def build_recommendations(
     ).reset_index(drop=True)
 
 
-def _rule_candidates(frame: pd.DataFrame, config: Config, settings: NoiseSettings) -> np.ndarray:
-    """Incidents of the alert types (template, service) that can pass a rule: at least
-    ``min_incidents`` incidents and one necessary condition of a rule (a transient share for
-    pause_transient, a never-acknowledged share for stop_paging, a half-hour slot of the week
-    dense enough for a maintenance window), computed for every alert type at once."""
-    keys = [frame["template_id"], frame["service_id"].fillna("")]
-    by_key = frame.groupby(keys, sort=False, dropna=False)
-    size = by_key["incident_id"].transform("size").to_numpy()
-    transient = frame["noise_reason"].eq("transient").groupby(keys, dropna=False).transform("mean")
-    never = frame["never_acked"].groupby(keys, dropna=False).transform("mean")
-    local = frame["created_at"].dt.tz_convert(config.account_time_zone)
+def _weekly_clock(incidents: pd.DataFrame, config: Config) -> dict[str, np.ndarray]:
+    """Each incident's half hour of the week (0 = Monday 00:00-00:30) and its week (weeks
+    since 1970 starting on Monday), in the account's time zone: what maintenance windows are
+    found in."""
+    local = incidents["created_at"].dt.tz_convert(config.account_time_zone)
     slot = local.dt.day_of_week * 48 + local.dt.hour * 2 + local.dt.minute // 30
+    days = (local.dt.tz_localize(None) - pd.Timestamp("1970-01-05")).dt.days
+    return {"week_slot": slot.to_numpy(np.int64), "week": (days // 7).to_numpy(np.int64)}
+
+
+def _rule_candidates(frame: pd.DataFrame, settings: NoiseSettings) -> pd.DataFrame:
+    """Per incident, whether its alert type (template, service) can pass each rule: at least
+    ``min_incidents`` incidents and the rule's necessary condition (a transient share for
+    pause_transient, a never-acknowledged share for stop_paging, a half-hour slot of the week
+    dense enough for maintenance_window), computed for every alert type at once. The rules
+    themselves then run only where they can yield a row."""
+    keys = [frame["template_id"], frame["service_id"].fillna("")]
+    by_key = frame.groupby(keys, sort=False, dropna=False, observed=True)
+    size = by_key["incident_id"].transform("size").to_numpy()
+    transient = frame["noise_reason"].eq("transient").groupby(keys, dropna=False, observed=True)
+    never = frame["never_acked"].groupby(keys, dropna=False, observed=True)
     densest = (
-        frame.assign(slot=slot.to_numpy())
-        .groupby([*keys, "slot"], sort=False, dropna=False)["incident_id"]
+        frame.groupby([*keys, "week_slot"], sort=False, dropna=False, observed=True)["incident_id"]
         .transform("size")
-        .groupby(keys, dropna=False)
+        .groupby(keys, dropna=False, observed=True)
         .transform("max")
         .to_numpy()
     )
-    maintenance = densest >= settings.maintenance_concentration * size / SLOTS_PER_WEEK
-    return (size >= settings.min_incidents) & (
-        (transient.to_numpy() >= settings.transient_share)
-        | (never.to_numpy() >= settings.never_acked_share)
-        | maintenance
+    enough = size >= settings.min_incidents
+    return pd.DataFrame(
+        {
+            "maintenance_window": enough
+            & (densest >= settings.maintenance_concentration * size / SLOTS_PER_WEEK),
+            "pause_transient": enough
+            & (transient.transform("mean").to_numpy() >= settings.transient_share),
+            "stop_paging": enough
+            & (never.transform("mean").to_numpy() >= settings.never_acked_share),
+        },
+        index=frame.index,
     )
 
 
@@ -718,8 +741,7 @@ SLOTS_PER_WEEK = 7 * 48  # half-hour slots: maintenance windows often end at :30
 def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
     """A recurring weekly window: the densest half hour of the week, widened to the adjacent
     half hours that are just as unusual, in the account's time zone."""
-    local = part["created_at"].dt.tz_convert(config.account_time_zone)
-    slot_of = (local.dt.day_of_week * 48 + local.dt.hour * 2 + local.dt.minute // 30).to_numpy()
+    slot_of = part["week_slot"].to_numpy()
     counts = np.bincount(slot_of, minlength=SLOTS_PER_WEEK)
     threshold = settings.maintenance_concentration * len(part) / SLOTS_PER_WEEK
     best = int(np.argmax(counts))
@@ -734,11 +756,13 @@ def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
         last = (last + 1) % SLOTS_PER_WEEK
     slots = [(first + i) % SLOTS_PER_WEEK for i in range((last - first) % SLOTS_PER_WEEK + 1)]
     in_slot = pd.Series(np.isin(slot_of, slots), index=part.index)
-    weeks = local[in_slot].dt.isocalendar().week.nunique()
     ignored = part.loc[in_slot, "first_ack_at"].isna().mean()
-    concentration = in_slot.sum() / (len(part) / SLOTS_PER_WEEK * len(slots))
-    if weeks < settings.maintenance_min_weeks or ignored < settings.never_acked_share:
+    if ignored < settings.never_acked_share:
         return None
+    weeks = part.loc[in_slot, "week"].nunique()
+    if weeks < settings.maintenance_min_weeks:
+        return None
+    concentration = in_slot.sum() / (len(part) / SLOTS_PER_WEEK * len(slots))
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     end = (last + 1) % SLOTS_PER_WEEK
 

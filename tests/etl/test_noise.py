@@ -251,6 +251,44 @@ def test_stop_paging_for_alerts_nobody_acts_on() -> None:
     assert "severity" in row["config_snippet"] and "for:" in row["config_snippet"]
 
 
+def test_maintenance_weeks_are_counted_across_a_new_year() -> None:
+    """Tuesday 03:xx alerts in ISO weeks 2 and 3 of 2025 and of 2026: four distinct weeks
+    (counting week numbers alone saw two and missed the window)."""
+    times = ["2025-01-07T03:05Z", "2025-01-14T03:05Z", "2026-01-06T03:10Z", "2026-01-13T03:10Z"]
+    times.append("2026-01-06T03:20Z")
+    frame = pd.DataFrame(
+        {
+            "incident_id": [f"M{n}" for n in range(len(times))],
+            "created_at": pd.to_datetime(times, utc=True),
+            "noise_reason": "auto_resolved_unacked",
+            "first_ack_at": pd.to_datetime([None] * len(times), utc=True),
+            "is_major": False,
+            "seconds_to_resolve": 1800.0,
+            "auto_resolved": True,
+            "template_id": "tm",
+            "template": "Backup job <*> failed",
+            "service_id": "S1",
+            "service_name": "backups",
+            "team_id": "T1",
+            "team_name": "Storage",
+            "alert_count": 1,
+            "total_notifications": 1,
+            "sleep_interruptions": 0,
+            "is_flapping": False,
+            "html_url": "https://acme.pagerduty.com/incidents/M0",
+            "group_id": None,
+            "occurrence_id": None,
+        }
+    )
+    recs = build_recommendations(
+        frame, None, find_groups(frame.iloc[:0]), Config(), NoiseSettings()
+    )
+    assert recs["kind"].tolist() == ["maintenance_window"]
+    evidence = json.loads(recs.iloc[0]["evidence"])
+    assert evidence["window"] == "weekly Tue 03:00-03:30 UTC"
+    assert evidence["incidents_in_window"] == 5
+
+
 def test_code_span_outlasts_backticks_in_alert_text() -> None:
     assert _code("a `b` c") == "`` a `b` c ``"
     assert _code("x ``y``\nz") == "``` x ``y`` z ```"
