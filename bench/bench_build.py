@@ -60,6 +60,7 @@ print(json.dumps({{
     "models_seconds": sum(r.seconds for r in summary.runs if r.layer in ("staging", "marts")),
     "noise_seconds": sum(r.seconds for r in summary.runs if r.layer == "noise"),
     "checks_seconds": sum(r.seconds for r in summary.runs if r.layer == "checks"),
+    "noise_steps": summary.noise["seconds"] if summary.noise else None,
 }}))
 """
 
@@ -190,8 +191,8 @@ def main(argv: list[str]) -> int:
             f"peak RSS {result['peak_rss_mib']:.0f} MiB, "
             f"{result['incidents']:,} incidents, {result['log_entries']:,} log entries; "
             f"SQL models {result['models_seconds']:.1f} s, noise marts "
-            f"{result['noise_seconds']:.1f} s, checks {result['checks_seconds']:.1f} s; "
-            f"slowest steps {result['slowest']}",
+            f"{result['noise_seconds']:.1f} s {result['noise_steps']}, "
+            f"checks {result['checks_seconds']:.1f} s; slowest steps {result['slowest']}",
             flush=True,
         )
     if "1M" in results:
