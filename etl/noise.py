@@ -148,8 +148,10 @@ def build_noise_marts(
     mark = time.perf_counter()
     # A flapping alert is its own problem (pause_transient); its many repeats would only add
     # chance co-occurrences to the storm model.
+    # Nor can an incident without a creation time (a data issue) fire with others.
+    timed = incidents["created_at"].notna()
     grouping = find_groups(
-        incidents.loc[~incidents["is_flapping"], GROUPING_COLUMNS], grouping_settings
+        incidents.loc[~incidents["is_flapping"] & timed, GROUPING_COLUMNS], grouping_settings
     )
     timings["grouping"] = time.perf_counter() - mark
     log.debug("noise: grouping in %.2fs", timings["grouping"])
@@ -601,7 +603,11 @@ def _weekly_clock(incidents: pd.DataFrame, config: Config) -> dict[str, np.ndarr
     local = incidents["created_at"].dt.tz_convert(config.account_time_zone)
     slot = local.dt.day_of_week * 48 + local.dt.hour * 2 + local.dt.minute // 30
     days = (local.dt.tz_localize(None) - pd.Timestamp("1970-01-05")).dt.days
-    return {"week_slot": slot.to_numpy(np.int64), "week": (days // 7).to_numpy(np.int64)}
+    # -1: no creation time (a data issue); such an incident is in no slot and no week.
+    return {
+        "week_slot": slot.fillna(-1).to_numpy(np.int64),
+        "week": (days // 7).fillna(-1).to_numpy(np.int64),
+    }
 
 
 def _rule_candidates(frame: pd.DataFrame, settings: NoiseSettings) -> pd.DataFrame:
@@ -742,7 +748,7 @@ def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
     """A recurring weekly window: the densest half hour of the week, widened to the adjacent
     half hours that are just as unusual, in the account's time zone."""
     slot_of = part["week_slot"].to_numpy()
-    counts = np.bincount(slot_of, minlength=SLOTS_PER_WEEK)
+    counts = np.bincount(slot_of[slot_of >= 0], minlength=SLOTS_PER_WEEK)
     threshold = settings.maintenance_concentration * len(part) / SLOTS_PER_WEEK
     best = int(np.argmax(counts))
     if counts[best] < threshold:

@@ -220,12 +220,14 @@ def run_sync(
 
                 if progress is not None:
                     progress("build marts", None, None)
-                build_marts(con, config or load_config())
+                built = build_marts(con, config or load_config())
+                log.info("%s", built.log_line())
                 summary.duration_seconds = time.monotonic() - started
                 _record_run(con, summary, api_url, started_wall)
     finally:
         client.close()
-    log.info("%s", summary.log_line())
+    # The command line prints this line on stdout; logged at info it showed twice on a terminal.
+    log.debug("%s", summary.log_line())
     return summary
 
 

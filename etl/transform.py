@@ -226,7 +226,7 @@ def build_marts(
             summary.runs.append(run)
             log.info("model %s: %d rows in %.2fs", run.name, run.rows or 0, run.seconds)
         if noise:
-            summary.noise = _build_noise(con, config, summary)
+            summary.noise = _build_noise(con, config, summary, memory_limit)
         checks_started = time.perf_counter()
         summary.checks = run_checks(con)
         failed = [c for c in summary.checks if not c.passed]
@@ -246,17 +246,21 @@ def build_marts(
     finally:
         # Settings take no bound parameters; the value is the session's own, re-validated.
         con.execute(f"set TimeZone = '{_zone_setting(previous_zone)}'")
-    log.info(summary.log_line())
+    # Callers report it: `pagerlens build` on stdout, a sync in its log.
+    log.debug(summary.log_line())
     return summary
 
 
 def _memory_setting(value: str) -> str:
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", value.strip(), re.IGNORECASE):
+    if not re.fullmatch(
+        r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE
+    ):
         raise ValueError(f"memory_limit must look like '3GB', got {value!r}")
     return value.strip()
 
 
-_UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
 def _bytes(value: str) -> float:
@@ -272,21 +276,36 @@ def _zone_setting(value: str) -> str:
 
 
 def _build_noise(
-    con: duckdb.DuckDBPyConnection, config: Config, summary: BuildSummary
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    summary: BuildSummary,
+    memory_limit: str | None,
 ) -> dict | None:
     # Imported here: the noise marts pull in scikit-learn, which model unit tests never need.
     from etl.noise import build_noise_marts
 
     started = time.perf_counter()
-    previous_limit = _setting(con, "memory_limit")
-    if _bytes(previous_limit) > _bytes(NOISE_MEMORY_LIMIT):
+    session_limit = _setting(con, "memory_limit")
+    if _bytes(memory_limit or session_limit) > _bytes(NOISE_MEMORY_LIMIT):
         con.execute(f"set memory_limit = '{NOISE_MEMORY_LIMIT}'")
     try:
         result = build_noise_marts(con, config)
     finally:
-        con.execute(f"set memory_limit = '{_memory_setting(previous_limit)}'")
+        _restore_memory_limit(con, memory_limit, session_limit)
     summary.runs.append(ModelRun("noise", "noise", None, time.perf_counter() - started))
     return result
+
+
+def _restore_memory_limit(con: duckdb.DuckDBPyConnection, given: str | None, shown: str) -> None:
+    """Back to the build's limit: the one it was given, else the session's. DuckDB shows a
+    limit rounded down to a tenth of a unit, so setting the shown value back would shrink it
+    a little at every build; DuckDB's default is restored exactly with ``reset``."""
+    if given is not None:
+        con.execute(f"set memory_limit = '{_memory_setting(given)}'")
+        return
+    con.execute("reset memory_limit")
+    if _setting(con, "memory_limit") != shown:
+        con.execute(f"set memory_limit = '{_memory_setting(shown)}'")
 
 
 def _record(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:

@@ -182,3 +182,42 @@ def test_build_publishes_all_marts(tmp_path: Path) -> None:
         ):
             assert con.execute(f"select count(*) from {table}").fetchall()[0][0] >= 0
         assert con.execute("select count(*) from incidents").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("limit", ["3GB", "512MB", None])
+def test_noise_step_runs_under_its_own_memory_limit(monkeypatch, limit: str | None) -> None:
+    """DuckDB's limit drops to NOISE_MEMORY_LIMIT for the noise marts (never raised) and the
+    build's own limit is back for the checks and after."""
+    import etl.noise
+    import etl.transform as transform
+
+    seen: list[float] = []
+
+    def fake_noise(con, config):
+        seen.append(
+            transform._bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        )
+        return {}
+
+    monkeypatch.setattr(etl.noise, "build_noise_marts", fake_noise)
+    con = duckdb.connect()
+    _small_account().write(con)
+    before = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    build_marts(con, default_config(), memory_limit=limit)
+    after = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    reference = duckdb.connect()
+    if limit:
+        reference.execute(f"set memory_limit = '{limit}'")
+    assert after == reference.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    ceiling = min(transform._bytes(transform.NOISE_MEMORY_LIMIT), transform._bytes(limit or before))
+    assert seen and abs(seen[0] - ceiling) / ceiling < 0.05
+
+
+def test_memory_sizes_parse_in_duckdb_units() -> None:
+    from etl.transform import _bytes
+
+    assert _bytes("3GB") == 3e9
+    assert _bytes("18.8 GiB") == pytest.approx(18.8 * 2**30)
+    assert _bytes("1.5 TiB") == pytest.approx(1.5 * 2**40)
+    with pytest.raises(ValueError):
+        _bytes("lots")
