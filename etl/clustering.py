@@ -9,7 +9,11 @@ database. Text similarity only strengthens a pair that already co-occurs; on its
 joins two alert types, so the same template on unrelated services firing at unrelated times
 stays apart. Which pairs count is calibrated on the account itself: the cut-off must pass
 at most a tenth as many pairs in a decoy history (each service shifted by whole days) as in the
-real one, else no cross-service group is formed. Alert types are then clustered with average-linkage agglomerative clustering on
+real one, else no cross-service group is formed. When resolution times are known, a second
+signal, *joint events* (incidents on three or more services created *and* resolved within
+minutes of each other, as when dependents recover with their root), adds the services of
+triples that recur more than chance and vetoes cross-service co-firing between services
+that never resolved together. Alert types are then clustered with average-linkage agglomerative clustering on
 the combined distance (deterministic: no random state involved), and each cluster's
 incidents are cut into *occurrences*: bursts of member incidents no more than ``window``
 apart that involve at least two member alert types.
@@ -20,10 +24,12 @@ Pure: DataFrame in, DataFrames and quality figures out; no database.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -53,6 +59,19 @@ class GroupingSettings:
     max_decoy_ratio: float = 0.1  # a cut-off is kept only if decoys pass <= this share of pairs
     decoys: int = 1  # decoy histories (days shifted per service) the cut-off is calibrated on
     decoy_seed: int = 7  # seed of the decoy day shifts (deterministic)
+    # Joint events (needs resolved_at): incidents on 3 to 12 services, each open at least
+    # joint_min_duration (shorter ones resolve together whenever they fire together), created
+    # *and* resolved within joint_link_seconds of a neighbour (chained): a root going down
+    # and its dependents recovering when it does.
+    joint_link_seconds: int = 300
+    joint_min_duration: int = 600
+    min_joint_services: int = 3
+    max_joint_services: int = 12  # a longer chain is background density, not an outage
+    min_joint_recurrence: int = 2  # a service triple lies in at least this many joint events
+    min_joint_confirm: int = 1  # cross-service co-firing needs at least this many shared events
+    joint_decoys: int = 2  # decoy histories (days permuted per service) for joint events
+    joint_max_decoy_ratio: float = 0.05  # the triple cut-off's false-discovery bound
+    joint_similarity: float = 0.6  # service similarity of the pairs of a significant triple
 
 
 @dataclass
@@ -215,6 +234,262 @@ def _decoy_times(times: np.ndarray, group_of_row: np.ndarray, seed: int) -> np.n
     return start + np.mod(times - start + shifts[group_of_row] * day, days * day)
 
 
+def joint_event_similarity(
+    times: np.ndarray,
+    resolved: np.ndarray,
+    services: np.ndarray,
+    n_services: int,
+    settings: GroupingSettings,
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Service triples that recur in *joint events* more than chance allows.
+
+    A joint event is a chain of incidents, each open at least ``joint_min_duration``, that
+    were created *and* resolved within ``joint_link_seconds`` of a neighbour, on
+    ``min_joint_services`` to ``max_joint_services`` services: a root going down and its
+    dependents recovering when it does. Firing together is common between busy services;
+    also resolving together, on three services, and again, is rare by chance.
+
+    A triple's count is the number of joint events holding its three services. Null:
+    independent services, so its expected count is ``rate * n_a * n_b * n_c`` (``n``: the
+    service's incidents open at least ``joint_min_duration``; busy services meet more
+    often), the rate being the triples counted in ``joint_decoys`` decoy histories over the
+    sum of those products (:func:`_decoy_days`: every service's days permuted within
+    weekdays and within weekend days). A triple seen at least ``min_joint_recurrence`` times
+    is a candidate with the Poisson chance of its count; the cut-off is the loosest one at
+    which decoy candidates passing are at most ``joint_max_decoy_ratio`` of the real ones
+    (as for co-firing pairs). The three pairs of a significant triple get similarity
+    ``joint_similarity``. Deterministic (seeded decoys).
+
+    Returns that similarity, the mask of service pairs that share enough joint events for
+    their co-firing to be believed (the count calibrated on the same decoys, see below), and
+    the calibration figures.
+    """
+    times = np.asarray(times, dtype="float64")
+    services = np.asarray(services, dtype=np.int64)
+    durations = np.asarray(resolved, dtype="float64") - times
+    durations[~np.isfinite(durations)] = -1.0  # still open (or no time): in no joint event
+    similarity = np.zeros((n_services, n_services))
+    np.fill_diagonal(similarity, 1.0)
+    counts = np.bincount(
+        services[durations >= settings.joint_min_duration], minlength=n_services
+    ).astype("float64")
+    real = _joint_units(times, durations, services, n_services, settings)
+    decoys = []
+    for decoy in range(settings.joint_decoys):
+        shifted = _decoy_days(times, services, settings.decoy_seed + decoy)
+        if shifted is None:  # under two days of history
+            break
+        decoys.append(_joint_units(shifted, durations, services, n_services, settings))
+    calibration: dict = {
+        "decoys": len(decoys),
+        "max_decoy_ratio": settings.joint_max_decoy_ratio,
+        "events": real["events"],
+        "decoy_events": float(np.mean([d["events"] for d in decoys])) if decoys else None,
+    }
+    units, unit_counts = real["triples"]
+    total = _elementary_symmetric(counts)
+    decoy_total = float(np.mean([d["triples"][1].sum() for d in decoys])) if decoys else 0.0
+    rate = decoy_total / total if total > 0 else 0.0
+    chance = _triple_chance(units, unit_counts, counts, rate, n_services, settings)
+    candidate = unit_counts >= settings.min_joint_recurrence
+    real_chance = np.sort(chance[candidate])
+    calibration["candidate_triples"] = int(len(real_chance))
+    cutoff = -1.0  # nothing passes
+    if decoys and len(real_chance):
+        decoy_chances = []
+        for d in decoys:
+            d_chance = _triple_chance(*d["triples"], counts, rate, n_services, settings)
+            decoy_chances.append(
+                np.sort(d_chance[d["triples"][1] >= settings.min_joint_recurrence])
+            )
+        calibration["decoy_candidate_triples"] = float(np.mean([len(d) for d in decoy_chances]))
+        real_passing = np.searchsorted(real_chance, real_chance, side="right")
+        decoy_passing = np.mean(
+            [np.searchsorted(d, real_chance, side="right") for d in decoy_chances], axis=0
+        )
+        ok = np.flatnonzero(decoy_passing <= settings.joint_max_decoy_ratio * real_passing)
+        if len(ok):
+            cutoff = float(real_chance[ok[-1]])
+            calibration["decoy_triples_passing"] = float(decoy_passing[ok[-1]])
+    keep = candidate & (chance <= cutoff)
+    calibration["calibrated"] = bool(keep.any())
+    calibration["chance_cutoff"] = cutoff if cutoff >= 0 else None
+    calibration["triples_passing"] = int(keep.sum())
+    members = _decode_units(units[keep], n_services, 3)
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        similarity[members[:, i], members[:, j]] = settings.joint_similarity
+        similarity[members[:, j], members[:, i]] = settings.joint_similarity
+    # How many joint events two services must share before their co-firing is believed:
+    # the smallest count (from ``min_joint_confirm``) at which decoy pairs sharing that many
+    # are at most ``max_decoy_ratio`` of the real ones (1 on a quiet account, where chance
+    # joint events are rare; more on a busy one). None qualifying: every cross-service
+    # co-firing pair is vetoed.
+    pair_units, pair_counts = real["pairs"]
+    confirm = None
+    top = int(pair_counts.max(initial=0))
+    for k in range(settings.min_joint_confirm, top + 1):
+        real_pairs = int((pair_counts >= k).sum())
+        decoy_pairs = (
+            float(np.mean([(d["pairs"][1] >= k).sum() for d in decoys])) if decoys else 0.0
+        )
+        if decoys and decoy_pairs <= settings.max_decoy_ratio * real_pairs:
+            confirm = k
+            break
+    calibration["confirm_events"] = confirm
+    shared = _decode_units(
+        pair_units[pair_counts >= (confirm if confirm is not None else top + 1)], n_services, 2
+    )
+    confirmed = np.zeros((n_services, n_services), dtype=bool)
+    confirmed[shared[:, 0], shared[:, 1]] = True
+    confirmed[shared[:, 1], shared[:, 0]] = True
+    np.fill_diagonal(confirmed, True)
+    calibration["confirmed_pairs"] = int(len(shared))
+    return similarity, confirmed, calibration
+
+
+def _elementary_symmetric(values: np.ndarray) -> float:
+    """Sum of the products of every three distinct values."""
+    s1, s2, s3 = values.sum(), (values**2).sum(), (values**3).sum()
+    return float((s1**3 - 3 * s1 * s2 + 2 * s3) / 6)
+
+
+def _decode_units(units: np.ndarray, n_services: int, order: int) -> np.ndarray:
+    """Service indexes of pairs / triples encoded as base-``n_services`` numbers."""
+    columns = []
+    rest = units.astype(np.int64)
+    for _ in range(order):
+        columns.append(rest % n_services)
+        rest = rest // n_services
+    return np.stack(columns[::-1], axis=1) if len(units) else np.zeros((0, order), np.int64)
+
+
+def _triple_chance(
+    units: np.ndarray,
+    unit_counts: np.ndarray,
+    counts: np.ndarray,
+    rate: float,
+    n_services: int,
+    settings: GroupingSettings,
+) -> np.ndarray:
+    """Poisson chance of each triple's count under independence (1 below the recurrence
+    the test asks for, where it is not needed)."""
+    chance = np.ones(len(units))
+    candidate = unit_counts >= settings.min_joint_recurrence
+    if candidate.any():
+        members = _decode_units(units[candidate], n_services, 3)
+        expected = rate * counts[members].prod(axis=1)
+        chance[candidate] = poisson.sf(unit_counts[candidate] - 1, np.maximum(expected, 1e-300))
+    return chance
+
+
+def _joint_units(
+    times: np.ndarray,
+    durations: np.ndarray,
+    services: np.ndarray,
+    n_services: int,
+    settings: GroupingSettings,
+) -> dict:
+    """Joint events of one history: their number, and per service pair and triple (encoded
+    as base-``n_services`` numbers, services ascending) how many events hold it."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    result: dict = {"events": 0, "pairs": empty, "triples": empty}
+    keep = np.flatnonzero(durations >= settings.joint_min_duration)
+    if len(keep) < settings.min_joint_services:
+        return result
+    order = keep[np.argsort(times[keep], kind="stable")]
+    created = times[order]
+    ended = created + durations[order]
+    link = settings.joint_link_seconds
+    heads, tails = [], []
+    active = np.arange(len(order) - 1)
+    step = 1
+    while len(active):  # each incident against its followers created within ``link``
+        active = active[active + step < len(order)]
+        active = active[created[active + step] - created[active] <= link]
+        linked = active[np.abs(ended[active + step] - ended[active]) <= link]
+        heads.append(linked)
+        tails.append(linked + step)
+        step += 1
+    head = np.concatenate(heads) if heads else np.zeros(0, np.int64)
+    if not len(head):
+        return result
+    tail = np.concatenate(tails)
+    # Only linked incidents can be in an event; number them densely for the graph.
+    linked_mask = np.zeros(len(order), dtype=bool)
+    linked_mask[head] = True
+    linked_mask[tail] = True
+    nodes = np.flatnonzero(linked_mask)
+    number = np.cumsum(linked_mask) - 1
+    graph = sparse.coo_matrix(
+        (np.ones(len(head), dtype=np.int8), (number[head], number[tail])),
+        shape=(len(nodes), len(nodes)),
+    )
+    _, label = connected_components(graph, directed=False)
+    big = np.bincount(label)[label] >= settings.min_joint_services  # enough incidents
+    cells = _distinct(label[big].astype(np.int64) * n_services + services[order[nodes[big]]])
+    event, service = cells // n_services, cells % n_services
+    size = np.bincount(event) if len(event) else np.zeros(0, np.int64)
+    fits = (size[event] >= settings.min_joint_services) & (
+        size[event] <= settings.max_joint_services
+    )
+    event, service = event[fits], service[fits]
+    if not len(event):
+        return result
+    starts = np.flatnonzero(np.r_[True, event[1:] != event[:-1]])
+    result["events"] = int(len(starts))
+    widths = size[event[starts]]
+    for unit_order, name in ((2, "pairs"), (3, "triples")):
+        codes = []
+        for width in np.unique(widths):
+            first = starts[widths == width]
+            members = service[first[:, None] + np.arange(width)[None, :]]  # ascending
+            combos = np.array(list(combinations(range(int(width)), unit_order)))
+            picked = members[:, combos]  # events x combinations x order
+            code = picked[:, :, 0]
+            for k in range(1, unit_order):
+                code = code * n_services + picked[:, :, k]
+            codes.append(code.ravel())
+        codes_all = np.sort(np.concatenate(codes))
+        first_of = np.flatnonzero(np.r_[True, codes_all[1:] != codes_all[:-1]])
+        result[name] = (codes_all[first_of], np.diff(np.r_[first_of, len(codes_all)]))
+    return result
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort, faster than ``np.unique``'s hashing on int64)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+def _decoy_days(times: np.ndarray, group_of_row: np.ndarray, seed: int) -> np.ndarray | None:
+    """``times`` with every group's days permuted cyclically *within their day type*
+    (weekdays among weekdays, weekend days among weekend days, UTC days), by the group's own
+    seeded shift: hour of day, rate and weekday / weekend profile stay, cross-group timing is
+    broken. (A whole-day shift moves weekday pages onto weekends, so unrelated services that
+    are both busy on weekdays coincide less in it than in the real history: counts without a
+    seasonal null of their own, like joint events, need this decoy.) ``None`` under two
+    days of history."""
+    day = 86400.0
+    start = np.floor(times.min() / day) * day
+    days = int((times.max() - start) // day) + 1
+    if days < 2:
+        return None
+    index = np.arange(days)
+    weekend = ((start // day + 3 + index) % 7) >= 5  # epoch day 0 was a Thursday
+    rng = np.random.default_rng(seed)
+    n_groups = int(group_of_row.max()) + 1
+    target = np.tile(index, (n_groups, 1))
+    for kind in (False, True):
+        members = index[weekend == kind]
+        if len(members) < 2:
+            continue
+        shift = rng.integers(1, len(members), size=n_groups)
+        position = (np.arange(len(members))[None, :] + shift[:, None]) % len(members)
+        target[:, members] = members[position]
+    row_day = np.minimum(((times - start) // day).astype(np.int64), days - 1)
+    return times + (target[group_of_row, row_day] - row_day) * day
+
+
 def _pair_statistics(
     times: np.ndarray, keys: np.ndarray, n_keys: int, settings: GroupingSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -275,7 +550,8 @@ def find_groups(
     """Cluster alert types that fire together, and cut their incidents into occurrences.
 
     ``incidents`` needs: incident_id, created_at (tz-aware or epoch seconds), template_id,
-    template, service_id. Deterministic for a given input (sorted internally).
+    template, service_id; with resolved_at (NaN/NaT: still open) joint events are used too
+    (:func:`joint_event_similarity`). Deterministic for a given input (sorted internally).
 
     Similarity of two alert types a, b (on services s, t):
     ``max(type_cooccurrence(a, b), service_weight * service_cooccurrence(s, t))`` plus
@@ -283,12 +559,22 @@ def find_groups(
     storms whose alert texts differ from one outage to the next (a database outage fires
     whatever alerts each dependent service has); for two alert types of one service it is
     that service's strongest co-firing with any other service, so a service that takes part
-    in storms keeps its alert types together.
+    in storms keeps its alert types together. With joint events, a cross-service pair (of
+    either level) keeps its co-firing similarity only if its services share
+    ``min_joint_confirm`` joint events, and the pairs of a significant triple get
+    ``joint_similarity`` at the service level.
     """
     settings = settings or GroupingSettings()
-    frame = incidents[["incident_id", "created_at", "template_id", "template", "service_id"]].copy()
+    columns = ["incident_id", "created_at", "template_id", "template", "service_id"]
+    joint = "resolved_at" in incidents.columns  # joint events need resolution times
+    frame = incidents[[*columns, "resolved_at"] if joint else columns].copy()
     frame["service_id"] = _labels(frame["service_id"])
     frame["epoch"] = _epoch_seconds(frame["created_at"])
+    if joint:
+        frame["resolved_epoch"] = _epoch_seconds(frame.pop("resolved_at"))
+        # Without resolution times for most incidents, joint events would veto every
+        # cross-service link: fall back to co-firing alone.
+        joint = bool(len(frame)) and bool(frame["resolved_epoch"].notna().mean() >= 0.5)
     frame["key"] = _key(frame)
     frame = _by_time(frame)
 
@@ -299,6 +585,7 @@ def find_groups(
     keys = sorted(eligible.index)
     quality: dict = {
         "settings": asdict(settings),
+        "joint_events": joint,
         "alert_types": int(len(counts)),
         "alert_types_clustered": len(keys),
     }
@@ -321,10 +608,30 @@ def find_groups(
         len(services),
         settings,
     )
-    calibrated = type_calibration["calibrated"] or service_calibration["calibrated"]
+    joint_calibration = None
+    if joint:
+        # Cross-service co-firing is believed only for service pairs that also resolved
+        # together (in min_joint_confirm joint events); recurring joint triples add links.
+        joint_similarity, confirmed, joint_calibration = joint_event_similarity(
+            frame["epoch"].to_numpy(),
+            frame["resolved_epoch"].to_numpy(),
+            np.asarray(frame["service_id"].map(service_of), dtype=np.int64),
+            len(services),
+            settings,
+        )
+        service_similarity = np.maximum(
+            joint_similarity, np.where(confirmed, service_similarity, 0.0)
+        )
+        type_similarity[~confirmed[np.ix_(key_service, key_service)]] = 0.0  # in place
+    calibrated = (
+        type_calibration["calibrated"]
+        or service_calibration["calibrated"]
+        or bool(joint_calibration and joint_calibration["calibrated"])
+    )
     quality["calibration"] = {
         "alert_type_pairs": type_calibration,
         "service_pairs": service_calibration,
+        "joint_events": joint_calibration,
         # Neither level separates linked services from decoys: no cross-service groups.
         "cross_service_groups": (
             "allowed: calibrated cut-off"
@@ -383,9 +690,9 @@ def find_groups(
         n = len(member_idx)
         cohesion = float((sub.sum() - n) / (n * (n - 1)))
         member_keys = [keys[i] for i in member_idx]
-        group_incidents = frame[frame["key"].isin(member_keys)]
         seen = occurrences.drop_duplicates("key")
-        spans = occurrences.groupby("occurrence_id")["epoch"].agg(lambda s: s.max() - s.min())
+        epochs = occurrences.groupby("occurrence_id")["epoch"]
+        spans = epochs.max() - epochs.min()
         pair_lift = lift[np.ix_(member_idx, member_idx)][~np.eye(n, dtype=bool)]
         rows.append(
             {
@@ -397,7 +704,7 @@ def find_groups(
                 "alert_types": int(seen["key"].nunique()),
                 "occurrences": int(occurrences["occurrence_id"].nunique()),
                 "incidents_in_occurrences": int(len(occurrences)),
-                "member_incidents": int(len(group_incidents)),
+                "member_incidents": int(counts[member_keys].sum()),
                 "p50_spread_seconds": float(np.percentile(spans, 50)),
                 "p90_spread_seconds": float(np.percentile(spans, 90)),
                 "cohesion": round(cohesion, 4),
@@ -443,37 +750,45 @@ def _occurrences(
     # Absorb only services that co-fire strongly with the group's (not any significant pair:
     # a chance pair would drag a bystander service into the storm).
     related_matrix = service_similarity >= settings.min_similarity
+    # Per group on plain arrays (candidates are in time order); rows become a frame only
+    # once they are an occurrence.
+    names = sorted(set(group_of_key.values()))
+    own_code = candidates["own_group"].map({g: i for i, g in enumerate(names)}).to_numpy()
+    service_index = candidates["service_index"].to_numpy(np.int64)
+    epoch = candidates["epoch"].to_numpy()
+    n_services = len(service_of)
     pieces = []
-    for group_id in sorted(set(group_of_key.values())):
-        own = candidates["own_group"] == group_id
-        services = np.unique(candidates.loc[own, "service_index"].to_numpy())
+    for code, group_id in enumerate(names):
+        own = own_code == code
+        services = np.unique(service_index[own])
         related = related_matrix[services].any(axis=0)
         related[services] = True
-        part = candidates[own | related[candidates["service_index"].to_numpy()]].copy()
-        part = part[_dense_windows(part["epoch"].to_numpy(), settings)].copy()
-        gaps = part["epoch"].diff()
-        part["burst"] = (gaps.isna() | (gaps > settings.window_seconds)).cumsum()
-        part["is_own"] = part["own_group"] == group_id
-        shape = part.groupby("burst").agg(
-            services=("service_id", "nunique"),
-            incidents=("incident_id", "size"),
-            own=("is_own", "sum"),
-            start=("epoch", "min"),
-            end=("epoch", "max"),
-        )
-        valid = shape[
-            (shape["services"] >= settings.min_occurrence_services)
-            & (shape["incidents"] >= settings.min_occurrence_incidents)
-            & (2 * shape["own"] > shape["incidents"])
-            & (shape["end"] - shape["start"] <= settings.max_occurrence_seconds)
-        ]
-        part = part[part["burst"].isin(valid.index)].copy()
-        if part.empty:
+        rows = np.flatnonzero(own | related[service_index])
+        rows = rows[_dense_windows(epoch[rows], settings)]
+        if not len(rows):
             continue
+        times = epoch[rows]
+        burst = np.r_[0, np.cumsum(np.diff(times) > settings.window_seconds)]
+        firsts = np.flatnonzero(np.r_[True, burst[1:] != burst[:-1]])
+        lasts = np.r_[firsts[1:] - 1, len(burst) - 1]
+        incidents = np.bincount(burst)
+        own_count = np.bincount(burst, weights=own[rows])
+        pairs = _distinct(burst * n_services + service_index[rows])
+        service_count = np.bincount(pairs // n_services, minlength=len(incidents))
+        start = times[firsts]
+        valid = (
+            (service_count >= settings.min_occurrence_services)
+            & (incidents >= settings.min_occurrence_incidents)
+            & (2 * own_count > incidents)
+            & (times[lasts] - start <= settings.max_occurrence_seconds)
+        )
+        keep = valid[burst]
+        if not keep.any():
+            continue
+        part = candidates.iloc[rows[keep]].copy()
         part["group_id"] = group_id
-        part["burst_size"] = part["burst"].map(valid["incidents"])
-        first = part.groupby("burst")["epoch"].transform("min")
-        part["occurrence_id"] = group_id + "-" + first.astype("int64").astype(str)
+        part["burst_size"] = incidents[burst[keep]]
+        part["occurrence_id"] = group_id + "-" + start[burst[keep]].astype("int64").astype(str)
         pieces.append(part)
     if not pieces:
         return pd.DataFrame(columns=columns)

@@ -135,7 +135,7 @@ def build_noise_marts(
     _write_templates(con)
     incidents = _frame(
         con,
-        "select base.* exclude (summary, has_event_summary, resolved_at), "
+        "select base.* exclude (summary, has_event_summary), "
         "map.template_id, map.template "
         "from noise_base as base join noise_summary_templates as map using (summary) "
         "order by base.created_at, base.incident_id",
@@ -197,7 +197,15 @@ def build_noise_marts(
     return result
 
 
-GROUPING_COLUMNS = ["incident_id", "created_at", "template_id", "template", "service_id"]
+# resolved_at: storms are also told apart by incidents that resolve together (joint events).
+GROUPING_COLUMNS = [
+    "incident_id",
+    "created_at",
+    "resolved_at",
+    "template_id",
+    "template",
+    "service_id",
+]
 # Few distinct values per column: categoricals keep the frame small and its row selections cheap.
 CATEGORY_COLUMNS = (
     "template_id",

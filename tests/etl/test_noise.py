@@ -17,7 +17,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import etl.noise as noise_module
-from etl.clustering import GroupingSettings, _decoy_times, find_groups
+from etl.clustering import GroupingSettings, _decoy_days, _decoy_times, find_groups
 from etl.config import Config, load_config
 from etl.noise import (
     NoiseSettings,
@@ -659,11 +659,28 @@ def _build_noise(tmp_path: Path, account) -> tuple[Path, dict]:
     return path, result
 
 
-def test_busy_services_do_not_form_chance_groups(tmp_path: Path) -> None:
-    """Scale 4, 21 days (~7 incidents per service and day): the fixed per-pair test let 21
-    groups of unrelated services through; the decoy-calibrated cut-off must not."""
+def _storm_ari(path: Path, storms: list[dict]) -> float:
+    """Adjusted Rand index of incident-to-storm assignment over the incidents in a planted
+    storm or a found occurrence (as test_planted_storms_are_recovered)."""
+    truth = {i: s["storm_id"] for s in storms for i in s["incident_ids"]}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        found = con.execute(
+            "select incident_id, occurrence_id from int_incident_noise "
+            "where occurrence_id is not null"
+        ).df()
+    finally:
+        con.close()
+    found = dict(zip(found["incident_id"], found["occurrence_id"], strict=True))
+    ids = sorted(set(truth) | set(found))
+    return adjusted_rand_score(
+        [truth.get(i, f"none-{i}") for i in ids], [found.get(i, f"none-{i}") for i in ids]
+    )
+
+
+def _busy_account_groups(tmp_path: Path, seed: int, days: int, scale: int) -> tuple:
     account_module = pytest.importorskip("etl.simulator.account")
-    account = account_module.generate_account(seed=7, days=21, scale=4)
+    account = account_module.generate_account(seed=seed, days=days, scale=scale)
     path, result = _build_noise(tmp_path, account)
     component = _components(account.ground_truth["service_dependencies"])
     con = duckdb.connect(str(path), read_only=True)
@@ -671,11 +688,25 @@ def test_busy_services_do_not_form_chance_groups(tmp_path: Path) -> None:
         groups = con.execute("select group_id, service_ids from alert_groups").df()
     finally:
         con.close()
-    print(f"scale 4: {len(groups)} groups, calibration {result['grouping']['calibration']}")
+    ari = _storm_ari(path, account.ground_truth["storms"])
+    print(
+        f"scale {scale}: {len(groups)} groups, storm ARI {ari:.3f}, "
+        f"calibration {result['grouping']['calibration']}"
+    )
     for row in groups.itertuples():
         services = list(row.service_ids)
         assert all(s in component for s in services), (row.group_id, services)
         assert len({component[s] for s in services}) == 1, (row.group_id, services)
+    return groups, ari, result
+
+
+def test_busy_services_do_not_form_chance_groups(tmp_path: Path) -> None:
+    """Scale 4, 21 days (~7 incidents per service and day): the fixed per-pair test let 21
+    groups of unrelated services through; the decoy-calibrated cut-off must not. Co-firing
+    alone then found no storm at all (ARI 0); joint events (incidents on three services that
+    fire and resolve together, recurring) recover most of them, still without a group of
+    unrelated services."""
+    groups, ari, result = _busy_account_groups(tmp_path, seed=7, days=21, scale=4)
     calibration = result["grouping"]["calibration"]
     for level in ("alert_type_pairs", "service_pairs"):
         figures = calibration[level]
@@ -684,6 +715,70 @@ def test_busy_services_do_not_form_chance_groups(tmp_path: Path) -> None:
             assert figures["decoy_pairs_passing"] <= 0.1 * figures["pairs_passing"]
         else:
             assert figures["pairs_passing"] == 0
+    joint = calibration["joint_events"]
+    assert joint["calibrated"]
+    assert joint["decoy_triples_passing"] <= 0.05 * joint["triples_passing"]
+    assert len(groups) >= 3
+    assert ari >= 0.5
+
+
+def test_storms_are_recovered_on_a_busier_account(tmp_path: Path) -> None:
+    """Scale 2, 42 days: co-firing alone kept one group (ARI 0.04); with joint events most
+    storms are found, and no group joins unrelated services."""
+    groups, ari, _ = _busy_account_groups(tmp_path, seed=7, days=42, scale=2)
+    assert len(groups) >= 3
+    assert ari >= 0.7
+
+
+def test_joint_events_need_resolving_together() -> None:
+    """The same co-firing history: with resolution times that agree (the dependents recover
+    with the root) the storm is a group; when only the creation times agree, the joint-event
+    confirmation vetoes the cross-service link."""
+    frame = _storm_frame()
+    rng = random.Random(4)
+    storm = frame["incident_id"].str.match(r"(DB|API|CO)\d")
+    recovery = {i: 1800 + rng.randint(0, 1800) for i in range(5)}
+    resolved = []
+    for row in frame.itertuples():
+        if storm[row.Index]:
+            n = int(row.incident_id[-1])
+            db = frame.loc[frame["incident_id"] == f"DB{n}", "created_at"].iloc[0]
+            resolved.append(db + pd.Timedelta(seconds=recovery[n] + rng.randint(0, 200)))
+        else:
+            resolved.append(row.created_at + pd.Timedelta(seconds=rng.randint(60, 7200)))
+    together = frame.assign(resolved_at=resolved)
+    result = find_groups(together)
+    assert len(result.groups) == 1
+    assert result.groups.iloc[0]["service_ids"] == ["api", "checkout", "db"]
+    assert result.quality["calibration"]["joint_events"]["events"] == 5
+    shuffled = find_groups(together.sample(frac=1.0, random_state=3))  # order-independent
+    pd.testing.assert_frame_equal(
+        result.assignments.sort_values("incident_id").reset_index(drop=True),
+        shuffled.assignments.sort_values("incident_id").reset_index(drop=True),
+    )
+    # Same creation times, but each storm incident resolves on its own schedule.
+    apart = together.copy()
+    apart.loc[storm, "resolved_at"] = apart.loc[storm, "created_at"] + pd.to_timedelta(
+        [rng.randint(700, 20000) for _ in range(int(storm.sum()))], unit="s"
+    )
+    assert find_groups(apart).groups.empty
+    # Without resolution times for most incidents: co-firing alone, as before.
+    unknown = together.assign(resolved_at=pd.NaT)
+    assert len(find_groups(unknown).groups) == 1
+    assert find_groups(unknown).quality["joint_events"] is False
+
+
+def test_weekday_decoy_keeps_day_type_and_hour() -> None:
+    rng = np.random.default_rng(3)
+    times = T0.timestamp() + rng.uniform(0, 21 * 86400, 600)
+    service = rng.integers(0, 5, 600)
+    shifted = _decoy_days(times, service, seed=7)
+    assert np.allclose(np.mod(shifted, 86400), np.mod(times, 86400))
+    weekend = lambda t: ((np.floor(t / 86400) + 3) % 7) >= 5  # noqa: E731
+    assert (weekend(shifted) == weekend(times)).all()
+    assert shifted.min() >= T0.timestamp() and shifted.max() < T0.timestamp() + 21 * 86400
+    assert _decoy_days(times, service, seed=7).tolist() == shifted.tolist()  # seeded
+    assert (shifted != times).mean() > 0.9  # (nearly) every day moves
 
 
 def test_decoy_keeps_hour_of_day_and_moves_whole_services() -> None:
