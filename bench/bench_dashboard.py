@@ -147,6 +147,10 @@ def serve(db: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.2)
 
 
+class NoRun(RuntimeError):
+    """The page stayed idle after an action: the click did not take (see ``filter_changes``)."""
+
+
 def settle(
     page,
     title: str,
@@ -154,16 +158,23 @@ def settle(
     *,
     need_run: bool = False,
     timeout_s: float = 120,
+    run_timeout_s: float | None = None,
     poll_s: float = 0.025,
     polls: int = 3,
 ) -> float:
-    """Seconds from ``started`` until the page is drawn and stays so for ``polls`` polls."""
+    """Seconds from ``started`` until the page is drawn and stays so for ``polls`` polls.
+
+    With ``need_run``, a script run must have started since ``OBSERVE_JS`` was installed;
+    :class:`NoRun` when none has after ``run_timeout_s`` (if given).
+    """
     streak_at: float | None = None
     streak = 0
     while time.monotonic() - started < timeout_s:
         done = page.evaluate(RENDERED_JS, title)
         if done and need_run:
             done = page.evaluate("() => window.__runs") > 0
+            if not done and run_timeout_s and time.monotonic() - started > run_timeout_s:
+                raise NoRun
         now = time.monotonic()
         if done:
             streak_at = now if streak == 0 else streak_at
@@ -206,32 +217,54 @@ def in_app_renders(browser, url: str) -> dict[str, float]:
 
 
 def filter_changes(browser, url: str, path: str, teams: int = 3) -> list[float]:
-    """Pick each of the first ``teams`` teams in turn in the Team filter; time each change."""
+    """Pick each of the first ``teams`` teams in turn in the Team filter; time each change.
+
+    Now and then a click lands while the dropdown is closing and nothing happens (seen with the
+    old and the new dashboard, 4 times in about 200 clicks): such a pick is repeated, untimed.
+    """
     title = PAGES[path]
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(f"{url}/{path}")
     settle(page, title, time.monotonic())
-    times = []
     team_box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+    clear = team_box.get_by_role("button", name="Clear all")
+    times = []
     for i in range(teams):
-        team_box.click()
-        option = page.get_by_role("option").nth(i)
-        option.wait_for()
-        page.evaluate(OBSERVE_JS)
-        started = time.monotonic()
-        option.click()
-        times.append(settle(page, title, started, need_run=True))
+        for _ in range(3):
+            team_box.click()
+            option = page.get_by_role("option").nth(i)
+            option.wait_for()
+            page.evaluate(OBSERVE_JS)
+            started = time.monotonic()
+            option.click()
+            try:
+                times.append(settle(page, title, started, need_run=True, run_timeout_s=10))
+                break
+            except NoRun:
+                print("  (a pick did not start a script run: repeated, untimed)", flush=True)
+                page.keyboard.press("Escape")
+                _clear(page, title, clear)
+        else:
+            raise RuntimeError(f"{title!r}: three picks in a row started no script run")
         page.keyboard.press("Escape")
-        # Back to all teams for the next pick, not timed.
-        page.evaluate(OBSERVE_JS)
-        clear = page.locator(
-            '[data-testid="stSidebar"] [data-testid="stMultiSelect"]'
-        ).first.get_by_role("button", name="Clear all")
-        if clear.count():
-            clear.first.click()
-            settle(page, title, time.monotonic(), need_run=True)
+        _clear(page, title, clear)  # back to all teams for the next pick, not timed
     page.close()
     return times
+
+
+def _clear(page, title: str, clear) -> None:
+    """Empty the Team filter (if it holds a team) and wait for the page to settle."""
+    for _ in range(3):
+        if not clear.count():
+            return
+        page.evaluate(OBSERVE_JS)
+        clear.first.click()
+        try:
+            settle(page, title, time.monotonic(), need_run=True, run_timeout_s=10)
+            return
+        except NoRun:
+            page.keyboard.press("Escape")
+    raise RuntimeError(f"{title!r}: the Team filter could not be cleared")
 
 
 def main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ old-style multipage app and run the page files without this entry point.)
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -36,8 +37,27 @@ PAGES = [
 ]
 
 
+@st.cache_resource(show_spinner=False)
+def freeze_long_lived_objects() -> None:
+    """Exempt the libraries' objects from garbage collection (once per process: cached).
+
+    Streamlit runs a full ``gc.collect()`` after every script run (``runner.postScriptGC``),
+    and the tracked objects of pandas, plotly, DuckDB and Streamlit itself made that take about
+    0.1 s, paid on every filter change before the browser heard that the run was over
+    (docs/benchmarks.md, Dashboard). Objects alive after the imports are long-lived, so they
+    move to the permanent generation (``gc.freeze``); each collection then only visits what
+    later runs created, and still frees their garbage.
+    """
+    import dashboard.charts  # noqa: F401 - the heavy imports (pandas, plotly, DuckDB)
+    import dashboard.data  # noqa: F401
+
+    gc.collect()  # do not freeze garbage that already exists
+    gc.freeze()
+
+
 def main() -> None:
     """Configure the page and run the selected one."""
+    freeze_long_lived_objects()
     st.set_page_config(page_title="pagerlens", page_icon=":material/monitoring:", layout="wide")
     navigation = st.navigation(
         [

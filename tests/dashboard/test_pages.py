@@ -434,3 +434,14 @@ def test_timeline_keeps_account_windows_and_the_longest_service_windows():
     assert sorted(shown["duration_seconds"].tolist()) == [10.0, 40.0, 50.0]
     assert shown["window_start"].is_monotonic_increasing
     assert len(timeline_windows(windows, limit=10)) == 6
+
+
+def test_library_objects_are_left_out_of_the_post_run_collection(app, fixture_db):
+    # Streamlit collects garbage after every run; frozen objects make that cheap (issue 7).
+    import gc
+
+    at = app(fixture_db).run()
+    _no_errors(at)
+    assert gc.get_freeze_count() > 0
+    at.multiselect(key="f_team").set_value(["PT2"]).run()
+    _no_errors(at)
