@@ -730,6 +730,60 @@ def test_storms_are_recovered_on_a_busier_account(tmp_path: Path) -> None:
     assert ari >= 0.7
 
 
+def test_joint_core_needs_three_services_resolving_together() -> None:
+    """A burst's joint core: incidents on three services, each open >= joint_min_duration,
+    created and resolved within joint_link_seconds of a neighbour inside the burst."""
+    from etl.clustering import _joint_cores
+
+    settings = GroupingSettings()
+    times = np.array([0.0, 60.0, 120.0, 5000.0, 5060.0, 5120.0])
+    services = np.array([0, 1, 2, 0, 1, 2])
+    burst = np.array([0, 0, 0, 1, 1, 1])
+    valid = np.array([True, True])
+    # Burst 0 resolves together (one root recovering); burst 1 resolves hours apart.
+    durations = np.array([1800.0, 1750.0, 1700.0, 900.0, 5000.0, 12000.0])
+    cores = _joint_cores(times, durations, services, burst, valid, settings)
+    assert cores.tolist() == [True, False]
+    # Too short to count (they resolve together whenever they fire together).
+    short = np.array([300.0, 250.0, 200.0, 900.0, 5000.0, 12000.0])
+    assert not _joint_cores(times, short, services, burst, valid, settings).any()
+    # Two services only.
+    assert not _joint_cores(
+        times, durations, np.array([0, 1, 1, 0, 1, 2]), burst, valid, settings
+    ).any()
+
+
+@pytest.mark.slow
+def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path) -> None:
+    """Scale 8, 14 days (~17 incidents per service and day): three incidents on three
+    services within ten minutes happen by chance all the time. Plain bursts made two groups
+    of unrelated services (114 incidents in occurrences, none of them in a planted storm);
+    with occurrences that must also resolve together (a joint core) where decoys reproduce
+    the bursts, and groups dropped when decoys reproduce even those, no chance group is
+    left, and what is put in occurrences is mostly planted storms."""
+    account_module = pytest.importorskip("etl.simulator.account")
+    account = account_module.generate_account(seed=8, days=14, scale=8)
+    path, result = _build_noise(tmp_path, account)
+    component = _components(account.ground_truth["service_dependencies"])
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        groups = con.execute("select group_id, service_ids from alert_groups").df()
+        found = con.execute(
+            "select incident_id from int_incident_noise where occurrence_id is not null"
+        ).df()["incident_id"]
+    finally:
+        con.close()
+    for row in groups.itertuples():
+        services = list(row.service_ids)
+        assert len({component.get(s, s) for s in services}) == 1, (row.group_id, services)
+    storm_incidents = {i for s in account.ground_truth["storms"] for i in s["incident_ids"]}
+    in_storms = int(found.isin(storm_incidents).sum())
+    assert in_storms >= 0.5 * len(found), (in_storms, len(found))
+    for figures in result["grouping"].get("occurrence_calibration", {}).values():
+        if not figures.get("dropped"):
+            assert figures["decoy_occurrences"] <= 0.4 * figures["occurrences"]
+
+
 def test_joint_events_need_resolving_together() -> None:
     """The same co-firing history: with resolution times that agree (the dependents recover
     with the root) the storm is a group; when only the creation times agree, the joint-event
