@@ -57,6 +57,9 @@ def _alerts(db: Path, size: int):
                    coalesce(json_extract_string(a.payload, '$.summary'), '') as summary,
                    cast(json_extract_string(a.payload, '$.created_at') as timestamptz)
                        as created_at,
+                   -- Alerts carry no resolution time: the incident's (joint events use it).
+                   try_cast(json_extract_string(i.payload, '$.resolved_at') as timestamptz)
+                       as resolved_at,
                    coalesce(json_extract_string(a.payload, '$.service.id'),
                             json_extract_string(i.payload, '$.service.id')) as service_id
             from raw_alerts a
@@ -80,6 +83,7 @@ def _alerts(db: Path, size: int):
         copy = frame.copy()
         copy["incident_id"] = copy["incident_id"] + f"-t{tile}"
         copy["created_at"] = copy["created_at"] + period * tile
+        copy["resolved_at"] = copy["resolved_at"] + period * tile
         copy["summary"] = copy["summary"].str.translate(rotate)
         tiles.append(copy)
         tile += 1
