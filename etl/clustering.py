@@ -188,18 +188,9 @@ def cooccurrence_similarity(
         d_together, _, d_lift, d_chance = _pair_statistics(shifted, keys, n_keys, settings)
         d_candidate = _candidates(d_together, d_lift, d_chance, settings)
         decoy_chances.append(np.sort(d_chance[d_candidate & cross]))
-    cutoff = -1.0  # nothing passes
-    if decoy_chances and len(real_chance):
-        # Pairs passing at each possible cut-off (the real candidates' own chances), real
-        # vs mean decoy; keep the loosest cut-off whose decoy share is small enough.
-        real_passing = np.searchsorted(real_chance, real_chance, side="right")
-        decoy_passing = np.mean(
-            [np.searchsorted(d, real_chance, side="right") for d in decoy_chances], axis=0
-        )
-        ok = np.flatnonzero(decoy_passing <= settings.max_decoy_ratio * real_passing)
-        if len(ok):
-            cutoff = float(real_chance[ok[-1]])
-            calibration["decoy_pairs_passing"] = float(decoy_passing[ok[-1]])
+    cutoff, passing = _decoy_cutoff(real_chance, decoy_chances, settings.max_decoy_ratio)
+    if passing is not None:
+        calibration["decoy_pairs_passing"] = passing
     calibration["decoy_candidate_pairs"] = (
         float(np.mean([len(d) for d in decoy_chances])) if decoy_chances else None
     )
@@ -211,6 +202,25 @@ def cooccurrence_similarity(
     similarity = np.where(significant, np.minimum(1.0, excess / settings.saturation), 0.0)
     np.fill_diagonal(similarity, 1.0)
     return similarity, together, lift, calibration
+
+
+def _decoy_cutoff(
+    real_chance: np.ndarray, decoy_chances: list[np.ndarray], max_ratio: float
+) -> tuple[float, float | None]:
+    """The loosest chance cut-off at which the decoy candidates passing (mean over the decoys)
+    are at most ``max_ratio`` times the real ones passing, tried at the real candidates' own
+    chances (all arrays sorted ascending), and the decoy count passing there. ``(-1.0, None)``
+    (nothing passes) when no decoy was made, there is no real candidate, or none qualifies."""
+    if not decoy_chances or not len(real_chance):
+        return -1.0, None
+    real_passing = np.searchsorted(real_chance, real_chance, side="right")
+    decoy_passing = np.mean(
+        [np.searchsorted(d, real_chance, side="right") for d in decoy_chances], axis=0
+    )
+    ok = np.flatnonzero(decoy_passing <= max_ratio * real_passing)
+    if not len(ok):
+        return -1.0, None
+    return float(real_chance[ok[-1]]), float(decoy_passing[ok[-1]])
 
 
 def _candidates(
@@ -307,14 +317,9 @@ def joint_event_similarity(
                 np.sort(d_chance[d["triples"][1] >= settings.min_joint_recurrence])
             )
         calibration["decoy_candidate_triples"] = float(np.mean([len(d) for d in decoy_chances]))
-        real_passing = np.searchsorted(real_chance, real_chance, side="right")
-        decoy_passing = np.mean(
-            [np.searchsorted(d, real_chance, side="right") for d in decoy_chances], axis=0
-        )
-        ok = np.flatnonzero(decoy_passing <= settings.joint_max_decoy_ratio * real_passing)
-        if len(ok):
-            cutoff = float(real_chance[ok[-1]])
-            calibration["decoy_triples_passing"] = float(decoy_passing[ok[-1]])
+        cutoff, passing = _decoy_cutoff(real_chance, decoy_chances, settings.joint_max_decoy_ratio)
+        if passing is not None:
+            calibration["decoy_triples_passing"] = passing
     keep = candidate & (chance <= cutoff)
     calibration["calibrated"] = bool(keep.any())
     calibration["chance_cutoff"] = cutoff if cutoff >= 0 else None
