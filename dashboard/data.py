@@ -425,6 +425,12 @@ def sync_runs(limit: int = 20) -> pd.DataFrame | None:
     return optional_query("_sync_runs", "sync_runs", limit=limit)
 
 
+def sync_failures(limit: int = 20) -> pd.DataFrame:
+    """Failed sync runs, newest first. Not cached: a failed run does not republish the
+    warehouse, so the published version would not tell the cache that one was noted."""
+    return queries.sync_failures(get_reader(db_path()), limit=limit)
+
+
 def reject_summary() -> pd.DataFrame | None:
     """Rejected records by source and reason."""
     return optional_query("_rejects", "reject_summary")

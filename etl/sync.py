@@ -53,7 +53,7 @@ from etl.pd_client import (
     RetryPolicy,
     check_api_url,
 )
-from etl.warehouse import building
+from etl.warehouse import building, note_sync_failure
 
 log = logging.getLogger(__name__)
 
@@ -224,11 +224,48 @@ def run_sync(
                 log.info("%s", built.log_line())
                 summary.duration_seconds = time.monotonic() - started
                 _record_run(con, summary, api_url, started_wall)
+    except Exception as exc:
+        _note_failure(db_path, run_id, api_url, started_wall, client, exc, token)
+        raise
     finally:
         client.close()
     # The command line prints this line on stdout; logged at info it showed twice on a terminal.
     log.debug("%s", summary.log_line())
     return summary
+
+
+def _note_failure(
+    db_path: str | os.PathLike,
+    run_id: str,
+    api_url: str,
+    started_at: datetime,
+    client: PagerDutyClient,
+    exc: Exception,
+    token: Secret | str,
+) -> None:
+    """Note a failed run beside the warehouse (etl.warehouse.note_sync_failure), with its
+    one-line reason and the token scrubbed. Best effort: the run's own error is what the
+    caller sees, whatever happens here."""
+    secret = token.reveal() if isinstance(token, Secret) else str(token)
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if len(secret) >= 4:
+        reason = reason.replace(secret, "[redacted]")
+    try:
+        stats = client.stats()
+        note_sync_failure(
+            db_path,
+            {
+                "run_id": run_id,
+                "started_at": started_at.isoformat(),
+                "failed_at": datetime.now(UTC).isoformat(),
+                "api_url": api_url,
+                "requests": stats["requests"],
+                "retries": stats["retries"],
+                "reason": reason[:2000],
+            },
+        )
+    except Exception as error:  # noqa: BLE001 - never hide the run's own error
+        log.warning("could not note the failed sync %s: %s", run_id, error)
 
 
 @dataclass

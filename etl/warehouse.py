@@ -11,6 +11,7 @@ next writer discards the stale work file and starts again from the published sta
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import sys
@@ -88,6 +89,46 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def work_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".building")
+
+
+# Failed syncs are noted beside the warehouse, not in it: a failed run leaves the published
+# file byte for byte as it was (tests/etl/test_faults.py), yet the dashboard should say that
+# last night's sync did not complete, and why.
+SYNC_FAILURES_KEPT = 100
+
+
+def sync_failures_path(db_path: str | os.PathLike) -> Path:
+    path = Path(db_path)
+    return path.with_name(path.name + ".sync-failures.jsonl")
+
+
+def note_sync_failure(db_path: str | os.PathLike, entry: dict) -> None:
+    """Append one failed run (JSON-serialisable ``entry``) to the failure log, keeping the
+    last ``SYNC_FAILURES_KEPT``; written to a temporary file and renamed, under the writer
+    lock, so a reader never sees half a line."""
+    path = sync_failures_path(db_path)
+    with _writer_lock(Path(db_path)):
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        lines = [*lines, json.dumps(entry, sort_keys=True, default=str)][-SYNC_FAILURES_KEPT:]
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+
+
+def read_sync_failures(db_path: str | os.PathLike) -> list[dict]:
+    """The noted failed runs, oldest first (unreadable lines are skipped)."""
+    path = sync_failures_path(db_path)
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
 
 
 @contextmanager

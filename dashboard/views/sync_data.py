@@ -8,6 +8,22 @@ from dashboard import data, fmt, widgets
 
 widgets.start_page("Data")
 runs = data.sync_runs()
+failures = data.sync_failures()
+if not failures.empty:
+    # Failed runs leave the warehouse as it was; only the ones after the last good run matter.
+    ok = runs[runs["status"] == "ok"] if runs is not None and not runs.empty else runs
+    last_ok = ok["finished_at"].max() if ok is not None and not ok.empty else None
+    recent = failures if last_ok is None else failures[failures["failed_at"] > last_ok]
+    if not recent.empty:
+        latest = recent.iloc[0]
+        st.error(
+            f"{len(recent)} sync run(s) failed since the last successful one; the data below "
+            f"is as of that run. Latest failure {latest['failed_at']:%Y-%m-%d %H:%M} UTC: "
+            f"{fmt.md_escape(latest['reason'])}",
+            icon=":material/sync_problem:",
+        )
+    with st.expander("Failed sync runs"):
+        st.dataframe(failures, hide_index=True, key="failures_table")
 if runs is None or runs.empty:
     st.info("No sync has been recorded in this warehouse.")
 else:

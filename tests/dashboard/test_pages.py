@@ -271,6 +271,40 @@ def test_data_page_shows_last_sync_and_rejects(app, fixture_db):
     assert set(summary["reason"]) == {"missing created_at", "invalid json"}
 
 
+def test_data_page_says_when_syncs_failed_after_the_last_good_one(app, fixture_db, tmp_path):
+    import shutil
+
+    from etl.warehouse import note_sync_failure
+
+    db = tmp_path / "pagerlens.duckdb"
+    shutil.copyfile(fixture_db, db)
+    failure = {
+        "run_id": "20261127T020000Z-0000",
+        "started_at": "2026-11-27T02:00:00+00:00",
+        "api_url": "https://api.pagerduty.com",
+        "requests": 9,
+        "retries": 8,
+    }
+    # One before the fixture's successful sync (not news), one after it (news).
+    note_sync_failure(db, failure | {"failed_at": "2000-01-01T00:00:00+00:00", "reason": "old"})
+    note_sync_failure(
+        db,
+        failure
+        | {
+            "failed_at": "2099-01-01T02:05:00+00:00",
+            "reason": "PagerDutyError: GET /incidents failed after 8 attempts (last: http 503) *x*",
+        },
+    )
+    at = app(db).run()
+    at.switch_page("views/sync_data.py").run()
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("1 sync run(s) failed since the last successful one")
+    assert "2099-01-01 02:05 UTC" in error.value and "http 503" in error.value
+    assert "\\*x\\*" in error.value  # markdown in the reason is escaped
+    assert len(_frame(at, "failed_at", "reason")) == 2
+
+
 @pytest.mark.slow
 def test_reports_page_builds_the_pdf_and_csvs(app, fixture_db):
     at = app(fixture_db).run()

@@ -17,7 +17,7 @@ from etl.extract import isoformat
 from etl.pd_client import AuthenticationError, PagerDutyError
 from etl.simulator.account import generate_account
 from etl.simulator.faults import FaultSpec
-from etl.warehouse import work_path
+from etl.warehouse import read_sync_failures, sync_failures_path, work_path
 from tests.etl.test_sync import END, account, raw_rows, serving, sync  # noqa: F401
 
 SINCE = END - timedelta(days=5)
@@ -73,6 +73,10 @@ def test_a_persistent_5xx_fails_cleanly_and_keeps_the_warehouse(account, tmp_pat
     message = str(info.value)
     assert "failed after 8 attempts (last: http 503)" in message and "\n" not in message
     assert file_digest(db) == before
+    # ... and the failure is noted beside it, for the dashboard's Data page.
+    (noted,) = read_sync_failures(db)
+    assert noted["reason"] == f"PagerDutyError: {message}"
+    assert noted["requests"] == attempts
     assert not work_path(db).exists()
     # Bounded: the run stops after the first listing that exhausts its budget.
     assert attempts <= 8 * 12
@@ -100,8 +104,11 @@ def test_expired_token_fails_with_one_clear_line_and_old_warehouse_intact(accoun
     message = str(info.value)
     assert message.startswith("PagerDuty rejected the API token (401)")
     assert "\n" not in message
+    (noted,) = read_sync_failures(db)
+    assert noted["reason"] == f"AuthenticationError: {message}"
     for fragment in (token, token[-4:], token[:8]):
         assert fragment not in message
+        assert fragment not in sync_failures_path(db).read_text()
     assert statuses.count(401) >= 1 and statuses.count(401) <= 6  # never retried per request
     assert file_digest(db) == before
     assert not work_path(db).exists()
