@@ -466,6 +466,15 @@ def _collect(
         if week.end > data_end:
             week = week.shift(-1)
     notes: list[str] = []
+    failed = q.sync_failures(reader)
+    if freshness is not None:
+        failed = failed[failed["failed_at"] > pd.Timestamp(freshness)]
+    if not failed.empty:
+        latest = failed.iloc[0]
+        notes.append(
+            f"{len(failed)} sync run(s) failed after this data was synced; the latest at "
+            f"{format_instant(latest['failed_at'], zone)}: {latest['reason']}"
+        )
     if week.start >= data_end or (data_start is not None and week.end <= data_start):
         raise ReportError(
             f"week {week.label} is outside the synced data "

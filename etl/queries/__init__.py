@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.warehouse import connect_readonly, table_exists
+from etl.warehouse import connect_readonly, read_sync_failures, table_exists
 
 MART_TABLES = (
     "incidents",
@@ -94,3 +94,15 @@ class Reader:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+
+
+def sync_failures(reader: Reader, *, limit: int = 20) -> pd.DataFrame:
+    """Failed sync runs, newest first: noted beside the warehouse, which a failed run leaves
+    untouched (:func:`etl.warehouse.read_sync_failures`). Columns: run_id, started_at,
+    failed_at (UTC timestamps), api_url, requests, retries, reason."""
+    columns = ["run_id", "started_at", "failed_at", "api_url", "requests", "retries", "reason"]
+    entries = read_sync_failures(reader.db_path)[::-1][:limit]
+    frame = pd.DataFrame([{c: e.get(c) for c in columns} for e in entries], columns=columns)
+    for column in ("started_at", "failed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
+    return frame

@@ -26,8 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from etl.queries import Reader
-from etl.warehouse import read_sync_failures
+from etl.queries import Reader, sync_failures  # noqa: F401 - part of this module's API
 
 SQL_DIR = Path(__file__).with_name("sql") / "dashboard"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -291,18 +290,6 @@ def weeks(reader: Reader) -> list[date]:
 def sync_runs(reader: Reader, *, limit: int = 20) -> pd.DataFrame:
     """The most recent sync runs, newest first."""
     return _run(reader, sql("sync_runs"), limit=limit)
-
-
-def sync_failures(reader: Reader, *, limit: int = 20) -> pd.DataFrame:
-    """Failed sync runs, newest first: noted beside the warehouse, which a failed run leaves
-    untouched (:func:`etl.warehouse.read_sync_failures`). Columns: run_id, started_at,
-    failed_at (UTC timestamps), api_url, requests, retries, reason."""
-    columns = ["run_id", "started_at", "failed_at", "api_url", "requests", "retries", "reason"]
-    entries = read_sync_failures(reader.db_path)[::-1][:limit]
-    frame = pd.DataFrame([{c: e.get(c) for c in columns} for e in entries], columns=columns)
-    for column in ("started_at", "failed_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
-    return frame
 
 
 def reject_summary(reader: Reader) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.queries import Reader
+from etl.queries import Reader, sync_failures  # noqa: F401 - part of this module's API
 
 SQL_DIR = Path(__file__).with_name("sql") / "report"
 

@@ -130,6 +130,27 @@ def test_an_incomplete_week_says_so(fixture_db):
     assert any("not complete" in n for n in data.notes)
 
 
+def test_syncs_failed_after_the_data_are_noted(fixture_db, tmp_path):
+    import shutil
+
+    from etl.warehouse import note_sync_failure
+
+    db = tmp_path / "pagerlens.duckdb"
+    shutil.copyfile(fixture_db, db)
+    entry = {"run_id": "r", "started_at": "2026-11-26T02:00:00+00:00", "requests": 9}
+    # Before the fixture's last good sync (2026-11-25 12:04:31): already superseded.
+    note_sync_failure(db, entry | {"failed_at": "2026-11-25T02:00:00+00:00", "reason": "old"})
+    assert not any("sync run" in n for n in collect(db).notes)
+    note_sync_failure(
+        db, entry | {"failed_at": "2026-11-26T02:01:00+00:00", "reason": "AuthenticationError: 401"}
+    )
+    (note,) = [n for n in collect(db).notes if "sync run" in n]
+    assert note == (
+        "1 sync run(s) failed after this data was synced; the latest at "
+        "2026-11-26 02:01 UTC: AuthenticationError: 401"
+    )
+
+
 # ------------------------------------------------------------------ figures vs warehouse
 
 
