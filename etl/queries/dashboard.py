@@ -125,6 +125,26 @@ def weekly_account_uptime(
     )
 
 
+# The columns naming each grain's group, ahead of the shared metrics of group_metrics.sql.
+_GROUP_COLUMNS = {
+    "team": {"group_id": "team_id", "team_name": "team_name", "service_count": "service_count"},
+    "service": {
+        "group_id": "service_id",
+        "service_name": "service_name",
+        "team_id": "team_id",
+        "team_name": "team_name",
+    },
+}
+_GROUP_ONLY = ("group_id", "group_name", "service_name", "team_id", "team_name", "service_count")
+
+
+def _group_metrics(reader: Reader, grain: str, week_count: int, **params: Any) -> pd.DataFrame:
+    frame = _run(reader, sql("group_metrics"), grain=grain, week_count=max(week_count, 1), **params)
+    names = _GROUP_COLUMNS[grain]
+    metrics = [c for c in frame.columns if c not in _GROUP_ONLY]
+    return frame[[*names, *metrics]].rename(columns=names)
+
+
 def team_metrics(
     reader: Reader,
     *,
@@ -138,14 +158,14 @@ def team_metrics(
     urgencies=(),
 ) -> pd.DataFrame:
     """Per team over the range: MTTA/MTTR, counts, noise ratio, interruptions and up-time."""
-    return _run(
+    return _group_metrics(
         reader,
-        sql("team_metrics"),
+        "team",
+        week_count,
         start_ts=start_ts,
         end_ts=end_ts,
         start_week=start_week,
         end_week=end_week,
-        week_count=max(week_count, 1),
         **_lists(team_ids, service_ids, urgencies),
     )
 
@@ -163,14 +183,14 @@ def service_metrics(
     urgencies=(),
 ) -> pd.DataFrame:
     """Per service over the range: MTTA/MTTR, counts, noise ratio, interruptions, up-time."""
-    return _run(
+    return _group_metrics(
         reader,
-        sql("service_metrics"),
+        "service",
+        week_count,
         start_ts=start_ts,
         end_ts=end_ts,
         start_week=start_week,
         end_week=end_week,
-        week_count=max(week_count, 1),
         **_lists(team_ids, service_ids, urgencies),
     )
 
