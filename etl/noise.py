@@ -167,9 +167,9 @@ def build_noise_marts(
     mark = time.perf_counter()
     notifications = None
     if not incidents.empty:
-        replay_start = incidents["created_at"].max() - pd.Timedelta(weeks=settings.replay_weeks)
+        start, _ = replay_window(incidents, settings.replay_weeks)
         sql = _sql("noise_notifications")
-        values = _params(sql, params | {"replay_start": replay_start})
+        values = _params(sql, params | {"replay_start": start})
         notifications = _frame(con, sql, values, categories=("user_id",))
     timings["replay_input"] = time.perf_counter() - mark
     log.debug("noise: tables written, replay input read in %.2fs", timings["replay_input"])
@@ -452,6 +452,13 @@ RECOMMENDATION_SCHEMA = {
 }
 
 
+def replay_window(incidents: pd.DataFrame, weeks: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The replayed period: incidents created in the last ``weeks`` weeks of the history,
+    ``(start, end]`` with ``end`` the newest creation time."""
+    end = incidents["created_at"].max()
+    return end - pd.Timedelta(weeks=weeks), end
+
+
 class Replay:
     """Replays the last weeks of history with incidents removed or demoted to low urgency.
 
@@ -469,8 +476,7 @@ class Replay:
         weeks: int,
     ) -> None:
         self.config = config
-        self.end = incidents["created_at"].max()
-        self.start = self.end - pd.Timedelta(weeks=weeks)
+        self.start, self.end = replay_window(incidents, weeks)
         window = incidents[incidents["created_at"] > self.start]
         self.incidents_before = len(window)
         self.window_ids = pd.Index(window["incident_id"].unique())
