@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import traceback
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -327,6 +328,28 @@ def _serve_dashboard(db_path: Path, port: int) -> None:
 # --------------------------------------------------------------------------- demo
 
 
+def _end_day(ctx, param, value):
+    """``--end YYYY-MM-DD`` as 00:00 UTC of that day; None leaves the simulator's default."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+end_option = click.option(
+    "--end",
+    "end",
+    default=None,
+    metavar="YYYY-MM-DD",
+    callback=_end_day,
+    help="Last day (exclusive, 00:00 UTC) of the simulated history; default today. "
+    "The same seed, days and end give the same account on any machine and any day.",
+)
+
+
 @cli.command()
 @db_option
 @config_option
@@ -348,7 +371,8 @@ def _serve_dashboard(db_path: Path, port: int) -> None:
 )
 @click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Run the job without serving the dashboard.")
-def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard):
+@end_option
+def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end):
     """The main job on the embedded simulated PagerDuty, end to end.
 
     Starts the simulated PagerDuty on loopback, runs the nightly ETL against it over HTTP,
@@ -365,7 +389,7 @@ def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard):
     db = _db(db_path)
     config = load_config(config_path)
     click.echo(f"simulating a PagerDuty account: seed {seed}, {days} days ...")
-    account = generate_account(seed=seed, days=days)
+    account = generate_account(seed=seed, days=days, end=end)
     with SimServer(account) as server:
         click.echo(f"simulated PagerDuty REST API at {server.url}")
         summary = run_sync(
@@ -424,7 +448,8 @@ def simulate():
 )
 @click.option("--latency-ms", default=0, show_default=True, type=int)
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a certificate generated at start-up.")
-def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms, tls):
+@end_option
+def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms, tls, end):
     """Serve a simulated PagerDuty account (REST API v2 subset) on 127.0.0.1.
 
     Prints the base URL and the API token the server accepts (a simulator token, not a
@@ -442,7 +467,7 @@ def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms,
         fault_spec = FaultSpec.parse(faults) if faults else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from exc
-    account = generate_account(seed=seed, days=days, scale=scale)
+    account = generate_account(seed=seed, days=days, scale=scale, end=end)
     server = SimServer(
         account,
         port=port,
@@ -466,7 +491,8 @@ def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms,
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3650))
 @click.option("--scale", default=8.0, show_default=True, type=click.FloatRange(0.05, 64))
-def simulate_generate(db_path, seed, days, scale):
+@end_option
+def simulate_generate(db_path, seed, days, scale, end):
     """Write a simulated account straight into the raw tables, for scale work.
 
     Scale 8 over 365 days is a 200-service organisation with about a million incidents.
@@ -478,7 +504,7 @@ def simulate_generate(db_path, seed, days, scale):
     """
     from etl.simulator.generate import generate_to_warehouse
 
-    counts = generate_to_warehouse(db_path, seed=seed, days=days, scale=scale)
+    counts = generate_to_warehouse(db_path, seed=seed, days=days, scale=scale, end=end)
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
