@@ -12,6 +12,7 @@ incidents straight into the warehouse.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -186,6 +187,37 @@ def default_end() -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def account_digest(account: SimAccount) -> str:
+    """SHA-256 over everything the account serves and plants, in a canonical JSON encoding.
+
+    Two accounts with the same digest answer every API request identically: the tests use it
+    to prove the simulated account does not depend on the machine, the date or ``../shared``.
+    """
+    h = hashlib.sha256()
+
+    def feed(obj) -> None:
+        h.update(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode())
+        h.update(b"\n")
+
+    feed([account.seed, account.start.isoformat(), account.end.isoformat()])
+    feed(account.account_time_zone)
+    for part in (
+        account.teams,
+        account.users,
+        account.services,
+        account.escalation_policies,
+        account.schedules,
+        account.priorities,
+        account.oncalls,
+    ):
+        feed(part)
+    for inc in account.incidents:
+        feed([inc.incident, inc.log_entries, inc.alerts, inc.entry_times, inc.alert_times])
+    feed(account.ground_truth)
+    feed(account.token)
+    return h.hexdigest()
+
+
 def account_token(seed: int) -> str:
     """The simulator's API token for a seed (not a secret: it only opens the simulator)."""
     return "sim-" + hashlib.sha256(f"pagerlens-sim-token:{seed}".encode()).hexdigest()[:24]
@@ -245,6 +277,7 @@ __all__ = [
     "generate_account",
     "derive_incident_state",
     "account_token",
+    "account_digest",
     "default_end",
     "default_volume",
     "ACCOUNT_TIME_ZONE",

@@ -171,7 +171,7 @@ class AccountGenerator:
         self.org: Organisation = build_organisation(
             seed, scale, self.start, self.end + 14 * DAY, self.ids
         )
-        self.rules, self.rules_from_shared = load_rules()
+        self.rules = load_rules()
         self._next_number = 1
         self._next_alert = 1
         self._gt_storms: list[dict] = []
@@ -1238,7 +1238,6 @@ class AccountGenerator:
             "seed": self.seed,
             "start": iso(self.start),
             "end": iso(self.end),
-            "templates_source": "shared" if self.rules_from_shared else "builtin",
             "storms": storms,
             "flapping": list(self._gt_flapping.values()),
             "maintenance_windows": [m for m in self._gt_maint.values() if m["windows"]],

@@ -1,9 +1,9 @@
 """Alert texts from real Prometheus rule templates, filled with realistic label values.
 
-The rule files live in ``<shared>/realdata/alert_templates/`` (awesome-prometheus-alerts and
-kube-prometheus, see their SOURCES.md). They are read at generation time, never copied into the
-repository. ``<shared>`` is ``$PAGERLENS_SHARED`` when set, else ``<repo>/../shared``. When the
-files are missing a small built-in set (:data:`BUILTIN_RULES`) is used instead.
+The rules (awesome-prometheus-alerts and kube-prometheus) ship with pagerlens in
+``data/alert_rules.json``, derived from the original collections by
+:mod:`etl.simulator.derive_rules` (attribution in ``data/NOTICE.md``). Nothing is read from
+outside the package, so the same seed gives the same account from any copy of pagerlens.
 
 Each rendered alert keeps the template it came from, so clustering can be scored against it,
 and is shaped the way the sending tool formats it: Alertmanager's default PagerDuty summary
@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from etl.simulator.derive_rules import RULES_FILE
 
 # Rule file folder (awesome-prometheus-alerts) or kube-prometheus manifest per component kind.
 KIND_SOURCES: dict[str, tuple[str, ...]] = {
@@ -47,144 +45,8 @@ KIND_SOURCES: dict[str, tuple[str, ...]] = {
     "ci": ("gitlab-ci", "jenkins", "argocd"),
 }
 
-# Written for pagerlens as a fallback when the shared rule files are not available.
-BUILTIN_RULES: list[dict] = [
-    {
-        "alert": "HostHighCpuLoad",
-        "severity": "warning",
-        "group": "host-and-hardware",
-        "summary_template": "Host high CPU load (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "HostOutOfMemory",
-        "severity": "warning",
-        "group": "host-and-hardware",
-        "summary_template": "Host out of memory (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "HostOutOfDiskSpace",
-        "severity": "critical",
-        "group": "host-and-hardware",
-        "summary_template": "Host out of disk space (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "HostDown",
-        "severity": "critical",
-        "group": "host-and-hardware",
-        "summary_template": "Host {{ $labels.instance }} is unreachable",
-    },
-    {
-        "alert": "PostgresqlDown",
-        "severity": "critical",
-        "group": "postgresql",
-        "summary_template": "Postgresql down (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "PostgresqlReplicationLag",
-        "severity": "warning",
-        "group": "postgresql",
-        "summary_template": "Postgresql replication lag is {{ $value }}s on {{ $labels.instance }}",
-    },
-    {
-        "alert": "PostgresqlTooManyConnections",
-        "severity": "warning",
-        "group": "postgresql",
-        "summary_template": "Postgresql too many connections (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "MysqlDown",
-        "severity": "critical",
-        "group": "mysql",
-        "summary_template": "MySQL down (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "MongodbDown",
-        "severity": "critical",
-        "group": "mongodb",
-        "summary_template": "MongoDB down (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "RedisDown",
-        "severity": "critical",
-        "group": "redis",
-        "summary_template": "Redis down (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "RedisOutOfMemory",
-        "severity": "warning",
-        "group": "redis",
-        "summary_template": "Redis out of memory (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "KafkaConsumerLag",
-        "severity": "warning",
-        "group": "kafka",
-        "summary_template": "Kafka consumer group {{ $labels.consumergroup }} lag is {{ $value }}",
-    },
-    {
-        "alert": "RabbitmqTooManyMessagesInQueue",
-        "severity": "warning",
-        "group": "rabbitmq",
-        "summary_template": "RabbitMQ queue {{ $labels.queue }} has too many messages",
-    },
-    {
-        "alert": "ElasticsearchClusterRed",
-        "severity": "critical",
-        "group": "elasticsearch",
-        "summary_template": "Elasticsearch cluster red (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "KubePodCrashLooping",
-        "severity": "warning",
-        "group": "kubernetes",
-        "summary_template": "Pod {{ $labels.namespace }}/{{ $labels.pod }} is crash looping",
-    },
-    {
-        "alert": "KubeDeploymentReplicasMismatch",
-        "severity": "warning",
-        "group": "kubernetes",
-        "summary_template": "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} replicas mismatch",
-    },
-    {
-        "alert": "HttpHighErrorRate",
-        "severity": "critical",
-        "group": "blackbox",
-        "summary_template": "High HTTP 5xx error rate on {{ $labels.service }} ({{ $value }}%)",
-    },
-    {
-        "alert": "BlackboxProbeFailed",
-        "severity": "critical",
-        "group": "blackbox",
-        "summary_template": "Blackbox probe failed (instance {{ $labels.instance }})",
-    },
-    {
-        "alert": "SslCertificateExpiringSoon",
-        "severity": "warning",
-        "group": "ssl",
-        "summary_template": "SSL certificate for {{ $labels.instance }} expires soon",
-    },
-    {
-        "alert": "CiPipelineFailed",
-        "severity": "warning",
-        "group": "gitlab-ci",
-        "summary_template": "Pipeline {{ $labels.project }} failed on {{ $labels.ref }}",
-    },
-    {
-        "alert": "PrometheusTargetMissing",
-        "severity": "critical",
-        "group": "prometheus-self-monitoring",
-        "summary_template": "Prometheus target missing (instance {{ $labels.instance }})",
-    },
-]
-
 _SLOT = re.compile(r"\{\{(.*?)\}\}")
 _LABEL = re.compile(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def shared_dir() -> Path:
-    """The shared folder: $PAGERLENS_SHARED, else <repo>/../shared."""
-    env = os.environ.get("PAGERLENS_SHARED")
-    return Path(env) if env else REPO_ROOT.parent / "shared"
 
 
 @dataclass(frozen=True)
@@ -196,7 +58,6 @@ class Rule:
     severity: str
     source: str  # rule file folder or manifest
     summary_template: str
-    description_template: str
     parts: tuple  # literal strings and ("label", name) / ("value", fmt) / ("labels",) slots
     labels: tuple[str, ...]  # label names used by the template
 
@@ -227,50 +88,27 @@ def _compile(template: str) -> tuple[tuple, tuple[str, ...]]:
     return tuple(p for p in parts if p != ""), tuple(dict.fromkeys(labels))
 
 
-def _source_of(rule: dict) -> str:
-    f = rule.get("file") or ""
-    if f.startswith("dist/rules/"):
-        return f.split("/")[2]
-    if f.startswith("manifests/"):
-        return f.split("/")[1].split("-")[0]
-    return rule.get("group", "builtin")
-
-
-@lru_cache(maxsize=4)
-def load_rules(shared: str | None = None) -> tuple[tuple[Rule, ...], bool]:
-    """All rules with a usable summary, and whether they came from the shared files."""
-    folder = Path(shared) if shared else shared_dir()
-    folder = folder / "realdata" / "alert_templates"
-    raw: list[dict] = []
-    from_shared = False
-    for name in ("awesome_prometheus_alerts_rules.json", "kube_prometheus_rules.json"):
-        path = folder / name
-        if path.is_file():
-            raw.extend(json.loads(path.read_text(encoding="utf-8"))["rules"])
-            from_shared = True
-    if not raw:
-        raw = BUILTIN_RULES
+@lru_cache(maxsize=1)
+def load_rules() -> tuple[Rule, ...]:
+    """Every packaged rule, compiled, in file order (the order decides the account)."""
+    doc = json.loads(RULES_FILE.read_text(encoding="utf-8"))
     rules = []
-    for r in raw:
-        summary = (r.get("summary_template") or "").strip()
-        if not summary:
-            continue
+    for r in doc["rules"]:
+        summary = r["summary_template"]
         parts, labels = _compile(summary)
-        source = _source_of(r)
-        tid = hashlib.sha1(f"{source}|{r['alert']}|{summary}".encode()).hexdigest()[:12]
+        tid = hashlib.sha1(f"{r['source']}|{r['alert']}|{summary}".encode()).hexdigest()[:12]
         rules.append(
             Rule(
                 template_id=tid,
                 alert=r["alert"],
-                severity=(r.get("severity") or "warning").lower(),
-                source=source,
+                severity=r["severity"],
+                source=r["source"],
                 summary_template=summary,
-                description_template=(r.get("description_template") or "").strip(),
                 parts=parts,
                 labels=labels,
             )
         )
-    return tuple(rules), from_shared
+    return tuple(rules)
 
 
 def rules_for_kind(kind: str, rules: tuple[Rule, ...]) -> list[Rule]:
