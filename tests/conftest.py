@@ -19,10 +19,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-# A fixed end keeps every test reproducible whatever the date (a Monday, 00:00 UTC).
+# The one end date of simulated accounts in the tests: results never depend on today (a
+# Monday, 00:00 UTC). Accounts are generated with ``end=SIM_END`` (or a QUALITY_DRAWS end),
+# never with the simulator's default (today).
 SIM_END = datetime(2026, 3, 2, tzinfo=UTC)
 SIM_DAYS = 14
 SIM_SEED = 7
+
+# Quality tests (storm ARI, noise precision/recall, maintenance windows, chance groups) hold
+# on every one of these accounts, not on one lucky draw: (seed, end). The ends put the
+# history in winter, across the EU and US summer-time changes, and in high summer.
+QUALITY_DRAWS: tuple[tuple[int, datetime], ...] = (
+    (SIM_SEED, SIM_END),
+    (11, datetime(2026, 11, 23, tzinfo=UTC)),
+    (23, datetime(2026, 7, 13, tzinfo=UTC)),
+)
 
 
 @pytest.fixture(scope="session")

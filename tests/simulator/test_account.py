@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import statistics
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -15,11 +18,14 @@ import pytest
 from openapi_schema_validator import OAS30ReadValidator
 
 from etl.simulator._common import parse_iso
-from etl.simulator.account import SimAccount, account_token, generate_account
+from etl.simulator.account import SimAccount, account_digest, account_token, generate_account
 from etl.simulator.org import BLUEPRINT
-from etl.simulator.templates import BUILTIN_RULES, load_rules, shared_dir
+from etl.simulator.templates import load_rules
+from tests.conftest import SIM_END as END
+from tests.shared_material import REPO, needs_shared, shared_file, shared_path
 
-END = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday, fixed so results never depend on today
+SPEC = "pagerduty-openapi/openapiv3.json"
+RULE_ORIGINALS = "realdata/alert_templates"
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +79,7 @@ def test_default_end_is_midnight_utc_today():
 # --------------------------------------------------------------------------- API shapes
 @cache
 def _spec() -> dict:
-    spec = json.loads((shared_dir() / "pagerduty-openapi" / "openapiv3.json").read_text())
+    spec = json.loads(shared_file(SPEC, env="PAGERLENS_OPENAPI").read_text())
     components = copy.deepcopy(spec["components"])
     # The spec's Channel is a oneOf of channel variants that no type field tells apart, so
     # every channel matches several and oneOf can never pass: read it as anyOf.
@@ -647,15 +653,58 @@ def test_about_a_third_of_incidents_are_outside_working_hours(account):
 
 
 # --------------------------------------------------------------------------- templates
-def test_templates_come_from_the_shared_rule_files(account):
-    rules, from_shared = load_rules()
-    assert from_shared and len(rules) > 1000
-    assert account.ground_truth["templates_source"] == "shared"
+def test_templates_are_the_packaged_real_rules(account):
+    rules = load_rules()
+    assert len(rules) == 1092
+    assert {r.source for r in rules} >= {"postgresql", "kubernetes", "nodeExporter", "blackbox"}
+    names = {r.alert for r in rules}
+    fired = {
+        alert["labels"]["alertname"]
+        for i in account.incidents
+        for e in i.log_entries
+        if e["type"] == "trigger_log_entry"
+        and isinstance((e["channel"].get("details") or {}).get("firing"), list)
+        for alert in e["channel"]["details"]["firing"]
+    }
+    assert len(fired) > 20 and fired <= names  # alerts fire the packaged rules' names
 
 
-def test_builtin_templates_are_the_fallback(tmp_path):
-    rules, from_shared = load_rules(str(tmp_path))
-    assert not from_shared and len(rules) == len(BUILTIN_RULES) >= 20
+@needs_shared(RULE_ORIGINALS)
+def test_packaged_rules_equal_a_fresh_derivation_from_the_originals(tmp_path):
+    """etl/simulator/data/alert_rules.json is what derive_rules makes from the originals."""
+    from etl.simulator.derive_rules import RULES_FILE, derive, render
+
+    folder = shared_file(RULE_ORIGINALS)
+    assert render(derive(folder)) == RULES_FILE.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_account_is_the_same_with_and_without_shared(tmp_path):
+    """The demo's account (seed 7, 90 days) hashes the same in a process that has
+    ../shared in reach and in one that cannot see it (PAGERLENS_SHARED at an empty folder,
+    started from a folder outside the repository), and the same as in this process."""
+    empty = tmp_path / "empty-shared"
+    empty.mkdir()
+    script = (
+        "import sys; from datetime import datetime, UTC; "
+        "from etl.simulator.account import generate_account, account_digest; "
+        f"print(account_digest(generate_account(seed=7, days=90, end=datetime.fromisoformat({END.isoformat()!r}))))"
+    )
+    digests = {}
+    for name, shared in (("without", str(empty)), ("with", str(shared_path("") or empty))):
+        env = {**os.environ, "PAGERLENS_SHARED": shared, "PYTHONPATH": str(REPO)}
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        digests[name] = done.stdout.strip()
+    here = account_digest(generate_account(seed=7, days=90, end=END))
+    assert digests["without"] == digests["with"] == here
 
 
 def test_as_of_without_precomputed_times_agrees():
