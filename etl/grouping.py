@@ -55,11 +55,11 @@ _MASK_SPECS = (
     # IPv4 with optional CIDR suffix and port.
     (r"\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?::\d{1,5})?\b", 0, WILDCARD),
     # Quoted values (the quotes stay: they are part of the message's shape).
-    (r"\"[^\"\n]{1,120}\"", 0, '"<*>"'),
-    (r"(?<![A-Za-z])'[^'\n]{1,120}'(?![A-Za-z])", 0, "'<*>'"),
-    (r"`[^`\n]{1,120}`", 0, "`<*>`"),
+    (r"\"(?![A-Za-z]+\")[^\"\s]{1,120}\"", 0, '"<*>"'),
+    (r"(?<![A-Za-z])'(?![A-Za-z]+')[^'\s]{1,120}'(?![A-Za-z])", 0, "'<*>'"),
+    (r"`(?![A-Za-z]+`)[^`\s]{1,120}`", 0, "`<*>`"),
     # key=value and key: value pairs in label dumps keep the key.
-    (r"(?<=[\w\]])=(?!=)\s?[^\s,;)\]}]+", 0, "=" + WILDCARD),
+    (r"(?<=[\w\]])=(?!=)(?![A-Za-z]+(?:[\s,;)\]}]|$))[^\s,;)\]}]+", 0, "=" + WILDCARD),
     # Hex ids (0x..., or 8+ hex chars that mix digits and letters) and long digit runs.
     (r"\b0x[0-9a-fA-F]+\b", 0, WILDCARD),
     (r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b", 0, WILDCARD),
@@ -72,7 +72,8 @@ _MASK_SPECS = (
     ),
     # File system paths (at least two components, or a device path).
     (
-        r"(?<![\w<*>])/(?:[\w.\-]+/)+[\w.\-]*|(?<![\w])/(?:dev|var|mnt|data|opt)\b[\w/.\-]*",
+        r"(?<![\w<*>])/(?:(?:[\w.\-]|<\*>)+/)+(?:[\w.\-]|<\*>)*(?:\?[^\s\"'<>]*)?"
+        r"|(?<![\w])/(?:dev|var|mnt|data|opt)\b[\w/.\-]*",
         0,
         WILDCARD,
     ),
@@ -124,6 +125,13 @@ _NUMBER = re.compile(
 )
 # Dotted host names (two dots, letters), e.g. api.prod.example.com.
 _FQDN = re.compile(r"^[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+){2,}(?::\d+)?$")
+# host:port with a dotted host name (github.com:443, Main.java:120).
+_HOST_PORT = re.compile(r"^[A-Za-z0-9\-_]+(?:\.[A-Za-z0-9\-_]+)+:\d{1,5}$")
+# Day and month names are parts of a date, a value ("May" is left alone: also a word).
+_CALENDAR = frozenset(
+    "Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
+)
+_EMPTY_BRACKETS = re.compile(r"^(\(\)|\[\])([,;:.]?)$")
 # Punctuation that may wrap a value inside a token: "(web-3)," -> "(", "web-3", "),".
 _WRAP = re.compile(r"^([\[\](){}<>,;:\"'`]*)(.*?)([\[\](){}<>,;:.!?\"'`]*)$")
 
@@ -184,6 +192,12 @@ _PLAIN_VALUE = re.compile(
 # Word-level tokens for position inference: the mask, identifier-ish words, or one
 # punctuation character. Whitespace is remembered separately to rebuild the text.
 _WORD = re.compile(r"<\*>|[^\W_][\w\-.]*[^\W_]|[^\W_]|[^\s\w]|_+")
+_UNITS = frozenset(
+    "B KB MB GB TB PB KiB MiB GiB TiB kB bytes byte b Bytes ms msec msecs us ns sec secs "
+    "second seconds s min mins minute minutes h hr hrs hour hours d day days ".split()
+)
+_VALUE_PREFIX = frozenset("< > ~ <= >=".split())
+_CLOSING = {")": "(", "]": "["}
 _STATUS_PREFIX = {"FIRING", "RESOLVED", "firing", "resolved", "ALERT", "Alert", "WARN", "CRIT"}
 
 
@@ -193,6 +207,8 @@ class MinerSettings:
 
     similarity: float = 0.6
     min_distinct_values: int = 3
+    frequent_support: int = 3
+    max_frequent_values: int = 8
 
 
 DEFAULT_SETTINGS = MinerSettings()
@@ -221,6 +237,10 @@ def mask_summary(summary: str) -> str:
 def _mask_token(piece: str) -> str:
     if not piece or WILDCARD == piece:
         return piece
+    empty = _EMPTY_BRACKETS.match(piece)
+    if empty:
+        # An empty value slot ("connection from <ip> () at ...") is still a slot.
+        return empty.group(1)[0] + WILDCARD + empty.group(1)[1] + empty.group(2)
     lead, core, trail = _WRAP.match(piece).groups()  # type: ignore[union-attr]
     # A mask at an end of the token belongs to the value, not to the wrapping punctuation
     # ("api-<*>-<*>" is core "api-<*>-<*>", not core "api-<*>-<*" and trail ">").
@@ -230,7 +250,7 @@ def _mask_token(piece: str) -> str:
         core, trail = core + ">", trail[1:]
     if not core or core == WILDCARD:
         return piece
-    if _NUMBER.match(core) or _FQDN.match(core):
+    if _NUMBER.match(core) or _FQDN.match(core) or _HOST_PORT.match(core) or core in _CALENDAR:
         return f"{lead}{WILDCARD}{trail}"
     if _CAMEL_NAME.match(core) or _CAMEL_QUALIFIED.match(core):
         return piece
@@ -238,7 +258,7 @@ def _mask_token(piece: str) -> str:
         # An identifier with digits (db-7, ip-10-0-3-17, api-7d9f8b6c4-x2k9p, sda1p2,
         # payments/api-2) or one a mask already cut into: mask each "/"-separated part that
         # holds a value, so "payments/api-7d9f8b6c4-x2k9p" keeps its namespace/pod shape.
-        parts = re.split(r"([/:])", core)
+        parts = re.split(r"([/:=])", core)
         masked = [
             WILDCARD
             if WILDCARD in part or (_HAS_DIGIT.search(part) and not _DIGIT_CONSTANT.match(part))
@@ -264,9 +284,30 @@ def _tokenize(masked: str) -> tuple[list[str], list[str]]:
     spaces: list[str] = []
     position = 0
     for match in _WORD.finditer(masked):
-        spaces.append(" " if match.start() > position else "")
-        tokens.append(match.group())
+        space = " " if match.start() > position else ""
+        token = match.group()
         position = match.end()
+        if tokens and tokens[-1] == WILDCARD:
+            # A value's unit belongs to that value: "1190 bytes (1.16 KB)" and "0 bytes"
+            # are one slot.
+            if token in _UNITS and space:
+                continue
+        if token == WILDCARD and tokens and tokens[-1] in _VALUE_PREFIX and not space:
+            # "<1 sec", ">80%": the comparison is part of the value.
+            tokens.pop()
+            space = spaces.pop()
+        if (
+            token in _CLOSING
+            and len(tokens) >= 3
+            and tokens[-1] == WILDCARD
+            and tokens[-2] == _CLOSING[token]
+            and tokens[-3] == WILDCARD
+        ):
+            # "<*> (<*>)": a value with its alternative form in brackets is one value.
+            del tokens[-2:], spaces[-2:]
+            continue
+        spaces.append(space)
+        tokens.append(token)
     return tokens, spaces
 
 
@@ -350,10 +391,15 @@ def _finalise(
     varying = [i for i, token in enumerate(cluster.tokens) if token == WILDCARD]
     weak: list[int] = []
     for position in varying:
-        values = {forms[m][position] for m in cluster.members}
+        values: Counter[str] = Counter()
+        for member in cluster.members:
+            values[forms[member][position]] += weights[member]
         if WILDCARD in values:
             continue  # masked in stage 1 for at least one member: a value by shape
-        if len(values) < settings.min_distinct_values:
+        if len(values) < settings.min_distinct_values or (
+            len(values) <= settings.max_frequent_values
+            and min(values.values()) >= settings.frequent_support
+        ):
             weak.append(position)
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for member in cluster.members:
