@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import SIM_END
+
 MARTS = [
     "incidents",
     "service_weekly",
@@ -34,6 +36,8 @@ def test_demo_runs_end_to_end(tmp_path):
             "--no-dashboard",
             "--days",
             "28",
+            "--end",
+            SIM_END.date().isoformat(),
             "--db",
             str(db),
             "--out",

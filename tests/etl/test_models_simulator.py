@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 import pandas as pd
@@ -19,9 +19,9 @@ import pytest
 
 from etl.transform import build_marts
 from etl.warehouse import ensure_raw_schema
+from tests.conftest import SIM_END as END
 from tests.etl.models_support import default_config
 
-END = datetime(2026, 3, 2, tzinfo=UTC)
 DAYS = 28
 REF_KEYS = ("id", "type", "summary", "html_url")
 

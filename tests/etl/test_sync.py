@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,8 +27,8 @@ from etl.simulator.account import generate_account
 from etl.simulator.server import SimServer
 from etl.sync import SyncSummary, run_sync
 from etl.warehouse import RAW_RESOURCES
+from tests.conftest import SIM_END as END
 
-END = datetime(2026, 3, 2, tzinfo=UTC)
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.02, retry_after_cap=0.02)
 # Tests do not exercise the rate limit unless they say so: a bucket nobody empties.
 NO_LIMIT = 1_000_000

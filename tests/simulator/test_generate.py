@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import duckdb
 import pytest
@@ -11,8 +10,7 @@ import pytest
 from etl.load import incident_reference, oncall_id
 from etl.simulator.account import generate_account
 from etl.simulator.generate import generate_to_warehouse
-
-END = datetime(2026, 11, 23, tzinfo=UTC)
+from tests.conftest import SIM_END as END
 
 
 @pytest.fixture(scope="module")
