@@ -1,58 +1,547 @@
-"""Configuration: the thresholds of docs/metrics.md, read from TOML with documented defaults.
+"""Configuration: the thresholds of docs/metrics.md, read from TOML and checked against one schema.
 
 Order of precedence: an explicit path, then ``PAGERLENS_CONFIG``, then ``./pagerlens.toml`` if it
-exists, layered over ``etl/defaults.toml``. Secrets never live here: the API token comes from
+exists, over the defaults. Secrets never live here: the API token comes from
 ``PAGERDUTY_API_TOKEN`` or a token file.
+
+The schema (:class:`Settings`, one pydantic model per TOML section) is the single statement of
+every key: its type, its range, its default and its description. ``etl/defaults.toml`` is
+rendered from it (``python -m etl.config > etl/defaults.toml``; a test fails when the file is
+stale), and a file is checked against it before any network call or build step: every problem
+is reported at once, each naming the file, section and key, and nothing downstream ever sees an
+unknown key, a wrong type, NaN or a value out of range.
+
+pydantic rather than msgspec: msgspec stops at the first error, while a hand-edited file
+deserves every problem in one go; pydantic reports them all with their location, rejects
+unknown keys (``extra="forbid"``) and non-finite numbers, and keeps each field's description
+and bounds where :func:`render_defaults` can read them.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import math
 import os
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
+
+import annotated_types
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 DEFAULT_DB = "pagerlens.duckdb"
+DAY = 86_400
+WEEK = 7 * DAY
+# PagerDuty's notification types (REST API v2, Notification.type): a typo here would silently
+# count no interruptions at all, so the list is closed.
+NOTIFICATION_TYPES = (
+    "sms_notification",
+    "phone_notification",
+    "push_notification",
+    "email_notification",
+)
 
 
 class ConfigError(ValueError):
-    """A configuration value is missing or invalid; the message names the key."""
+    """The configuration cannot be used: one line per problem, each naming file, section, key."""
+
+    def __init__(self, problems: str | list[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# --------------------------------------------------------------------------- value types
+
+
+def _integral(value: object) -> object:
+    # TOML has no "integer-valued float" type; 60.0 meant 60 before the schema and still does.
+    # 60.5 is refused by the strict integer check instead of being truncated.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _clock(value: object) -> object:
+    if isinstance(value, time):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f'expected a local time "HH:MM", got {_shown(value)}') from None
+    else:
+        raise ValueError(f'expected a local time "HH:MM", got {_shown(value)}')
+    if parsed.tzinfo is not None:
+        raise ValueError(
+            f"expected a local time without a UTC offset, got {_shown(value)} "
+            "(hours are local to each responder's own time zone)"
+        )
+    return parsed
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except Exception:  # ZoneInfo raises several types (ValueError, ZoneInfoNotFoundError, ...)
+        from zoneinfo import available_timezones
+
+        raise ValueError(
+            f"unknown time zone {_shown(value)}{_did_you_mean(value, available_timezones())}"
+        ) from None
+    return value
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_integral)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Clock = Annotated[time, BeforeValidator(_clock)]
+Zone = Annotated[str, AfterValidator(_zone)]
+Name = Annotated[str, AfterValidator(_non_empty)]
+NotificationType = Literal[
+    "sms_notification", "phone_notification", "push_notification", "email_notification"
+]
+
+
+def _key(default: object, description: str, **bounds: Any) -> Any:
+    return Field(default, description=description, **bounds)
+
+
+def _ordered(keys: tuple[str, ...], problem: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "config_order", "{keys}: {problem}", {"keys": ", ".join(keys), "problem": problem}
+    )
+
+
+class Section(BaseModel):
+    """A TOML section: strict types (TOML's own), no unknown keys, frozen."""
+
+    # validate_default: an int default of a float key becomes a float, as a file's value would.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, validate_default=True)
+
+
+# --------------------------------------------------------------------------- the schema
+
+
+class TimeSection(Section):
+    """Time zones (IANA names, for example "Europe/Berlin")."""
+
+    account_time_zone: Zone = _key(
+        "UTC",
+        "The REST API does not expose the account's time zone: users without a time zone use "
+        "this one.",
+    )
+    reporting_time_zone: Zone = _key("UTC", "Weeks start on Monday 00:00 in this zone.")
+
+
+class HoursSection(Section):
+    """Local times "HH:MM", in each responder's own time zone; each window is half-open
+    [start, end). Business hours (Monday to Friday) lie within one day: start before end.
+    Sleep hours (every day) may cross midnight: a start after the end, as in 22:00 to 08:00,
+    is the overnight window; start and end must differ. Sleep wins where the two overlap."""
+
+    business_start: Clock = _key(time(8), "Business hours begin (Monday to Friday).")
+    business_end: Clock = _key(time(18), "Business hours end; must be after business_start.")
+    sleep_start: Clock = _key(time(22), "Sleep hours begin (every day).")
+    sleep_end: Clock = _key(
+        time(8), "Sleep hours end; before sleep_start means the window crosses midnight."
+    )
+
+    @model_validator(mode="after")
+    def _windows(self) -> HoursSection:
+        if self.business_start >= self.business_end:
+            raise _ordered(
+                ("business_start", "business_end"),
+                f"business hours {_clock_text(self.business_start)}-"
+                f"{_clock_text(self.business_end)} do not end after they start; business hours "
+                "cannot cross midnight (only sleep hours can): set business_start before "
+                "business_end",
+            )
+        if self.sleep_start == self.sleep_end:
+            raise _ordered(
+                ("sleep_start", "sleep_end"),
+                f"both are {_clock_text(self.sleep_start)}, so there would be no sleep hours: "
+                "give the window a length (22:00 to 08:00 crosses midnight)",
+            )
+        return self
+
+
+class InterruptionsSection(Section):
+    """What counts as an interruption (docs/metrics.md "Interruptions")."""
+
+    merge_seconds: Count = _key(
+        60,
+        "A notification to the same person at most this many seconds after the previous one "
+        "joins its interruption.",
+        ge=0,
+        le=DAY,
+    )
+    notification_types: list[NotificationType] = _key(
+        ["sms_notification", "phone_notification", "push_notification"],
+        f"Notification types that interrupt (of {', '.join(NOTIFICATION_TYPES)}).",
+        min_length=1,
+    )
+
+
+class NoiseSection(Section):
+    """Noise incidents (docs/metrics.md "is_noise")."""
+
+    transient_seconds: Count = _key(
+        300,
+        "An incident auto-resolved this fast and never acknowledged is transient.",
+        ge=0,
+        le=DAY,
+    )
+
+
+class MajorSection(Section):
+    """Major incidents (docs/metrics.md "is_major")."""
+
+    priorities: list[Name] = _key(
+        [],
+        "Priority names that are major. Empty: the two highest priorities of the account (by "
+        "/priorities order), or 2+ acknowledging users.",
+    )
+    min_acknowledging_users: Count = _key(
+        2, "This many acknowledging people make an incident major.", ge=1, le=1000
+    )
+    stale_open_days: Number = _key(
+        7,
+        "A major incident still open this many days after it began is flagged stale (report "
+        "warning).",
+        ge=0,
+        le=3650,
+    )
+
+
+class HealthSection(Section):
+    """Responder health and overload (docs/metrics.md "health_score", "is_overloaded")."""
+
+    good_monthly_off_hours_interruptions: Number = _key(
+        2,
+        "Interruption load per user and month outside working hours (realism.md): at most "
+        "this is good (score 100) ...",
+        ge=0,
+        le=10_000,
+    )
+    bad_monthly_off_hours_interruptions: Number = _key(
+        7, "... this is bad (score 60); must be above the good band ...", ge=0, le=10_000
+    )
+    burnout_monthly_off_hours_interruptions: Number = _key(
+        19, "... and this is burnout (score 20); must be above the bad band.", ge=0, le=10_000
+    )
+    sleep_interruption_weight: Number = _key(
+        2,
+        "Sleep-hour interruptions count this many times in the weighted monthly load.",
+        ge=0,
+        le=100,
+    )
+    consecutive_night_penalty: Number = _key(
+        10,
+        "Points off the health score per consecutive disrupted night beyond the first in a run.",
+        ge=0,
+        le=100,
+    )
+    overload_team_multiplier: Number = _key(
+        2,
+        "Overloaded: sleep interruptions per on-call week (trailing 4 weeks) above this "
+        "multiple of the team's median ...",
+        ge=0,
+        le=1000,
+    )
+    overload_min_sleep_interruptions: Count = _key(
+        7,
+        '... and at least this many of them in those 4 weeks (the "bad" band: a relatively '
+        "loud week that is still quiet in absolute terms is not overload) ...",
+        ge=0,
+        le=10_000,
+    )
+    overload_consecutive_nights: Count = _key(
+        3, "... or a run of at least this many consecutive disrupted nights.", ge=1, le=366
+    )
+
+    @model_validator(mode="after")
+    def _bands(self) -> HealthSection:
+        good = self.good_monthly_off_hours_interruptions
+        bad = self.bad_monthly_off_hours_interruptions
+        burnout = self.burnout_monthly_off_hours_interruptions
+        if not good < bad < burnout:
+            raise _ordered(
+                (
+                    "good_monthly_off_hours_interruptions",
+                    "bad_monthly_off_hours_interruptions",
+                    "burnout_monthly_off_hours_interruptions",
+                ),
+                f"the health bands must rise strictly (good < bad < burnout), got "
+                f"{_number_text(good)}, {_number_text(bad)}, {_number_text(burnout)}",
+            )
+        return self
+
+
+class RecommendationsSection(Section):
+    """Noise recommendations (etl/noise.py NoiseSettings; docs/grouping.md)."""
+
+    replay_weeks: Count = _key(
+        4, "Counterfactual period: the last N weeks of synced history.", ge=1, le=520
+    )
+    min_incidents: Count = _key(
+        5, "An alert type needs this many incidents to be recommended on.", ge=1, le=1_000_000
+    )
+    transient_share: Number = _key(
+        0.5, "pause_transient: share of its incidents that are transient.", ge=0, le=1
+    )
+    never_acked_share: Number = _key(
+        0.9, "stop_paging: share of its incidents nobody acknowledged.", ge=0, le=1
+    )
+    flap_window_seconds: Count = _key(
+        3600, "Transient re-triggers this close form a flapping episode ...", ge=0, le=WEEK
+    )
+    flap_min_incidents: Count = _key(2, "... of at least this many incidents.", ge=2, le=10_000)
+    maintenance_min_weeks: Count = _key(
+        3, "A weekly slot must recur in this many distinct weeks ...", ge=1, le=520
+    )
+    maintenance_concentration: Number = _key(
+        20.0, "... each half hour this many times its uniform share.", ge=0, le=336
+    )
+    min_group_occurrences: Count = _key(
+        2, "group_alerts: the group fired together at least this often.", ge=1, le=1_000_000
+    )
+    examples: Count = _key(3, "Example incidents shown with each recommendation.", ge=0, le=100)
+
+
+class GroupingSection(Section):
+    """Alerts that fire together (etl/clustering.py GroupingSettings; docs/grouping.md)."""
+
+    window_seconds: Count = _key(
+        600, 'Two incidents "fire together" when at most this far apart.', ge=1, le=DAY
+    )
+    min_occurrences: Count = _key(
+        3, "Alert types rarer than this are not clustered.", ge=1, le=1_000_000
+    )
+    min_cooccurrences: Count = _key(
+        3, "A pair must fire together at least this often ...", ge=1, le=1_000_000
+    )
+    min_lift: Number = _key(2.0, "... this many times more often than chance ...", ge=0, le=1e6)
+    alpha: Number = _key(0.1, "... and a Poisson chance of that many below alpha.", gt=0, le=1)
+    saturation: Number = _key(
+        3.0, "Co-firings beyond chance that make a pair fully similar.", gt=0, le=1e6
+    )
+    min_similarity: Number = _key(0.5, "Average-linkage cut: 1 - distance_threshold.", ge=0, le=1)
+    text_weight: Number = _key(
+        0.25, "How much template similarity strengthens co-occurrence.", ge=0, le=1
+    )
+    service_weight: Number = _key(
+        0.9, "Weight of service-level co-firing for alert-type pairs.", ge=0, le=1
+    )
+    min_occurrence_incidents: Count = _key(
+        3, "A storm occurrence has at least this many incidents ...", ge=2, le=1_000_000
+    )
+    min_occurrence_services: Count = _key(
+        3, "... on at least this many services.", ge=1, le=1_000_000
+    )
+    max_occurrence_seconds: Count = _key(
+        3600, "A longer chain is background density, not a storm.", ge=1, le=WEEK
+    )
+    scan_alpha: Number = _key(
+        1e-3, "A storm window is this unlikely under the group's base rate.", gt=0, le=1
+    )
+    max_alert_types: Count = _key(
+        5000, "The most frequent alert types considered (memory bound).", ge=1, le=1_000_000
+    )
+    max_decoy_ratio: Number = _key(
+        0.1,
+        "Pairs kept only where a time-shift decoy passes at most this share of them.",
+        ge=0,
+        le=1,
+    )
+    decoys: Count = _key(
+        1,
+        "Decoy histories (days shifted per service) the cut-off is calibrated on.",
+        ge=0,
+        le=100,
+    )
+    decoy_seed: Count = _key(7, "Seed of the decoy day shifts (deterministic).", ge=0, le=2**31 - 1)
+    joint_link_seconds: Count = _key(
+        300,
+        "Joint events: incidents on several services created and resolved within this many "
+        "seconds of a neighbour (chained) ...",
+        ge=0,
+        le=DAY,
+    )
+    joint_min_duration: Count = _key(
+        600,
+        "... each open at least this long (shorter ones resolve together anyway) ...",
+        ge=0,
+        le=WEEK,
+    )
+    min_joint_services: Count = _key(3, "... on at least this many services ...", ge=2, le=1000)
+    max_joint_services: Count = _key(
+        12, "... and at most this many (a longer chain is background density).", ge=2, le=1000
+    )
+    min_joint_recurrence: Count = _key(
+        2, "A service triple lies in at least this many joint events.", ge=1, le=1_000_000
+    )
+    min_joint_confirm: Count = _key(
+        1,
+        "Cross-service co-firing needs at least this many shared joint events.",
+        ge=0,
+        le=1_000_000,
+    )
+    joint_decoys: Count = _key(
+        2, "Decoy histories (days permuted per service) for joint events.", ge=0, le=100
+    )
+    joint_max_decoy_ratio: Number = _key(
+        0.05, "The triple cut-off's false-discovery bound.", ge=0, le=1
+    )
+    joint_similarity: Number = _key(
+        0.6, "Service similarity of the pairs of a significant triple.", ge=0, le=1
+    )
+    max_occurrence_decoy_ratio: Number = _key(
+        0.4,
+        "A group is kept only if its decoy histories yield at most this share of its real "
+        "occurrences.",
+        ge=0,
+        le=1,
+    )
+
+    @model_validator(mode="after")
+    def _joint_range(self) -> GroupingSection:
+        if self.min_joint_services > self.max_joint_services:
+            raise _ordered(
+                ("min_joint_services", "max_joint_services"),
+                f"min_joint_services {self.min_joint_services} is above max_joint_services "
+                f"{self.max_joint_services}",
+            )
+        return self
+
+
+def _default(kind: type[Section]) -> Any:
+    return Field(default_factory=kind)
+
+
+class Settings(BaseModel):
+    """The whole configuration file: one table per section, every section optional."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    time: TimeSection = _default(TimeSection)
+    hours: HoursSection = _default(HoursSection)
+    interruptions: InterruptionsSection = _default(InterruptionsSection)
+    noise: NoiseSection = _default(NoiseSection)
+    major: MajorSection = _default(MajorSection)
+    health: HealthSection = _default(HealthSection)
+    recommendations: RecommendationsSection = _default(RecommendationsSection)
+    grouping: GroupingSection = _default(GroupingSection)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    name: info.default_factory  # type: ignore[misc]
+    for name, info in Settings.model_fields.items()
+}
+_DEFAULTS = Settings()
+
+# Config attribute <- (section, key), for the sections the SQL models read.
+_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "account_time_zone": ("time", "account_time_zone"),
+    "reporting_time_zone": ("time", "reporting_time_zone"),
+    "business_start": ("hours", "business_start"),
+    "business_end": ("hours", "business_end"),
+    "sleep_start": ("hours", "sleep_start"),
+    "sleep_end": ("hours", "sleep_end"),
+    "interruption_merge_seconds": ("interruptions", "merge_seconds"),
+    "interruption_notification_types": ("interruptions", "notification_types"),
+    "transient_seconds": ("noise", "transient_seconds"),
+    "major_priorities": ("major", "priorities"),
+    "major_min_acknowledging_users": ("major", "min_acknowledging_users"),
+    "stale_open_major_days": ("major", "stale_open_days"),
+    "health_good_monthly": ("health", "good_monthly_off_hours_interruptions"),
+    "health_bad_monthly": ("health", "bad_monthly_off_hours_interruptions"),
+    "health_burnout_monthly": ("health", "burnout_monthly_off_hours_interruptions"),
+    "health_sleep_weight": ("health", "sleep_interruption_weight"),
+    "health_consecutive_night_penalty": ("health", "consecutive_night_penalty"),
+    "overload_team_multiplier": ("health", "overload_team_multiplier"),
+    "overload_min_sleep_interruptions": ("health", "overload_min_sleep_interruptions"),
+    "overload_consecutive_nights": ("health", "overload_consecutive_nights"),
+}
+
+
+def _attribute(settings: Settings, attribute: str) -> Any:
+    section, key = _ATTRIBUTES[attribute]
+    value = getattr(getattr(settings, section), key)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _schema_default(attribute: str) -> Any:
+    return field(default=_attribute(_DEFAULTS, attribute))
+
+
+# --------------------------------------------------------------------------- Config
 
 
 @dataclass(frozen=True)
 class Config:
-    account_time_zone: str = "UTC"
-    reporting_time_zone: str = "UTC"
-    business_start: time = time(8)
-    business_end: time = time(18)
-    sleep_start: time = time(22)
-    sleep_end: time = time(8)
-    interruption_merge_seconds: int = 60
-    interruption_notification_types: tuple[str, ...] = (
-        "sms_notification",
-        "phone_notification",
-        "push_notification",
+    """The validated configuration, flat, as the models, the noise step and reports read it.
+
+    ``Config()`` is the schema's defaults; :func:`load_config` builds one from a file.
+    """
+
+    account_time_zone: str = _schema_default("account_time_zone")
+    reporting_time_zone: str = _schema_default("reporting_time_zone")
+    business_start: time = _schema_default("business_start")
+    business_end: time = _schema_default("business_end")
+    sleep_start: time = _schema_default("sleep_start")
+    sleep_end: time = _schema_default("sleep_end")
+    interruption_merge_seconds: int = _schema_default("interruption_merge_seconds")
+    interruption_notification_types: tuple[str, ...] = _schema_default(
+        "interruption_notification_types"
     )
-    transient_seconds: int = 300
-    major_priorities: tuple[str, ...] = ()
-    major_min_acknowledging_users: int = 2
-    health_good_monthly: float = 2
-    health_bad_monthly: float = 7
-    health_burnout_monthly: float = 19
-    health_sleep_weight: float = 2
-    health_consecutive_night_penalty: float = 10
-    overload_team_multiplier: float = 2
-    overload_min_sleep_interruptions: int = 7
-    overload_consecutive_nights: int = 3
-    stale_open_major_days: float = 7
+    transient_seconds: int = _schema_default("transient_seconds")
+    major_priorities: tuple[str, ...] = _schema_default("major_priorities")
+    major_min_acknowledging_users: int = _schema_default("major_min_acknowledging_users")
+    health_good_monthly: float = _schema_default("health_good_monthly")
+    health_bad_monthly: float = _schema_default("health_bad_monthly")
+    health_burnout_monthly: float = _schema_default("health_burnout_monthly")
+    health_sleep_weight: float = _schema_default("health_sleep_weight")
+    health_consecutive_night_penalty: float = _schema_default("health_consecutive_night_penalty")
+    overload_team_multiplier: float = _schema_default("overload_team_multiplier")
+    overload_min_sleep_interruptions: int = _schema_default("overload_min_sleep_interruptions")
+    overload_consecutive_nights: int = _schema_default("overload_consecutive_nights")
+    stale_open_major_days: float = _schema_default("stale_open_major_days")
     # Overrides of etl.noise.NoiseSettings and etl.clustering.GroupingSettings, as (key, value)
-    # pairs from the [recommendations] and [grouping] sections (validated where they are used).
+    # pairs from the [recommendations] and [grouping] sections (those that differ from the
+    # defaults, already checked against the schema).
     recommendations: tuple[tuple[str, object], ...] = ()
     grouping: tuple[tuple[str, object], ...] = ()
     source: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, source: tuple[str, ...] = ()) -> Config:
+        """The flat configuration of a validated :class:`Settings`."""
+        return cls(
+            **{attribute: _attribute(settings, attribute) for attribute in _ATTRIBUTES},
+            recommendations=_changed(settings, "recommendations"),
+            grouping=_changed(settings, "grouping"),
+            source=source,
+        )
 
     def sql_params(self) -> dict[str, object]:
         """The values SQL models bind as named parameters (``$name``)."""
@@ -80,88 +569,253 @@ class Config:
         }
 
 
+def _changed(settings: Settings, section: str) -> tuple[tuple[str, object], ...]:
+    # Only what differs from the defaults, so that equal settings make equal Configs.
+    values = getattr(settings, section).model_dump()
+    defaults = getattr(_DEFAULTS, section).model_dump()
+    return tuple(sorted((k, v) for k, v in values.items() if v != defaults[k]))
+
+
 def _seconds(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
-def _parse_time(key: str, value: object) -> time:
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ConfigError(f"{key}: expected HH:MM, got {value!r}") from exc
+# --------------------------------------------------------------------------- loading
 
 
-def _zone(key: str, value: object) -> str:
-    try:
-        ZoneInfo(str(value))
-    except Exception as exc:
-        raise ConfigError(f"{key}: unknown time zone {value!r}") from exc
-    return str(value)
+@dataclass(frozen=True)
+class Effective:
+    """One key of the effective configuration and where its value came from."""
+
+    section: str
+    key: str
+    value: object
+    origin: str  # "default" or the file that set it
 
 
-def _merge(base: dict, override: dict) -> dict:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def load_config(path: str | os.PathLike | None = None) -> Config:
-    """Read the configuration; raise ConfigError with the offending key on bad values."""
-    with DEFAULTS_PATH.open("rb") as fh:
-        raw = tomllib.load(fh)
-    sources = [str(DEFAULTS_PATH)]
+def config_path(path: str | os.PathLike | None = None) -> Path | None:
+    """The file :func:`load_config` reads: ``path``, ``$PAGERLENS_CONFIG``, ``./pagerlens.toml``
+    if it exists, else none (the defaults alone)."""
     candidate = path or os.environ.get("PAGERLENS_CONFIG")
     if candidate is None and Path("pagerlens.toml").exists():
         candidate = "pagerlens.toml"
-    if candidate is not None:
-        try:
-            with open(candidate, "rb") as fh:
-                raw = _merge(raw, tomllib.load(fh))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"configuration file not found: {candidate}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{candidate}: {exc}") from exc
-        sources.append(str(candidate))
+    return Path(candidate) if candidate is not None else None
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read and check the configuration; raise :class:`ConfigError` listing every problem."""
+    settings, _, source = _load(path)
+    sources = ("defaults",) if source is None else ("defaults", str(source))
+    return Config.from_settings(settings, sources)
+
+
+def effective_config(path: str | os.PathLike | None = None) -> tuple[Path | None, list[Effective]]:
+    """The file read (or none) and every key's effective value with its origin."""
+    settings, raw, source = _load(path)
+    rows = []
+    for section in SECTIONS:
+        given = raw.get(section, {})
+        values = getattr(settings, section)
+        for key in type(values).model_fields:
+            origin = str(source) if key in given else "default"
+            rows.append(Effective(section, key, getattr(values, key), origin))
+    return source, rows
+
+
+def _load(path: str | os.PathLike | None) -> tuple[Settings, dict, Path | None]:
+    source = config_path(path)
+    if source is None:
+        return _DEFAULTS, {}, None
+    raw = _read_toml(source)
     try:
-        return Config(
-            account_time_zone=_zone("time.account_time_zone", raw["time"]["account_time_zone"]),
-            reporting_time_zone=_zone(
-                "time.reporting_time_zone", raw["time"]["reporting_time_zone"]
-            ),
-            business_start=_parse_time("hours.business_start", raw["hours"]["business_start"]),
-            business_end=_parse_time("hours.business_end", raw["hours"]["business_end"]),
-            sleep_start=_parse_time("hours.sleep_start", raw["hours"]["sleep_start"]),
-            sleep_end=_parse_time("hours.sleep_end", raw["hours"]["sleep_end"]),
-            interruption_merge_seconds=int(raw["interruptions"]["merge_seconds"]),
-            interruption_notification_types=tuple(raw["interruptions"]["notification_types"]),
-            transient_seconds=int(raw["noise"]["transient_seconds"]),
-            major_priorities=tuple(raw["major"]["priorities"]),
-            major_min_acknowledging_users=int(raw["major"]["min_acknowledging_users"]),
-            health_good_monthly=float(raw["health"]["good_monthly_off_hours_interruptions"]),
-            health_bad_monthly=float(raw["health"]["bad_monthly_off_hours_interruptions"]),
-            health_burnout_monthly=float(raw["health"]["burnout_monthly_off_hours_interruptions"]),
-            health_sleep_weight=float(raw["health"]["sleep_interruption_weight"]),
-            health_consecutive_night_penalty=float(raw["health"]["consecutive_night_penalty"]),
-            overload_team_multiplier=float(raw["health"]["overload_team_multiplier"]),
-            overload_min_sleep_interruptions=int(raw["health"]["overload_min_sleep_interruptions"]),
-            overload_consecutive_nights=int(raw["health"]["overload_consecutive_nights"]),
-            stale_open_major_days=float(raw["major"]["stale_open_days"]),
-            recommendations=tuple(sorted(raw.get("recommendations", {}).items())),
-            grouping=tuple(sorted(raw.get("grouping", {}).items())),
-            source=tuple(sources),
+        return Settings.model_validate(raw), raw, source
+    except ValidationError as exc:
+        raise ConfigError([f"{source}: {_problem(error)}" for error in exc.errors()]) from None
+
+
+def _read_toml(source: Path) -> dict:
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {source}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source}: is a directory, not a TOML configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the configuration: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: not a TOML configuration (not UTF-8 text: byte {exc.start} cannot be "
+            "decoded)"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as ``[section] key: what is wrong (what to do)``."""
+    loc = error["loc"]
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return _unknown(loc)
+    where = _where(loc)
+    if kind == "config_order":
+        return f"[{loc[0]}] {ctx['keys']}: {ctx['problem']}"
+    if kind in {"model_type", "model_attributes_type"} and len(loc) == 1:
+        return f"[{loc[0]}]: must be a section ([{loc[0]}] with its keys), got {_shown(value)}"
+    if kind == "value_error":
+        return f"{where}: {ctx['error']}"
+    if kind == "literal_error" and isinstance(value, str):
+        hint = _did_you_mean(value, NOTIFICATION_TYPES) or (
+            f" (one of {', '.join(NOTIFICATION_TYPES)})"
         )
-    except KeyError as exc:
-        raise ConfigError(f"missing configuration key: {exc.args[0]}") from exc
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"invalid configuration value: {exc}") from exc
+        return f"{where}: unknown notification type {_shown(value)}{hint}"
+    return f"{where}: {_expectation(kind, ctx, error['msg'])}, got {_shown(value)}"
+
+
+def _where(loc: tuple) -> str:
+    section, *rest = loc
+    if not rest:
+        return f"[{section}]"
+    key = str(rest[0]) + "".join(f"[{part}]" for part in rest[1:])
+    return f"[{section}] {key}"
+
+
+def _unknown(loc: tuple) -> str:
+    name = str(loc[-1])
+    owners = [section for section, kind in SECTIONS.items() if name in kind.model_fields]
+    if len(loc) == 1:
+        if owners:
+            return f"{name}: a key outside any section; it belongs in [{owners[0]}]"
+        hint = _did_you_mean(name, SECTIONS) or f" (sections: {', '.join(SECTIONS)})"
+        return f"[{name}]: unknown section{hint}"
+    section = str(loc[0])
+    if owners:
+        return f"[{section}] {name}: unknown key here; it belongs in [{owners[0]}]"
+    hint = _did_you_mean(name, SECTIONS[section].model_fields) or (
+        f" (the keys of [{section}] are listed in etl/defaults.toml)"
+    )
+    return f"[{section}] {name}: unknown key{hint}"
+
+
+_EXPECTED = {
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "finite_number": "expected a finite number",
+    "string_type": "expected a string in quotes",
+    "list_type": 'expected a list, for example ["a", "b"]',
+    "time_type": 'expected a local time "HH:MM"',
+    "too_short": "expected at least one value",
+}
+
+
+def _expectation(kind: str, ctx: dict, message: str) -> str:
+    bounds = {
+        "greater_than_equal": "must be at least {ge}",
+        "greater_than": "must be more than {gt}",
+        "less_than_equal": "must be at most {le}",
+        "less_than": "must be less than {lt}",
+    }
+    if kind in bounds:
+        return bounds[kind].format(**{k: _number_text(v) for k, v in ctx.items()})
+    return _EXPECTED.get(kind, message[0].lower() + message[1:])
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A short, printable rendering of an offending value (floats as TOML spells them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    text = toml_value(value) if isinstance(value, bool | str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _number_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _clock_text(value: time) -> str:
+    return value.isoformat("seconds" if value.second else "minutes")
+
+
+# --------------------------------------------------------------------------- defaults.toml
+
+_HEADER = """\
+# pagerlens configuration: every key, with its default. Rendered from the schema in
+# etl/config.py (python -m etl.config > etl/defaults.toml); do not edit by hand.
+# Copy what you need to pagerlens.toml (or point PAGERLENS_CONFIG at a file) and change it;
+# `pagerlens config check` validates a file and shows where each value comes from.
+# Changing a value changes the next `pagerlens build`, never the raw data.
+"""
+
+
+def toml_value(value: object) -> str:
+    """A value as TOML spells it (the types the schema holds)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, time):
+        return json.dumps(_clock_text(value))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return repr(value)
+
+
+def _range(info: Any) -> str:
+    low = high = None
+    for bound in info.metadata:
+        if isinstance(bound, annotated_types.Ge):
+            low = f"{_number_text(bound.ge)}"
+        elif isinstance(bound, annotated_types.Gt):
+            low = f"above {_number_text(bound.gt)} up"
+        elif isinstance(bound, annotated_types.Le):
+            high = _number_text(bound.le)
+    if low is None or high is None:
+        return ""
+    kind = "whole number" if info.annotation is int else "number"
+    return f"{kind}, {low} to {high}"
+
+
+def render_defaults() -> str:
+    """``etl/defaults.toml``: every section and key of the schema with description and default."""
+    parts = [_HEADER]
+    for name, kind in SECTIONS.items():
+        lines = [f"[{name}]"]
+        lines += _comment(" ".join((kind.__doc__ or "").split()))
+        defaults = getattr(_DEFAULTS, name)
+        for key, info in kind.model_fields.items():
+            lines += _comment(info.description or "")
+            assignment = f"{key} = {toml_value(getattr(defaults, key))}"
+            bounds = _range(info)
+            lines.append(f"{assignment}  # {bounds}" if bounds else assignment)
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+def _comment(text: str) -> list[str]:
+    return ["# " + line for line in textwrap.wrap(text, width=98)] if text else []
 
 
 def default_db_path() -> Path:
     """``PAGERLENS_DB``, else ``./pagerlens.duckdb``."""
     return Path(os.environ.get("PAGERLENS_DB", DEFAULT_DB))
+
+
+if __name__ == "__main__":
+    print(render_defaults(), end="")
