@@ -9,16 +9,26 @@ through pagerlens inside a :class:`Secret`, whose ``repr``/``str`` are a fixed m
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
 TOKEN_ENV = "PAGERDUTY_API_TOKEN"
 _MASK = "***"
 
+log = logging.getLogger(__name__)
+
 
 class CredentialsError(RuntimeError):
     """No usable API token; the message says where pagerlens looked (never the value)."""
+
+
+class TokenFormatError(CredentialsError):
+    """The token cannot be sent in an HTTP header as it is: the message names the problem and
+    its position, never the token."""
 
 
 class Secret:
@@ -68,22 +78,30 @@ def read_token(
 ) -> Secret:
     """The API token from ``token_file`` if given, else from ``PAGERDUTY_API_TOKEN``.
 
-    A token file holds the token on its first non-empty line (surrounding whitespace is
-    ignored, so ``echo TOKEN > file`` works). Raises :class:`CredentialsError` naming the
-    source when the token is missing or empty.
+    Surrounding whitespace is ignored (so ``echo TOKEN > file`` works); the token itself must be
+    one line of printable ASCII (:func:`check_token`). A token file that group or others can
+    read gets a warning, as ssh gives for a private key. Raises :class:`CredentialsError`
+    naming the source when the token is missing, empty or malformed, never the value.
     """
     if token_file is not None:
         path = Path(token_file)
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             raise CredentialsError(f"token file not found: {path}") from None
         except OSError as exc:
             raise CredentialsError(f"cannot read token file {path}: {exc.strerror}") from None
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if not lines:
+        _warn_if_shared(path)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TokenFormatError(
+                f"token file {path} is not UTF-8 text (byte {exc.start + 1} cannot be decoded)"
+            ) from None
+        value = text.strip()
+        if not value:
             raise CredentialsError(f"token file {path} is empty")
-        return Secret(lines[0])
+        return Secret(check_token(value, f"the token in {path}"))
     environ = os.environ if env is None else env
     value = environ.get(TOKEN_ENV, "").strip()
     if not value:
@@ -91,7 +109,54 @@ def read_token(
             f"no PagerDuty API token: set {TOKEN_ENV} or pass --token-file PATH "
             "(a read-only REST API v2 key is enough)"
         )
-    return Secret(value)
+    return Secret(check_token(value, TOKEN_ENV))
+
+
+def check_token(value: str, source: str = "the API token") -> str:
+    """``value`` if an HTTP header can carry it as the token, else :class:`TokenFormatError`.
+
+    PagerDuty keys are printable ASCII without spaces; a line break, a control character,
+    inner whitespace or a non-ASCII character (a pasted non-breaking space, a typographic
+    quote) is a copy-and-paste accident. Left in, it fails much later as an encoding error or
+    what looks like a network fault. The message names the character's kind and position (a
+    character that cannot be in a token gives nothing of it away), never the token.
+    """
+    for position, char in enumerate(value, start=1):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029":
+            problem = "a line break"
+        elif char in " \t":
+            problem = "a space" if char == " " else "a tab"
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            problem = f"a control character (U+{ord(char):04X})"
+        else:
+            name = unicodedata.name(char, "unnamed")
+            problem = f"a non-ASCII character (U+{ord(char):04X} {name})"
+        raise TokenFormatError(
+            f"{source} contains {problem} at character {position}; an API token is one line "
+            "of printable ASCII: copy it again from PagerDuty (Integrations > API Access Keys)"
+        )
+    return value
+
+
+def _warn_if_shared(path: Path) -> None:
+    if os.name != "posix":
+        return
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning(
+            "token file %s is readable by %s (mode %04o): restrict it with `chmod 600 %s`",
+            path,
+            "group and others"
+            if mode & stat.S_IRGRP and mode & stat.S_IROTH
+            else ("others" if mode & stat.S_IROTH else "group"),
+            mode,
+            path,
+        )
 
 
 def as_secret(token: Secret | str) -> Secret:

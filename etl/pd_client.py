@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import httpx2
 from pagerduty import RestApiV2Client
 
-from etl.credentials import Secret, as_secret
+from etl.credentials import Secret, as_secret, check_token
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,9 @@ class PagerDutyClient(RestApiV2Client):
         secret = as_secret(token)
         if not secret:
             raise PagerDutyError("the PagerDuty API token is empty")
+        # Before any request: a pasted line break or non-ASCII character would otherwise fail
+        # as an encoding error or what looks like a network fault (message without the token).
+        check_token(secret.reveal())
         super().__init__(secret.reveal(), base_url=check_api_url(base_url))
         self.timeout = timeout
         self.limiter = limiter or RateLimiter()
