@@ -14,10 +14,13 @@ import sys
 import traceback
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from etl.config import default_db_path, load_config
+if TYPE_CHECKING:
+    from etl.config import Config
+    from etl.credentials import Secret
 
 log = logging.getLogger("pagerlens")
 
@@ -31,6 +34,42 @@ class Failure(click.ClickException):
 
     def show(self, file=None) -> None:  # noqa: D102 - click API
         click.echo(f"pagerlens: error: {self.format_message()}", err=True)
+
+
+class BadInput(click.ClickException):
+    """A bad configuration file or token: one line per problem, exit code 2 (a usage error),
+    raised before any network call or build step."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+    def show(self, file=None) -> None:  # noqa: D102 - click API
+        for problem in self.problems:
+            click.echo(f"pagerlens: error: {problem}", err=True)
+
+
+def _config(config_path: Path | None) -> Config:
+    """The checked configuration, or exit 2 listing every problem."""
+    # etl.config builds the pydantic schema at import: not for `pagerlens --help`.
+    from etl.config import ConfigError, load_config
+
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise BadInput(exc.problems) from None
+
+
+def _token(token_file: Path | None) -> Secret:
+    """The API token as a ``Secret``, or exit 2 saying what is wrong (never the value)."""
+    from etl.credentials import CredentialsError, read_token
+
+    try:
+        return read_token(token_file)
+    except CredentialsError as exc:
+        raise BadInput([str(exc)]) from None
 
 
 def _scrub(message: str) -> str:
@@ -75,6 +114,8 @@ def _iso_week(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 def _db(db_path: Path | None) -> Path:
+    from etl.config import default_db_path
+
     return db_path if db_path is not None else default_db_path()
 
 
@@ -155,10 +196,10 @@ def sync(db_path, config_path, api_url, token_file, since, until, full, no_build
         export PAGERDUTY_API_TOKEN=$(cat ~/.pagerduty-readonly)
         pagerlens sync --since 2026-08-01 --db ~/pagerlens.duckdb
     """
-    from etl.credentials import read_token
     from etl.sync import parse_when, run_sync
 
-    token = read_token(token_file)
+    config = _config(config_path)
+    token = _token(token_file)
     summary = run_sync(
         _db(db_path),
         api_url=api_url,
@@ -167,7 +208,7 @@ def sync(db_path, config_path, api_url, token_file, since, until, full, no_build
         until=parse_when(until) if until else None,
         full=full,
         build=not no_build,
-        config=load_config(config_path),
+        config=config,
         progress=_progress_factory(),
     )
     click.echo(summary.log_line())
@@ -187,10 +228,11 @@ def build(db_path, config_path):
     """
     from etl.transform import build as build_warehouse
 
+    config = _config(config_path)
     path = _db(db_path)
     if not path.exists():
         raise Failure(f"no warehouse at {path}: run `pagerlens sync` or `pagerlens demo` first")
-    summary = build_warehouse(path, load_config(config_path))
+    summary = build_warehouse(path, config)
     click.echo(summary.log_line() if hasattr(summary, "log_line") else str(summary))
 
 
@@ -231,6 +273,7 @@ def report(db_path, config_path, week, out_dir, formats, anonymize):
     """
     from reports.weekly import write_report
 
+    config = _config(config_path)
     wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     unknown = set(wanted) - {"pdf", "csv", "parquet"}
     if unknown:
@@ -243,7 +286,7 @@ def report(db_path, config_path, week, out_dir, formats, anonymize):
         out_dir=out_dir,
         formats=wanted,
         anonymize=anonymize,
-        config=load_config(config_path),
+        config=config,
     )
     for path in paths:
         click.echo(str(path))
@@ -387,7 +430,7 @@ def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end):
     from etl.sync import run_sync
 
     db = _db(db_path)
-    config = load_config(config_path)
+    config = _config(config_path)
     click.echo(f"simulating a PagerDuty account: seed {seed}, {days} days ...")
     account = generate_account(seed=seed, days=days, end=end)
     with SimServer(account) as server:
@@ -418,6 +461,50 @@ def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end):
         click.echo(f"dashboard: run `pagerlens dashboard --db {db}`")
         return
     _serve_dashboard(db, port)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@cli.group("config")
+def config_group():
+    """The configuration file: check it before a build."""
+
+
+@config_group.command("check")
+@config_option
+def config_check(config_path):
+    """Check the configuration and print the effective values, each with its origin.
+
+    Reads --config, else $PAGERLENS_CONFIG, else ./pagerlens.toml if present, over the
+    defaults (etl/defaults.toml). Every problem is listed, one line each, with exit code 2.
+    The output is itself a valid configuration file.
+
+    \b
+    Example:
+        pagerlens config check --config pagerlens.toml
+    """
+    from etl.config import ConfigError, effective_config, toml_value
+
+    try:
+        source, rows = effective_config(config_path)
+    except ConfigError as exc:
+        raise BadInput(exc.problems) from None
+    if source is None:
+        click.echo("# no configuration file: every value is a default")
+    else:
+        click.echo(f"# {source}: valid; values it does not set are defaults")
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        origin = "default" if row.origin == "default" else f"from {row.origin}"
+        sections.setdefault(row.section, []).append(
+            (f"{row.key} = {toml_value(row.value)}", origin)
+        )
+    for section, lines in sections.items():
+        width = max(len(text) for text, _ in lines)
+        click.echo(f"\n[{section}]")
+        for text, origin in lines:
+            click.echo(f"{text:<{width}}  # {origin}")
 
 
 # --------------------------------------------------------------------------- simulate
