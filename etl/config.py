@@ -86,6 +86,8 @@ def _clock(value: object) -> object:
             raise ValueError(f'expected a local time "HH:MM", got {_shown(value)}') from None
     else:
         raise ValueError(f'expected a local time "HH:MM", got {_shown(value)}')
+    if parsed.microsecond:
+        raise ValueError(f'expected a local time "HH:MM" or "HH:MM:SS", got {_shown(value)}')
     if parsed.tzinfo is not None:
         raise ValueError(
             f"expected a local time without a UTC offset, got {_shown(value)} "

@@ -294,6 +294,10 @@ def test_an_empty_sleep_window_is_refused(tmp_path):
             ["min_joint_services 20 is above max_joint_services 12"],
         ),
         ("[grouping]\nscan_alpha = 0\n", ["[grouping] scan_alpha: must be more than 0, got 0"]),
+        (
+            "[hours]\nsleep_start = 22:00:00.5\n",
+            ['[hours] sleep_start: expected a local time "HH:MM" or "HH:MM:SS"'],
+        ),
         ('[major]\npriorities = [""]\n', ["[major] priorities[0]: must not be empty"]),
         ("[interruptions]\nnotification_types = []\n", ["expected at least one value"]),
     ],
