@@ -65,7 +65,8 @@ def test_readme_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^make test\b", ci, re.M)
+    # CI may set variables for the run (PAGERLENS_REQUIRE_SHARED=1 make test ...).
+    assert re.search(r"^(?:[A-Z_]+=\S+ )*make test\b", ci, re.M)
 
 
 def test_usage_error_exits_2(capsys):
@@ -325,3 +326,27 @@ def test_token_file_readable_by_others_gets_a_warning(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="etl.credentials"):
         read_token(path)
     assert not caplog.records
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["build"],
+        ["report", "--out", "{tmp}/out"],
+        ["demo", "--no-dashboard", "--out", "{tmp}/out"],
+        ["sync", "--api-url", "http://127.0.0.1:9"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_every_command_that_reads_the_config_checks_it_first(
+    command, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("PAGERDUTY_API_TOKEN", "x" * 20)
+    path = _bad_config(tmp_path, "overnight business hours")
+    db = tmp_path / "w.duckdb"
+    args = [part.format(tmp=tmp_path) for part in command]
+    assert main([*args, "--db", str(db), "--config", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # not even "simulating a PagerDuty account"
+    _assert_config_errors(captured.err, path)
+    assert not db.exists() and not (tmp_path / "out").exists()
