@@ -28,7 +28,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import annotated_types
@@ -47,14 +47,6 @@ DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 DEFAULT_DB = "pagerlens.duckdb"
 DAY = 86_400
 WEEK = 7 * DAY
-# PagerDuty's notification types (REST API v2, Notification.type): a typo here would silently
-# count no interruptions at all, so the list is closed.
-NOTIFICATION_TYPES = (
-    "sms_notification",
-    "phone_notification",
-    "push_notification",
-    "email_notification",
-)
 
 
 class ConfigError(ValueError):
@@ -119,9 +111,12 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 Clock = Annotated[time, BeforeValidator(_clock)]
 Zone = Annotated[str, AfterValidator(_zone)]
 Name = Annotated[str, AfterValidator(_non_empty)]
+# PagerDuty's notification types (REST API v2, Notification.type): a typo here would silently
+# count no interruptions at all, so the list is closed.
 NotificationType = Literal[
     "sms_notification", "phone_notification", "push_notification", "email_notification"
 ]
+NOTIFICATION_TYPES: tuple[str, ...] = get_args(NotificationType)
 
 
 def _key(default: object, description: str, **bounds: Any) -> Any:
