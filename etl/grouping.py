@@ -109,9 +109,10 @@ _TOKEN_SPLIT = re.compile(r"(\s+)")
 _HAS_DIGIT = re.compile(r"\d")
 _SKELETON = str.maketrans("23456789", "11111111")
 # Constants that carry digits and name a kind of alert, not an instance: HTTP classes
-# (5xx), percentiles (p99), short product names (S3, EC2, k8s, IPv6, HTTP2, OAuth2).
+# (5xx), percentiles (p99), short product names (S3, EC2, k8s, IPv6, HTTP2, OAuth2). A lowercase
+# word of four or more letters with a digit is a host or device name (dadmin2, node1), a value.
 _DIGIT_CONSTANT = re.compile(
-    r"^(?:\d[xX]{2}|[pP]\d{2,3}(?:\.\d+)?|[A-Za-z]{1,6}\d[A-Za-z]{0,3}|\d[A-Za-z]{1,4})$"
+    r"^(?:\d[xX]{2}|[pP]\d{2,3}(?:\.\d+)?|(?![a-z]{4})[A-Za-z]{1,6}\d[A-Za-z]{0,3}|\d[A-Za-z]{1,4})$"
 )
 # CamelCase names with digits are alert or metric names, not values (AwsEc2HighCpu,
 # ApcUpsLessThan15Minutes, Http5xxErrorRate).
@@ -189,6 +190,24 @@ _PLAIN_VALUE = re.compile(
     rf"(?=[a-z\-]*[0-9])(?:{_UNTOUCHABLE_WORD})?-(?:[a-z0-9\-]*-)?(?:{_UNTOUCHABLE_WORD})?"
 )
 
+# A number, an IPv4 address (with a port) or a host name of three or more labels with a port,
+# in at most one bracket and a comma: the most common distinct tokens of a large batch, each seen
+# once. Such a token certainly masks to its punctuation around "<*>". Proof. The number
+# (``[-+]?\d+(\.\d+)?%?``) holds no letter, no "://", "@", ":", "/", "=", quote or second dot,
+# so no mask matches it (hex ids need a letter, durations a unit, versions and IPv4 two dots) and
+# ``_NUMBER`` takes the core. The IPv4 address is matched whole by the IPv4 mask, port included
+# (nothing earlier can: MAC and IPv6 need ":" or "-" groups, durations a unit). The host name's
+# labels start with a letter (no version, IPv4 or number), there is one ":" (no IPv6): a mask can
+# only cut into a label (hex id, MAC, 0x id, duration after a "-"), and then the ":"-part holding
+# that "<*>" and the port (digits, no ``_DIGIT_CONSTANT``) both give "<*>" and
+# ``_ADJACENT_MASKS`` joins them; with no mask, ``_FQDN`` takes the core. The bracket and the
+# comma are cut off by ``_WRAP`` (a ">" of "<*>" taken by the trail is given back).
+# ``tests/etl/test_grouping.py`` fuzzes this against ``mask_summary``.
+_ADDRESS_VALUE = re.compile(
+    r"([(\[]?)(?:[-+]?\d+(?:\.\d+)?%?|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?"
+    r"|[a-z][a-z0-9\-]*(?:\.[a-z][a-z0-9\-]*){2,}:\d{1,5})([)\]]?,?)"
+)
+
 # Word-level tokens for position inference: the mask, identifier-ish words, or one
 # punctuation character. Whitespace is remembered separately to rebuild the text.
 _WORD = re.compile(r"<\*>|[^\W_][\w\-.]*[^\W_]|[^\W_]|[^\s\w]|_+")
@@ -198,6 +217,9 @@ _UNITS = frozenset(
 )
 _VALUE_PREFIX = frozenset("< > ~ <= >=".split())
 _CLOSING = {")": "(", "]": "["}
+_NORMALISED = _UNITS | _VALUE_PREFIX | _CLOSING.keys()
+# _WORD with the whitespace before each token (the masked text holds single spaces only).
+_SPACED_WORD = re.compile(r"(\s*)(" + _WORD.pattern + ")")
 _STATUS_PREFIX = {"FIRING", "RESOLVED", "firing", "resolved", "ALERT", "Alert", "WARN", "CRIT"}
 
 
@@ -248,6 +270,10 @@ def _mask_token(piece: str) -> str:
         lead, core = lead[:-1], "<" + core
     if trail.startswith(">") and core.endswith("<*"):
         core, trail = core + ">", trail[1:]
+    # A bracket opened inside the value closes it: "LOCAL(0)," is core "LOCAL(0)".
+    for opening, closing in (("(", ")"), ("[", "]")):
+        if trail.startswith(closing) and core.count(opening) > core.count(closing):
+            core, trail = core + closing, trail[1:]
     if not core or core == WILDCARD:
         return piece
     if _NUMBER.match(core) or _FQDN.match(core) or _HOST_PORT.match(core) or core in _CALENDAR:
@@ -280,13 +306,13 @@ class _Cluster:
 
 
 def _tokenize(masked: str) -> tuple[list[str], list[str]]:
-    tokens: list[str] = []
+    pairs = _SPACED_WORD.findall(masked)
+    tokens = [token for _, token in pairs]
+    if _NORMALISED.isdisjoint(tokens):
+        return tokens, [space for space, _ in pairs]
+    tokens = []
     spaces: list[str] = []
-    position = 0
-    for match in _WORD.finditer(masked):
-        space = " " if match.start() > position else ""
-        token = match.group()
-        position = match.end()
+    for space, token in pairs:
         if tokens and tokens[-1] == WILDCARD:
             # A value's unit belongs to that value: "1190 bytes (1.16 KB)" and "0 bytes"
             # are one slot.
@@ -354,7 +380,8 @@ def _infer_positions(
 ) -> list[str]:
     """Stage 2: the template of every distinct masked form (same order as ``forms``)."""
     buckets: dict[tuple[int, str], list[_Cluster]] = defaultdict(list)
-    order = sorted(range(len(forms)), key=lambda i: (-weights[i], " ".join(forms[i])))
+    # ``forms`` come sorted by their masked text: ties in weight keep that order.
+    order = sorted(range(len(forms)), key=weights.__getitem__, reverse=True)
     for index in order:
         tokens = forms[index]
         key = (len(tokens), _anchor(tokens))
@@ -405,7 +432,7 @@ def _finalise(
     for member in cluster.members:
         groups[tuple(forms[member][p] for p in weak)].append(member)
     for members in groups.values():
-        first = min(members, key=lambda m: (-weights[m], " ".join(forms[m])))
+        first = min(members, key=lambda m: (-weights[m], m))
         tokens = [
             forms[first][i] if i in weak or token != WILDCARD else WILDCARD
             for i, token in enumerate(cluster.tokens)
@@ -451,6 +478,8 @@ class _TokenMasks(dict[str, str | None]):
     def __missing__(self, token: str) -> str | None:
         if _PLAIN_VALUE.fullmatch(token):
             masked: str | None = WILDCARD
+        elif address := _ADDRESS_VALUE.fullmatch(token):
+            masked = address.group(1) + WILDCARD + address.group(2)
         elif _CROSS_RISK.search(token):
             masked = None
         else:

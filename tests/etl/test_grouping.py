@@ -23,7 +23,14 @@ from sklearn.metrics import (
     homogeneity_score,
 )
 
-from etl.grouping import _PLAIN_VALUE, _mask_distinct, mask_summary, mine_templates, template_id
+from etl.grouping import (
+    _ADDRESS_VALUE,
+    _PLAIN_VALUE,
+    _mask_distinct,
+    mask_summary,
+    mine_templates,
+    template_id,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("PAGERLENS_SHARED", REPO.parent / "shared"))
@@ -241,6 +248,133 @@ def test_plain_value_tokens_mask_to_wildcard() -> None:
         assert _PLAIN_VALUE.fullmatch(pod)
     for value in ("api-5m", "db-0x1f", "a-deadbeef12", "abcdef-12", "k8s", "web-3.prod"):
         assert not _PLAIN_VALUE.fullmatch(value)
+
+
+def test_address_tokens_mask_to_wildcard() -> None:
+    """The shortcut for numbers, IPv4 addresses and host:port tokens, against mask_summary."""
+    rng = random.Random(13)
+    label_chars = "abcdef0123456789-xyzmshdw"
+
+    def core() -> str:
+        kind = rng.randrange(3)
+        if kind == 0:
+            return (
+                rng.choice(["", "-", "+"])
+                + str(rng.randint(0, 10 ** rng.randint(1, 12)))
+                + rng.choice(["", f".{rng.randint(0, 999)}"])
+                + rng.choice(["", "%"])
+            )
+        if kind == 1:
+            address = ".".join(str(rng.randint(0, 999)) for _ in range(4))
+            return address + rng.choice(["", f":{rng.randint(0, 99999)}"])
+        labels = [
+            rng.choice("abcdefxyz") + "".join(rng.choices(label_chars, k=rng.randint(0, 12)))
+            for _ in range(rng.randint(3, 5))
+        ]
+        return ".".join(labels) + f":{rng.randint(0, 99999)}"
+
+    tokens = {
+        rng.choice(["", "(", "["]) + core() + rng.choice(["", ")", "]", ",", "),", "],"])
+        for _ in range(50_000)
+    }
+    shortcut = [(t, _ADDRESS_VALUE.fullmatch(t)) for t in tokens]
+    shortcut = [(t, m.group(1) + "<*>" + m.group(2)) for t, m in shortcut if m]
+    assert len(shortcut) > 40_000
+    assert [(t, m) for t, m in shortcut if mask_summary(t) != m] == []
+    for value in ("v1.2.3", "1.2.3", "deadbeef12", "web-3.prod", "FIRING:1", "5m", "10.0.0.1/24"):
+        assert not _ADDRESS_VALUE.fullmatch(value)
+
+
+# --- the position inference on hand-made nasty cases -----------------------------------------
+
+
+def test_variable_length_values_are_one_slot() -> None:
+    """A value with its unit, its alternative form or a '<' is one slot, whatever its length."""
+    summaries = [
+        "proxy.example.com:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01",
+        "github.com:443 close, 1190 bytes (1.16 KB) sent, 1671 bytes (1.63 KB) received, lifetime 00:02",
+        "csdnimg.cn:80 close, 850 bytes sent, 10547 bytes (10.2 KB) received, lifetime <1 sec",
+        "10.0.0.1:80 close, 403 bytes sent, 426 bytes received, lifetime 02:14",
+    ]
+    assert set(mine_templates(summaries)) == {"<*> close, <*> sent, <*> received, lifetime <*>"}
+    lists = [
+        "we failed to resolve data source name bn782 bn783 bn784",
+        "we failed to resolve data source name dadmin2",
+        "we failed to resolve data source name tbird-admin1 tbird-sm1",
+    ]
+    assert len(set(mine_templates(lists))) == 1
+
+
+def test_identifiers_mixing_letters_and_digits_are_values() -> None:
+    summaries = [
+        "Task attempt_1445144423722_0020_m_000002_0 done on node dn731",
+        "Task attempt_1445144423722_0020_m_000009_1 done on node sn12a",
+        "Task blk_-1608999687919862906 done on node R23-M0-N8",
+        "Task 0x7f3a9c done on node 7h",
+    ]
+    assert set(mine_templates(summaries)) == {"Task <*> done on node <*>"}
+
+
+def test_punctuation_glued_values_keep_their_key() -> None:
+    summaries = [
+        "synchronized to 10.100.20.250, stratum 3",
+        "synchronized to LOCAL(0), stratum 10",
+        "synchronized to ntp1.example.org:123, stratum 2",
+    ]
+    assert set(mine_templates(summaries)) == {"synchronized to <*>, stratum <*>"}
+    # key=value: the key is part of the template, the value is not; empty values stay empty.
+    auth = [
+        "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4",
+        "authentication failure; logname= uid=500 euid=0 tty=NODEVssh ruser= rhost=host-7.net",
+    ]
+    assert set(mine_templates(auth)) == {
+        "authentication failure; logname= uid=<*> euid=<*> tty=NODEVssh ruser= rhost=<*>"
+    }
+    assert set(mine_templates(["setWriteDBLastDataMinute=25233979", "setTodaySteps=42"])) == {
+        "setWriteDBLastDataMinute=<*>",
+        "setTodaySteps=<*>",
+    }
+    # An empty value in brackets is still that value: "()" and "(host)" are one template.
+    connections = [
+        "connection from 202.82.200.188 () at Fri Jul  1 07:57:30 2005",
+        "connection from 203.101.45.59 (dsl-059.touchtelindia.net) at Sun Jul  3 10:05:25 2005",
+        "connection from 24.54.76.216 (bflony.adelphia.net) at Fri Jun 17 07:07:00 2005",
+    ]
+    assert len(set(mine_templates(connections))) == 1
+
+
+def test_same_length_different_templates_stay_apart_when_each_value_is_frequent() -> None:
+    """Same length, one word apart: a word taking a few values, each of them often, names
+    different events (VM Started / Stopped / Paused / Resumed); a word taking many values,
+    or few values each seen once or twice, is a parameter."""
+    states = {"Started": 5, "Stopped": 4, "Paused": 3, "Resumed": 6}
+    summaries = [
+        f"[instance: 3f2b8c1e-9a4d-4c7b-8e2f-1a2b3c4d5e{i:02d}] VM {state} (Lifecycle Event)"
+        for state, count in states.items()
+        for i in range(count)
+    ]
+    assert len(set(mine_templates(summaries))) == 4
+    methods = [
+        f'10.11.10.1 "{method} /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers HTTP/1.1" '
+        f"status: {status} len: {length} time: 0.{length}"
+        for method, status in (("GET", 200), ("POST", 202), ("DELETE", 204))
+        for length in range(1000, 1004)
+    ]
+    assert len(set(mine_templates(methods))) == 3
+    namespaces = ["payments", "checkout", "search", "identity", "orders", "cart"]
+    crash = [f"Pod {ns}/api-{i} is crash looping" for i, ns in enumerate(namespaces * 2)]
+    assert set(mine_templates(crash)) == {"Pod <*>/<*> is crash looping"}
+
+
+def test_frequent_value_split_is_order_independent() -> None:
+    rng = random.Random(4)
+    summaries = [f"VM {s} on host-{rng.randint(1, 9)}" for s in ["Started"] * 6 + ["Stopped"] * 5]
+    summaries += [f"Disk {rng.randint(1, 99)}% full on {w}" for w in "abcdefg"]
+    expected = dict(zip(summaries, mine_templates(summaries), strict=True))
+    assert len(set(expected.values())) == 3
+    for _ in range(5):
+        rng.shuffle(summaries)
+        assert dict(zip(summaries, mine_templates(summaries), strict=True)) == expected
 
 
 # --- real rule templates, filled with realistic values ----------------------------------------
@@ -629,6 +763,12 @@ def test_filled_corpus_is_varied() -> None:
 # --- generalisation beyond alerts: Loghub-2k (LogPAI's labelled log templates) ----------------
 
 LOGHUB_DIR = SHARED / "realdata" / "loghub" / "loghub_2k_original"
+# Loghub-2.0's corrected ground truth of the same 2k lines (14 systems: no Android, no Windows),
+# what its evaluator scores "Loghub-2k" against; the acceptance figures are on these.
+LOGHUB_CORRECTED_DIR = SHARED / "realdata" / "loghub" / "loghub_2k_corrected"
+needs_loghub = pytest.mark.skipif(
+    not LOGHUB_CORRECTED_DIR.exists(), reason="../shared/realdata/loghub not available"
+)
 
 
 def grouping_accuracy(truth: list[str], predicted: list[str]) -> float:
@@ -640,6 +780,41 @@ def grouping_accuracy(truth: list[str], predicted: list[str]) -> float:
 def pd_codes(values: list[str]) -> list[int]:
     codes: dict[str, int] = {}
     return [codes.setdefault(v, len(codes)) for v in values]
+
+
+def loghub_corrected_scores() -> dict[str, float]:
+    """pagerlens' GA per system on the corrected Loghub-2k ground truth (one configuration)."""
+    import csv as csv_module
+
+    results: dict[str, float] = {}
+    for path in sorted(LOGHUB_CORRECTED_DIR.glob("*/*_structured_corrected.csv")):
+        with path.open(newline="") as fh:
+            rows = list(csv_module.DictReader(fh))
+        contents = [r["Content"] for r in rows]
+        truth = [r["EventId"] for r in rows]
+        results[path.parent.name] = grouping_accuracy(truth, mine_templates(contents))
+    return results
+
+
+@needs_loghub
+def test_loghub_grouping_accuracy() -> None:
+    """Acceptance: mean GA >= 0.95 and no system below 0.80 on the corrected Loghub-2k sets,
+    untuned (no per-system regexes or parameters)."""
+    results = loghub_corrected_scores()
+    print({name: round(value, 3) for name, value in results.items()})
+    assert len(results) == 14
+    mean = sum(results.values()) / len(results)
+    # Measured: mean 0.977, worst Mac 0.881 (docs/grouping.md has every system).
+    assert mean >= 0.95
+    assert min(results.values()) >= 0.80
+
+
+def test_grouping_accuracy_is_logpai_ga() -> None:
+    """A line counts only when its predicted group is exactly its true group."""
+    truth = ["a", "a", "b", "b", "c"]
+    assert grouping_accuracy(truth, ["x", "x", "y", "y", "z"]) == 1.0
+    assert grouping_accuracy(truth, ["x", "x", "x", "x", "z"]) == 0.2  # a+b merged: 4 wrong
+    assert grouping_accuracy(truth, ["x", "w", "y", "y", "z"]) == 0.6  # a split: 2 wrong
 
 
 def loghub_scores() -> dict[str, dict[str, float]]:
@@ -668,6 +843,6 @@ def test_generalises_to_loghub() -> None:
     theirs = sum(r["drain3_masked"] for r in results.values()) / len(results)
     print({k: {m: round(v, 3) for m, v in r.items()} for k, r in results.items()})
     print(f"mean GA pagerlens {ours:.3f} drain3_masked {theirs:.3f}")
-    # Measured: 0.811 vs 0.767 (published, per-dataset-tuned Drain: 0.866).
-    assert ours >= 0.78
+    # Measured: 0.976 vs 0.767 (published, per-dataset-tuned Drain: 0.866).
+    assert ours >= 0.95
     assert ours >= theirs
