@@ -45,7 +45,8 @@ WILDCARD = "<*>"
 # digits are not masked piecemeal.
 _MASK_SPECS = (
     # URLs and e-mail addresses.
-    (r"\b[a-z][a-z0-9+.\-]*://[^\s\"'<>()\[\]{}]+", re.IGNORECASE, WILDCARD),
+    # (A URL's trailing ":" "." "," ";" "!" or "?" is the sentence's, not the URL's.)
+    (r"\b[a-z][a-z0-9+.\-]*://[^\s\"'<>()\[\]{}]+(?<![:.,;!?])", re.IGNORECASE, WILDCARD),
     (r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b", 0, WILDCARD),
     # UUIDs, before hex and numbers eat their groups.
     (r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b", 0, WILDCARD),
@@ -72,7 +73,7 @@ _MASK_SPECS = (
     ),
     # File system paths (at least two components, or a device path).
     (
-        r"(?<![\w<*>])/(?:(?:[\w.\-]|<\*>)+/)+(?:[\w.\-]|<\*>)*(?:\?[^\s\"'<>]*)?"
+        r"(?<![\w<*>])/(?:(?:[\w.\-]|<\*>)+/+)+(?:[\w.\-]|<\*>)*(?:\?[^\s\"'<>]*)?"
         r"|(?<![\w])/(?:dev|var|mnt|data|opt)\b[\w/.\-]*",
         0,
         WILDCARD,
@@ -126,6 +127,9 @@ _NUMBER = re.compile(
 )
 # Dotted host names (two dots, letters), e.g. api.prod.example.com.
 _FQDN = re.compile(r"^[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+){2,}(?::\d+)?$")
+# Where a token's values are cut apart: paths, host:port, key=value, dot leaders
+# ("instruction......1").
+_VALUE_SEPARATOR = re.compile(r"([/:=]|\.{2,})")
 # host:port with a dotted host name (github.com:443, Main.java:120).
 _HOST_PORT = re.compile(r"^[A-Za-z0-9\-_]+(?:\.[A-Za-z0-9\-_]+)+:\d{1,5}$")
 # Day and month names are parts of a date, a value ("May" is left alone: also a word).
@@ -207,6 +211,8 @@ _ADDRESS_VALUE = re.compile(
     r"([(\[]?)(?:[-+]?\d+(?:\.\d+)?%?|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?"
     r"|[a-z][a-z0-9\-]*(?:\.[a-z][a-z0-9\-]*){2,}:\d{1,5})([)\]]?,?)"
 )
+# Both shortcuts in one pass (``__missing__`` runs once per distinct token: most of them).
+_VALUE_TOKEN = re.compile(f"(?:{_ADDRESS_VALUE.pattern})|(?:{_PLAIN_VALUE.pattern})")
 
 # Word-level tokens for position inference: the mask, identifier-ish words, or one
 # punctuation character. Whitespace is remembered separately to rebuild the text.
@@ -284,7 +290,7 @@ def _mask_token(piece: str) -> str:
         # An identifier with digits (db-7, ip-10-0-3-17, api-7d9f8b6c4-x2k9p, sda1p2,
         # payments/api-2) or one a mask already cut into: mask each "/"-separated part that
         # holds a value, so "payments/api-7d9f8b6c4-x2k9p" keeps its namespace/pod shape.
-        parts = re.split(r"([/:=])", core)
+        parts = _VALUE_SEPARATOR.split(core)
         masked = [
             WILDCARD
             if WILDCARD in part or (_HAS_DIGIT.search(part) and not _DIGIT_CONSTANT.match(part))
@@ -476,10 +482,16 @@ class _TokenMasks(dict[str, str | None]):
         self._by_skeleton: dict[str, str] = {}
 
     def __missing__(self, token: str) -> str | None:
-        if _PLAIN_VALUE.fullmatch(token):
-            masked: str | None = WILDCARD
-        elif address := _ADDRESS_VALUE.fullmatch(token):
-            masked = address.group(1) + WILDCARD + address.group(2)
+        if token.isascii() and token.isalpha():
+            # Plain ASCII words: every mask needs a digit or punctuation, and of the token
+            # rules only the calendar names apply to a word.
+            masked: str | None = WILDCARD if token in _CALENDAR else token
+            self[token] = masked
+            return masked
+        value = _VALUE_TOKEN.fullmatch(token)
+        if value:
+            lead, trail = value.group(1, 2)
+            masked = WILDCARD if lead is None else lead + WILDCARD + trail
         elif _CROSS_RISK.search(token):
             masked = None
         else:
@@ -552,7 +564,11 @@ def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTI
     templates = _infer_positions(forms, spaces, weights, settings)
     template_of_masked = dict(zip(distinct, templates, strict=True))
     template_of_masked[""] = ""
-    return [template_of_masked[masked_of[s]] if s else "" for s in summaries]
+    template_of = {summary: template_of_masked[masked] for summary, masked in masked_of.items()}
+    for summary in counts:
+        if not summary:
+            template_of[summary] = ""
+    return list(map(template_of.__getitem__, summaries))
 
 
 def template_id(template: str) -> str:
