@@ -73,11 +73,11 @@ def _token(token_file: Path | None) -> Secret:
 
 
 def _scrub(message: str) -> str:
-    """Defence in depth: never let the API token reach the terminal, whatever raised."""
-    token = os.environ.get("PAGERDUTY_API_TOKEN")
-    if token and len(token) >= 4:
-        message = message.replace(token, "[redacted]")
-    return message
+    """Defence in depth: never let the API token reach the terminal, whatever raised (a token
+    read from the environment or from --token-file alike)."""
+    from etl.credentials import scrub
+
+    return scrub(message)
 
 
 db_option = click.option(
@@ -425,8 +425,8 @@ def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end):
     Example:
         pagerlens demo --days 90 --no-dashboard
     """
-    from etl.simulator.account import generate_account
-    from etl.simulator.server import SimServer
+    from simulator.account import generate_account
+    from simulator.server import SimServer
     from etl.sync import run_sync
 
     db = _db(db_path)
@@ -546,9 +546,9 @@ def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms,
     Example:
         pagerlens simulate serve --port 8765 --days 30 --faults "429=0.05,seed=1"
     """
-    from etl.simulator.account import generate_account
-    from etl.simulator.faults import FaultSpec
-    from etl.simulator.server import SimServer
+    from simulator.account import generate_account
+    from simulator.faults import FaultSpec
+    from simulator.server import SimServer
 
     try:
         fault_spec = FaultSpec.parse(faults) if faults else None
@@ -589,7 +589,7 @@ def simulate_generate(db_path, seed, days, scale, end):
     Example:
         pagerlens simulate generate --db big.duckdb --days 365 --scale 8
     """
-    from etl.simulator.generate import generate_to_warehouse
+    from simulator.generate import generate_to_warehouse
 
     counts = generate_to_warehouse(db_path, seed=seed, days=days, scale=scale, end=end)
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))

@@ -4,7 +4,10 @@ The token is read from ``PAGERDUTY_API_TOKEN`` or from a token file (``--token-f
 from the command line, where it would land in shell history and ``ps`` output. It travels
 through pagerlens inside a :class:`Secret`, whose ``repr``/``str`` are a fixed mask, so a stray
 ``print``, log call, f-string or traceback shows ``Secret('***')`` rather than the value. Only
-``etl.pd_client`` calls :meth:`Secret.reveal`, to build the ``Authorization`` header.
+``etl.pd_client`` calls :meth:`Secret.reveal`, to build the ``Authorization`` header; every
+other place that must keep the token out of a text (a failure note, the CLI's last line of
+defence) asks the secret to scrub it (:meth:`Secret.scrub`, :func:`scrub`), wherever the token
+came from (the environment or a file).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 TOKEN_ENV = "PAGERDUTY_API_TOKEN"
 _MASK = "***"
+REDACTED = "[redacted]"
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,13 @@ class Secret:
     def reveal(self) -> str:
         """The secret value, for the one place that must send it (the auth header)."""
         return self._value
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every occurrence of the secret replaced by ``[redacted]`` (values
+        shorter than 4 characters are left alone: they would redact ordinary words)."""
+        if len(self._value) >= 4:
+            return text.replace(self._value, REDACTED)
+        return text
 
     def __repr__(self) -> str:
         return f"Secret('{_MASK}')"
@@ -101,6 +112,7 @@ def read_token(
         value = text.strip()
         if not value:
             raise CredentialsError(f"token file {path} is empty")
+        _SEEN.append(Secret(value))  # scrubbed from messages even if it is refused below
         return Secret(check_token(value, f"the token in {path}"))
     environ = os.environ if env is None else env
     value = environ.get(TOKEN_ENV, "").strip()
@@ -109,7 +121,22 @@ def read_token(
             f"no PagerDuty API token: set {TOKEN_ENV} or pass --token-file PATH "
             "(a read-only REST API v2 key is enough)"
         )
+    _SEEN.append(Secret(value))
     return Secret(check_token(value, TOKEN_ENV))
+
+
+# Every token this process has read, so that the CLI can scrub any message whatever raised.
+_SEEN: list[Secret] = []
+
+
+def scrub(text: str, env: Mapping[str, str] | None = None) -> str:
+    """``text`` without any token this process read (from a file or the environment) and
+    without the value of ``PAGERDUTY_API_TOKEN``, even if it was never read."""
+    environ = os.environ if env is None else env
+    secrets = [*_SEEN, Secret(environ.get(TOKEN_ENV, "").strip())]
+    for secret in secrets:
+        text = secret.scrub(text)
+    return text
 
 
 def check_token(value: str, source: str = "the API token") -> str:

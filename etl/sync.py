@@ -246,10 +246,8 @@ def _note_failure(
     """Note a failed run beside the warehouse (etl.warehouse.note_sync_failure), with its
     one-line reason and the token scrubbed. Best effort: the run's own error is what the
     caller sees, whatever happens here."""
-    secret = token.reveal() if isinstance(token, Secret) else str(token)
-    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-    if len(secret) >= 4:
-        reason = reason.replace(secret, "[redacted]")
+    secret = token if isinstance(token, Secret) else Secret(str(token))
+    reason = secret.scrub(" ".join(f"{type(exc).__name__}: {exc}".split()))
     try:
         stats = client.stats()
         note_sync_failure(

@@ -65,3 +65,45 @@ def test_the_client_refuses_a_malformed_token_before_any_request():
     # run_sync and other library callers pass plain strings: the client checks them too.
     with pytest.raises(TokenFormatError, match="a line break at character 9"):
         PagerDutyClient("u+AbCdEf\r\n0123", base_url="http://127.0.0.1:9")
+
+
+def test_a_token_read_from_a_file_is_scrubbed_from_cli_messages(tmp_path, monkeypatch):
+    """The CLI's last line of defence knows a token read with --token-file too, not only the
+    one in PAGERDUTY_API_TOKEN."""
+    from etl.cli import _scrub
+
+    monkeypatch.delenv("PAGERDUTY_API_TOKEN", raising=False)
+    token_file = tmp_path / "token"
+    token_file.write_text("u+FileToken_123456\n")
+    token_file.chmod(0o600)
+    read_token(token_file)
+    assert _scrub("GET /services: bad header u+FileToken_123456!") == (
+        "GET /services: bad header [redacted]!"
+    )
+
+
+def test_the_environment_token_is_scrubbed_even_if_never_read(monkeypatch):
+    from etl.credentials import scrub
+
+    monkeypatch.setenv("PAGERDUTY_API_TOKEN", " u+EnvToken_abcdef ")
+    assert scrub("x u+EnvToken_abcdef y") == "x [redacted] y"
+
+
+def test_only_the_client_reveals_the_token():
+    """Secret.reveal() is called in etl/pd_client.py alone (to build the Authorization
+    header); everything else scrubs through the Secret."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    callers = set()
+    for package in ("etl", "reports", "dashboard"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "reveal"
+                ):
+                    callers.add(str(path.relative_to(root)))
+    assert callers == {"etl/pd_client.py"}
