@@ -3,7 +3,6 @@ range, default and description (see :mod:`etl.config`)."""
 
 from __future__ import annotations
 
-from dataclasses import field
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -433,37 +432,3 @@ SECTIONS: dict[str, type[Section]] = {
     for name, info in Settings.model_fields.items()
 }
 _DEFAULTS = Settings()
-
-# Config attribute <- (section, key), for the sections the SQL models read.
-_ATTRIBUTES: dict[str, tuple[str, str]] = {
-    "account_time_zone": ("time", "account_time_zone"),
-    "reporting_time_zone": ("time", "reporting_time_zone"),
-    "business_start": ("hours", "business_start"),
-    "business_end": ("hours", "business_end"),
-    "sleep_start": ("hours", "sleep_start"),
-    "sleep_end": ("hours", "sleep_end"),
-    "interruption_merge_seconds": ("interruptions", "merge_seconds"),
-    "interruption_notification_types": ("interruptions", "notification_types"),
-    "transient_seconds": ("noise", "transient_seconds"),
-    "major_priorities": ("major", "priorities"),
-    "major_min_acknowledging_users": ("major", "min_acknowledging_users"),
-    "stale_open_major_days": ("major", "stale_open_days"),
-    "health_good_monthly": ("health", "good_monthly_off_hours_interruptions"),
-    "health_bad_monthly": ("health", "bad_monthly_off_hours_interruptions"),
-    "health_burnout_monthly": ("health", "burnout_monthly_off_hours_interruptions"),
-    "health_sleep_weight": ("health", "sleep_interruption_weight"),
-    "health_consecutive_night_penalty": ("health", "consecutive_night_penalty"),
-    "overload_team_multiplier": ("health", "overload_team_multiplier"),
-    "overload_min_sleep_interruptions": ("health", "overload_min_sleep_interruptions"),
-    "overload_consecutive_nights": ("health", "overload_consecutive_nights"),
-}
-
-
-def _attribute(settings: Settings, attribute: str) -> Any:
-    section, key = _ATTRIBUTES[attribute]
-    value = getattr(getattr(settings, section), key)
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _schema_default(attribute: str) -> Any:
-    return field(default=_attribute(_DEFAULTS, attribute))
