@@ -87,7 +87,7 @@ def warehouse(label: str, days: int, synthetic: bool) -> Path:
     else:
         from datetime import datetime
 
-        from etl.simulator.generate import generate_to_warehouse
+        from simulator.generate import generate_to_warehouse
 
         generate_to_warehouse(path, SEED, days, SCALE, end=datetime.fromisoformat(END))
     print(f"[{label}] generated in {time.perf_counter() - started:.0f} s", flush=True)
@@ -176,9 +176,9 @@ def main(argv: list[str]) -> int:
     synthetic = args.synthetic
     if not synthetic:
         try:
-            import etl.simulator.generate  # noqa: F401
+            import simulator.generate  # noqa: F401
         except ModuleNotFoundError:
-            print("etl.simulator.generate is missing: falling back to --synthetic data")
+            print("simulator.generate is missing: falling back to --synthetic data")
             synthetic = True
     sizes = {"100k": SIZES["100k"]} if args.quick else SIZES
     results = {}

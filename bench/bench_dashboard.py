@@ -100,7 +100,7 @@ def built_warehouse(days: int, scale: float) -> Path:
     if path.exists():
         print(f"reusing {path}", flush=True)
         return path
-    from etl.simulator.generate import generate_to_warehouse
+    from simulator.generate import generate_to_warehouse
     from etl.transform import build
 
     print(f"generating and building {path} (once) ...", flush=True)

@@ -37,7 +37,7 @@ TARGET_SECONDS_1M = 120.0
 def _ensure_warehouse(db: Path | None, quick: bool) -> Path:
     if db is not None:
         return db
-    from etl.simulator.generate import generate_to_warehouse
+    from simulator.generate import generate_to_warehouse
 
     days = 40 if quick else 90
     path = CACHE / f"grouping-seed7-d{days}-s8-end{END[:10]}.duckdb"

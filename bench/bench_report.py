@@ -52,7 +52,7 @@ print(json.dumps({{"seconds": done - started, "import_seconds": imported - start
 def build_simulated(path: Path, days: int) -> str:
     """The default simulated account through the real pipeline; returns a description."""
     from etl.config import DEFAULTS_PATH, load_config
-    from etl.simulator.generate import generate_to_warehouse
+    from simulator.generate import generate_to_warehouse
     from etl.transform import build
 
     started = time.perf_counter()

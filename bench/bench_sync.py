@@ -34,8 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from etl.simulator.account import generate_account  # noqa: E402
-from etl.simulator.server import SimServer  # noqa: E402
+from simulator.account import generate_account  # noqa: E402
+from simulator.server import SimServer  # noqa: E402
 
 LATENCY_MS = 50
 RATE_PER_MINUTE = 960

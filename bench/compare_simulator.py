@@ -1,9 +1,9 @@
 """Check that the simulated PagerDuty still produces byte-identical accounts.
 
 Prints the digest of several accounts (``account_digest``: everything an account serves and
-plants), of the answers of the HTTP server to a fixed list of requests, and of the raw tables ``generate_to_warehouse`` writes for a small account (every raw
-table ordered by id, in-process and with two worker processes, plus the ground truth file),
-then compares them with ``bench/compare_simulator.json``. A refactoring of the simulator must
+plants), of the HTTP server's answers to a fixed list of requests, and of the raw tables
+``generate_to_warehouse`` writes for a small account (every raw table ordered by id,
+in-process and with two worker processes, plus the ground truth file), then compares them with ``bench/compare_simulator.json``. A refactoring of the simulator must
 leave every digest unchanged; a change that alters the account on purpose records new digests
 with ``--write`` and says so in its commit.
 
@@ -47,11 +47,9 @@ WAREHOUSES: tuple[tuple[int, int, float, datetime, int], ...] = (
 
 
 def _modules():
-    """The simulator's account and generator modules, wherever they live in this checkout."""
-    try:
-        from simulator import account, generate
-    except ImportError:  # before the move out of etl (issue 12)
-        from etl.simulator import account, generate  # type: ignore[no-redef]
+    """The simulator's account and generator modules."""
+    from simulator import account, generate
+
     return account, generate
 
 
@@ -142,10 +140,7 @@ def server_digest() -> dict[str, str]:
     import httpx2 as httpx
 
     account_module, _ = _modules()
-    try:
-        from simulator.server import SimServer
-    except ImportError:
-        from etl.simulator.server import SimServer  # type: ignore[no-redef]
+    from simulator.server import SimServer
 
     end = datetime(2026, 3, 2, tzinfo=UTC)
     account = account_module.generate_account(seed=7, days=14, end=end)

@@ -1,11 +1,11 @@
 """The simulated PagerDuty account: data model, deterministic generation and as-of views.
 
-``generate_account(seed, days, scale, end)`` builds an organisation (:mod:`etl.simulator.org`)
-and its incidents (:mod:`etl.simulator.incidents`) over ``[end - days, end)``. The same seed and
+``generate_account(seed, days, scale, end)`` builds an organisation (:mod:`simulator.org`)
+and its incidents (:mod:`simulator.incidents`) over ``[end - days, end)``. The same seed and
 end give byte-identical objects. Every API object follows the shapes of PagerDuty's OpenAPI spec
 (``components/schemas``: Incident, LogEntry and subtypes, Alert, Service, Team, User,
-EscalationPolicy, Schedule, Oncall, Priority). The HTTP server (``etl/simulator/server.py``)
-serves these objects; the scale generator (``etl/simulator/generate.py``) streams the same
+EscalationPolicy, Schedule, Oncall, Priority). The HTTP server (``simulator/server.py``)
+serves these objects; the scale generator (``simulator/generate.py``) streams the same
 incidents straight into the warehouse.
 """
 
@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from etl.simulator._common import epoch, parse_iso
+from simulator._common import epoch, parse_iso
 
 ACCOUNT_TIME_ZONE = "UTC"
 ONCALL_LOOKAHEAD_DAYS = 14
@@ -246,7 +246,7 @@ def generate_account(
     6 teams, 25 services, 40 users) and the incident volume with it (``volume`` overrides
     the per-service volume multiplier, see :func:`default_volume`).
     """
-    from etl.simulator.incidents import AccountGenerator
+    from simulator.incidents import AccountGenerator
 
     gen = AccountGenerator(seed=seed, days=days, scale=scale, end=end, volume=volume)
     incidents: list[SimIncident] = []

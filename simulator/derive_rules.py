@@ -2,15 +2,15 @@
 
 The simulated PagerDuty renders alert summaries from real Prometheus alert rules. It ships
 the few fields it uses (rule name, severity, ``for``, source and summary template) in
-``etl/simulator/data/alert_rules.json``, so every copy of pagerlens simulates the same
+``simulator/data/alert_rules.json``, so every copy of pagerlens simulates the same
 account whether or not the original collections are at hand. This script derives that file
 from the originals (the JSON exports in ``shared/realdata/alert_templates/``, see their
-SOURCES.md); attribution is in ``etl/simulator/data/NOTICE.md``.
+SOURCES.md); attribution is in ``simulator/data/NOTICE.md``.
 
 Example::
 
-    python -m etl.simulator.derive_rules ../shared/realdata/alert_templates
-    python -m etl.simulator.derive_rules ../shared/realdata/alert_templates --check
+    python -m simulator.derive_rules ../shared/realdata/alert_templates
+    python -m simulator.derive_rules ../shared/realdata/alert_templates --check
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def derive(folder: Path) -> dict:
                 }
             )
     return {
-        "_about": "Derived by `python -m etl.simulator.derive_rules` from the rule collections "
+        "_about": "Derived by `python -m simulator.derive_rules` from the rule collections "
         "named in `sources`; attribution and licences in NOTICE.md beside this file.",
         "sources": sources,
         "rules": rules,

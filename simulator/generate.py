@@ -8,7 +8,7 @@ Memory stays bounded: time is cut into day-long chunks, each generated, serialis
 (Arrow batches) before the next, so memory does not grow with ``days``. Generation runs in
 worker processes in two passes: first every chunk is planned (cheap) to learn how many incident
 numbers and alert ids it uses, then chunks are simulated in parallel with their numbering fixed.
-The rows are exactly those of :func:`etl.simulator.account.generate_account` for the same
+The rows are exactly those of :func:`simulator.account.generate_account` for the same
 arguments. The ground truth goes to ``<db>.ground_truth.json`` beside the warehouse.
 """
 
@@ -31,8 +31,8 @@ import pyarrow as pa
 
 from etl.load import incident_reference, oncall_id
 from etl.load import sql as load_sql
-from etl.simulator.account import SimIncident
-from etl.simulator.incidents import AccountGenerator
+from simulator.account import SimIncident
+from simulator.incidents import AccountGenerator
 from etl.warehouse import RAW_RESOURCES, building
 
 SQL_DIR = Path(__file__).with_name("sql")

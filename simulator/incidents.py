@@ -2,7 +2,7 @@
 
 Time is cut into day-long chunks. Each chunk has its own seeded RNG, so the chunks can be
 generated one after another with bounded memory (the scale generator) and still give exactly
-the incidents that :func:`etl.simulator.account.generate_account` returns.
+the incidents that :func:`simulator.account.generate_account` returns.
 
 Processes, per chunk:
 
@@ -29,7 +29,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from etl.simulator._common import (
+from simulator._common import (
     ALERT_BASE,
     API_BASE,
     INCIDENT_BASE,
@@ -40,9 +40,9 @@ from etl.simulator._common import (
     parse_iso,
     seeded_rng,
 )
-from etl.simulator.account import SimIncident, default_end, default_volume, derive_incident_state
-from etl.simulator.org import STORM_ROOT_KINDS, Organisation, ServiceInfo, build_organisation
-from etl.simulator.templates import LabelMaker, Rule, load_rules, render_alert, rules_for_kind
+from simulator.account import SimIncident, default_end, default_volume, derive_incident_state
+from simulator.org import STORM_ROOT_KINDS, Organisation, ServiceInfo, build_organisation
+from simulator.templates import LabelMaker, Rule, load_rules, render_alert, rules_for_kind
 
 DAY = 86400
 WEEK = 7 * DAY

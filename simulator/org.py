@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from etl.simulator._common import API_BASE, WEB_BASE, IdFactory, iso, ref, seeded_rng
+from simulator._common import API_BASE, WEB_BASE, IdFactory, iso, ref, seeded_rng
 
 WEEK = 7 * 86400
 

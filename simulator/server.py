@@ -1,9 +1,9 @@
 """The simulated PagerDuty: a real HTTP server speaking a subset of REST API v2.
 
-:class:`SimServer` serves a :class:`~etl.simulator.account.SimAccount` on loopback with the
+:class:`SimServer` serves a :class:`~simulator.account.SimAccount` on loopback with the
 shapes of PagerDuty's OpenAPI spec (``PagerDuty/api-schema``, ``reference/REST/openapiv3.json``):
 classic pagination, ``since``/``until`` windows, token auth, ``ratelimit-*`` headers and HTTP 429,
-plus seeded fault injection (:mod:`etl.simulator.faults`) and a request log that tests assert
+plus seeded fault injection (:mod:`simulator.faults`) and a request log that tests assert
 on. The account is shown *as of* the server's clock (default ``account.end``): incidents and
 log entries created after the clock do not exist, and statuses are the ones at the clock.
 
@@ -55,7 +55,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from etl.simulator.faults import ERROR_STATUS_KINDS, Fault, FaultSpec
+from simulator.faults import ERROR_STATUS_KINDS, Fault, FaultSpec
 
 log = logging.getLogger(__name__)
 
@@ -1464,7 +1464,7 @@ def start_background_server(
 
     ``kwargs`` go to :class:`SimServer` (port, faults, rate_per_minute, latency_ms, tls, ...).
     """
-    from etl.simulator.account import generate_account
+    from simulator.account import generate_account
 
     server = SimServer(generate_account(seed=seed, days=days, scale=scale, end=end), **kwargs)
     server.start()

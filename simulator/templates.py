@@ -2,7 +2,7 @@
 
 The rules (awesome-prometheus-alerts and kube-prometheus) ship with pagerlens in
 ``data/alert_rules.json``, derived from the original collections by
-:mod:`etl.simulator.derive_rules` (attribution in ``data/NOTICE.md``). Nothing is read from
+:mod:`simulator.derive_rules` (attribution in ``data/NOTICE.md``). Nothing is read from
 outside the package, so the same seed gives the same account from any copy of pagerlens.
 
 Each rendered alert keeps the template it came from, so clustering can be scored against it,
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from etl.simulator.derive_rules import RULES_FILE
+from simulator.derive_rules import RULES_FILE
 
 # Rule file folder (awesome-prometheus-alerts) or kube-prometheus manifest per component kind.
 KIND_SOURCES: dict[str, tuple[str, ...]] = {

@@ -1,7 +1,7 @@
 """Shared fixtures: a small simulated PagerDuty account and a live simulated API server.
 
 ``sim_account`` is generated once per test session (14 days ending at :data:`SIM_END`, seed 7);
-``sim_server`` is a fresh :class:`~etl.simulator.server.SimServer` on 127.0.0.1 per test,
+``sim_server`` is a fresh :class:`~simulator.server.SimServer` on 127.0.0.1 per test,
 serving that account over plain http, with an empty request log and the clock at
 ``sim_account.end``. Tests may change the server's clock, faults and log freely.
 
@@ -39,7 +39,7 @@ QUALITY_DRAWS: tuple[tuple[int, datetime], ...] = (
 @pytest.fixture(scope="session")
 def sim_account():
     """The session's small simulated account: seed 7, 14 days ending at SIM_END."""
-    from etl.simulator.account import generate_account
+    from simulator.account import generate_account
 
     return generate_account(seed=SIM_SEED, days=SIM_DAYS, end=SIM_END)
 
@@ -47,7 +47,7 @@ def sim_account():
 @pytest.fixture
 def sim_server(sim_account) -> Iterator:
     """A running SimServer over ``sim_account`` (plain http on loopback), stopped afterwards."""
-    from etl.simulator.server import SimServer
+    from simulator.server import SimServer
 
     with SimServer(sim_account) as server:
         yield server

@@ -383,7 +383,7 @@ def test_filters_survive_page_switches(app, fixture_db):
 @pytest.fixture(scope="module")
 def simulated_db(tmp_path_factory) -> Path:
     """A small warehouse built by the real pipeline: simulator raw data, then every mart."""
-    generate = pytest.importorskip("etl.simulator.generate")
+    generate = pytest.importorskip("simulator.generate")
     transform = pytest.importorskip("etl.transform")
     path = tmp_path_factory.mktemp("sim") / "pagerlens.duckdb"
     generate.generate_to_warehouse(path, seed=11, days=21, scale=0.5, workers=0)

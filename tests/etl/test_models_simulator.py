@@ -80,7 +80,7 @@ def write_account(con: duckdb.DuckDBPyConnection, account) -> None:
 
 @pytest.fixture(scope="module")
 def sim():
-    from etl.simulator.account import generate_account
+    from simulator.account import generate_account
 
     account = generate_account(seed=7, days=DAYS, end=END)
     con = duckdb.connect()
@@ -227,7 +227,7 @@ def test_impact_windows_cover_the_planted_major_outages(sim) -> None:
 @pytest.mark.slow
 def test_build_on_a_generated_warehouse(tmp_path) -> None:
     """The scale writer's warehouse builds with every check passing (the `build` path)."""
-    from etl.simulator.generate import generate_to_warehouse
+    from simulator.generate import generate_to_warehouse
     from etl.transform import build
 
     db = tmp_path / "generated.duckdb"

@@ -390,7 +390,7 @@ def _draw_id(draw: tuple[int, object]) -> str:
 def simulated(request, tmp_path_factory) -> dict:
     """90 days of the default-scale account, once per fixed draw (tests/conftest.py): every
     quality test must hold on each of them, not on one lucky draw."""
-    account_module = pytest.importorskip("etl.simulator.account")
+    account_module = pytest.importorskip("simulator.account")
     from etl.transform import discover_models, run_model
 
     seed, end = request.param
@@ -543,7 +543,7 @@ def test_summary_falls_back_to_first_alert_then_title(tmp_path: Path) -> None:
     alert summary then comes from the incident's first alert, else from its title."""
     import copy
 
-    account_module = pytest.importorskip("etl.simulator.account")
+    account_module = pytest.importorskip("simulator.account")
     from etl.transform import discover_models, run_model
 
     account = copy.deepcopy(account_module.generate_account(seed=3, days=4, end=SIM_END))
@@ -738,7 +738,7 @@ def _storm_ari(path: Path, storms: list[dict]) -> float:
 
 def _busy_account_groups(tmp_path: Path, seed: int, end, days: int, scale: int) -> tuple:
     """(groups, groups joining unrelated services, storm ARI, build result) of one account."""
-    account_module = pytest.importorskip("etl.simulator.account")
+    account_module = pytest.importorskip("simulator.account")
     account = account_module.generate_account(seed=seed, days=days, scale=scale, end=end)
     path, result = _build_noise(tmp_path, account)
     component = _components(account.ground_truth["service_dependencies"])
@@ -838,7 +838,7 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
     services; no planted storm incident is found on any of them (storm recall 0 at this
     scale and length of history). The earlier "no chance group" held on the day's account
     only; issue 13 is to make it hold out of sample (docs/grouping.md, section 4)."""
-    account_module = pytest.importorskip("etl.simulator.account")
+    account_module = pytest.importorskip("simulator.account")
     seed, end = draw
     account = account_module.generate_account(seed=seed, days=14, scale=8, end=end)
     path, result = _build_noise(tmp_path, account)

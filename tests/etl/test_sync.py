@@ -23,8 +23,8 @@ import pytest
 
 from etl.pd_client import RetryPolicy
 from etl.queries import MART_TABLES
-from etl.simulator.account import generate_account
-from etl.simulator.server import SimServer
+from simulator.account import generate_account
+from simulator.server import SimServer
 from etl.sync import SyncSummary, run_sync
 from etl.warehouse import RAW_RESOURCES
 from tests.conftest import SIM_END as END

@@ -586,7 +586,7 @@ def test_definitions_parser(tmp_path):
 @pytest.mark.slow
 def test_report_tables_on_the_real_pipeline(tmp_path):
     """The simulator's raw data built by the real models: the report reads their marts as is."""
-    generate = pytest.importorskip("etl.simulator.generate")
+    generate = pytest.importorskip("simulator.generate")
     transform = pytest.importorskip("etl.transform")
     from etl.config import DEFAULTS_PATH
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from openapi_schema_validator import OAS30ReadValidator
 
-from etl.simulator._common import parse_iso
-from etl.simulator.account import SimAccount, account_digest, account_token, generate_account
-from etl.simulator.org import BLUEPRINT
-from etl.simulator.templates import load_rules
+from simulator._common import parse_iso
+from simulator.account import SimAccount, account_digest, account_token, generate_account
+from simulator.org import BLUEPRINT
+from simulator.templates import load_rules
 from tests.conftest import SIM_END as END
 from tests.shared_material import REPO, needs_shared, shared_file, shared_path
 
@@ -671,8 +671,8 @@ def test_templates_are_the_packaged_real_rules(account):
 
 @needs_shared(RULE_ORIGINALS)
 def test_packaged_rules_equal_a_fresh_derivation_from_the_originals(tmp_path):
-    """etl/simulator/data/alert_rules.json is what derive_rules makes from the originals."""
-    from etl.simulator.derive_rules import RULES_FILE, derive, render
+    """simulator/data/alert_rules.json is what derive_rules makes from the originals."""
+    from simulator.derive_rules import RULES_FILE, derive, render
 
     folder = shared_file(RULE_ORIGINALS)
     assert render(derive(folder)) == RULES_FILE.read_text(encoding="utf-8")
@@ -687,7 +687,7 @@ def test_the_account_is_the_same_with_and_without_shared(tmp_path):
     empty.mkdir()
     script = (
         "import sys; from datetime import datetime, UTC; "
-        "from etl.simulator.account import generate_account, account_digest; "
+        "from simulator.account import generate_account, account_digest; "
         f"print(account_digest(generate_account(seed=7, days=90, end=datetime.fromisoformat({END.isoformat()!r}))))"
     )
     digests = {}
@@ -708,7 +708,7 @@ def test_the_account_is_the_same_with_and_without_shared(tmp_path):
 
 
 def test_as_of_without_precomputed_times_agrees():
-    from etl.simulator.account import SimIncident
+    from simulator.account import SimIncident
 
     acc = generate_account(seed=6, days=7, end=END)
     for sim in acc.incidents[::7]:

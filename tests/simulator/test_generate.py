@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from etl.load import incident_reference, oncall_id
-from etl.simulator.account import generate_account
-from etl.simulator.generate import generate_to_warehouse
+from simulator.account import generate_account
+from simulator.generate import generate_to_warehouse
 from tests.conftest import SIM_END as END
 
 

@@ -22,8 +22,8 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from etl.simulator.faults import FAULT_KINDS, FaultSpec
-from etl.simulator.server import SimServer, add_months
+from simulator.faults import FAULT_KINDS, FaultSpec
+from simulator.server import SimServer, add_months
 from tests.shared_material import shared_file
 from tests.simulator.tiny_account import END, TOKEN, tiny_account
 
@@ -874,7 +874,7 @@ def test_pagerduty_client_pages_incidents_over_tls(sim_account):
 
 
 def test_start_background_server_and_serve_forever():
-    from etl.simulator.server import serve_forever, start_background_server
+    from simulator.server import serve_forever, start_background_server
 
     server = start_background_server(seed=3, days=7, end=datetime(2026, 3, 2, tzinfo=UTC))
     try:
@@ -926,7 +926,7 @@ def test_page_latency_benchmark():
     Prints client-side round trips and the server's own handling time (request log); asserts
     only that the pages are right, never a duration.
     """
-    from etl.simulator.account import generate_account
+    from simulator.account import generate_account
 
     # An account of its own (60 days: enough incidents for 20 pages), so nothing is warm.
     account = generate_account(seed=7, days=60, end=datetime(2026, 3, 2, tzinfo=UTC))

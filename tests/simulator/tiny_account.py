@@ -2,7 +2,7 @@
 
 Four incidents with trigger/notify/acknowledge/resolve entries at chosen times, so a test can
 say exactly what the server must show at a given clock. Duck-types the account model of
-``etl.simulator.account`` (``SimAccount``/``SimIncident``).
+``simulator.account`` (``SimAccount``/``SimIncident``).
 """
 
 from __future__ import annotations
