@@ -1,4 +1,0 @@
--- The models' stale_open_majors mart (major incidents still open long before the end of data).
-select *
-from stale_open_majors
-order by created_at
