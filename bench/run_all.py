@@ -17,6 +17,7 @@ ORDER = [
     "bench_sync.py",
     "bench_build.py",
     "bench_grouping.py",
+    "bench_templates.py",
     "bench_report.py",
     "bench_dashboard.py",
 ]
