@@ -31,9 +31,9 @@ import pyarrow as pa
 
 from etl.load import incident_reference, oncall_id
 from etl.load import sql as load_sql
-from simulator.account import SimIncident
-from simulator.incidents import AccountGenerator
 from etl.warehouse import RAW_RESOURCES, building
+from simulator.generator import AccountGenerator
+from simulator.state import SimIncident
 
 SQL_DIR = Path(__file__).with_name("sql")
 
@@ -110,11 +110,11 @@ def _plan_task(task: tuple[int, int, int]) -> tuple[int, int, int, tuple]:
     """Pass 1: plan one chunk; return its sizes and the ground truth its planning fixed."""
     index, c0, c1 = task
     gen = _WORKER["gen"]
-    gen.reset_truth()
-    mark = gen.truth_mark()
+    gen.truth.reset()
+    mark = gen.truth.mark()
     plans = gen.plan_chunk(index, c0, c1)
     n_incidents, n_alerts = gen.plan_sizes(plans)
-    return index, n_incidents, n_alerts, gen.planned_truth_since(mark)
+    return index, n_incidents, n_alerts, gen.truth.planned_since(mark)
 
 
 def _simulate_task(task: tuple[int, int, int, int, int]) -> tuple[int, dict[str, pa.Table], list]:
@@ -124,11 +124,11 @@ def _simulate_task(task: tuple[int, int, int, int, int]) -> tuple[int, dict[str,
     """
     index, c0, c1, number_base, alert_base = task
     gen = _WORKER["gen"]
-    gen.reset_truth()
+    gen.truth.reset()
     plans = gen.plan_chunk(index, c0, c1)
     sims = gen.simulate_chunk(index, plans, number_base, alert_base)
     tables = {name: _arrow(rows) for name, rows in incident_rows(sims).items()}
-    return index, tables, list(gen.truth_events)
+    return index, tables, list(gen.truth.events)
 
 
 def _arrow(rows: Rows) -> pa.Table:
@@ -161,7 +161,7 @@ def _iter_chunks_parallel(gen: AccountGenerator, args: tuple, workers: int):
         for index, n_incidents, n_alerts, truth in pool.imap(_plan_task, bounds, chunksize=4):
             _, c0, c1 = bounds[index]
             tasks.append((index, c0, c1, number, alert))
-            gen.merge_planned_truth(truth)
+            gen.truth.merge_planned(truth)
             number += n_incidents
             alert += n_alerts
         # At most a few chunks in flight: results wait in memory until the parent inserts them.
@@ -270,7 +270,7 @@ def generate_to_warehouse(
                     buffered, buffered_bytes = {}, 0
                 if events is not None:
                     for event in events:
-                        gen.apply_truth(event)
+                        gen.truth.apply(event)
                 if progress is not None:
                     progress(done, total)
             if inserting is not None:
