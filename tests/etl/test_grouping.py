@@ -27,6 +27,8 @@ from etl.grouping import (
     _ADDRESS_VALUE,
     _PLAIN_VALUE,
     _mask_distinct,
+    _tokenize,
+    _tokens,
     mask_summary,
     mine_templates,
     template_id,
@@ -288,6 +290,20 @@ def test_address_tokens_mask_to_wildcard() -> None:
 
 
 # --- the position inference on hand-made nasty cases -----------------------------------------
+
+
+def test_tokens_shortcut_agrees_with_tokenize() -> None:
+    """_tokens skips _tokenize's value-phrase pass when no slot can absorb a neighbour."""
+    rng = random.Random(6)
+    pieces = ["<*>", "(", ")", "[", "]", "<", ">", "~", "KB", "bytes", "sec", "s", "ms", "x"]
+    pieces += ["word", ",", ":", "B", "GB", "<<*>", "(<*>)", "<*>)", "d", "h", "m"]
+    texts = [
+        "".join(rng.choice(pieces) + rng.choice([" ", ""]) for _ in range(rng.randint(1, 12)))
+        for _ in range(20_000)
+    ]
+    texts += [mask_summary(t) for t in _TRICKY_SUMMARIES + _random_summaries(seed=8, count=3_000)]
+    mismatches = [t for t in texts if _tokens(t) != _tokenize(t)[0]]
+    assert mismatches == []
 
 
 def test_variable_length_values_are_one_slot() -> None:
