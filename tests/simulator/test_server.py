@@ -23,7 +23,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from simulator.faults import FAULT_KINDS, FaultSpec
-from simulator.server import SimServer, add_months
+from simulator.protocol import add_months
+from simulator.server import SimServer
 from tests.shared_material import shared_file
 from tests.simulator.tiny_account import END, TOKEN, tiny_account
 
