@@ -214,88 +214,18 @@ def generate_to_warehouse(
     counts = {name: 0 for name in RAW_RESOURCES}
 
     with building(db_path) as con:
-        # Bound DuckDB's buffer pool: the raw tables are written once, never re-read here.
-        con.execute("set memory_limit = '2GB'")
-        # A raw table is a set of records keyed by id; keeping the Arrow batches' row order
-        # would serialise DuckDB's insert pipeline for nothing.
-        con.execute("set preserve_insertion_order = false")
-        # Zstandard for the JSON payloads: measured on generated log entries, the insert took
-        # 2.5 instead of 6.3 CPU seconds per 466k rows, the file was 4.5 times smaller, and a
-        # scan extracting JSON fields cost about the same (+10%). Only this connection's
-        # writes use it; later syncs write with DuckDB's defaults into the same tables.
-        con.execute("set force_compression = 'zstd'")
-        for name in RAW_RESOURCES:
-            con.execute(_sql("clear_raw", f"raw_{name}"))
-        con.execute(_sql("clear_watermarks"))
-
-        def insert(resource: str, tables: list[pa.Table]) -> None:
-            batch = pa.concat_tables(tables)
-            if batch.num_rows:
-                con.register("raw_batch", batch)
-                try:
-                    con.execute(_sql("insert_raw", f"raw_{resource}"), {"fetched_at": fetched_at})
-                finally:
-                    con.unregister("raw_batch")
-                counts[resource] += batch.num_rows
-
-        def insert_all(batches: dict[str, list[pa.Table]]) -> None:
-            for resource, tables in batches.items():
-                insert(resource, tables)
-
+        _prepare(con)
+        insert_all = _raw_inserter(con, fetched_at, counts)
         insert_all({name: [_arrow(rows)] for name, rows in organisation_rows(gen).items()})
-
         chunks = (
             _iter_chunks_parallel(gen, (seed, days, scale, gen.end_dt, volume), workers)
             if workers > 0
             else _iter_chunks_inline(gen)
         )
-        total = len(gen.chunk_bounds())
-        # Chunks are buffered and inserted in large batches: DuckDB parallelises a large insert
-        # across its threads, and per-statement overhead is paid less often. The insert runs in
-        # a thread (DuckDB releases the GIL), so the workers are fed meanwhile; one batch is
-        # inserted while the next fills, which bounds memory to about two batches. Only that
-        # thread uses the connection until it has finished.
-        buffered: dict[str, list[pa.Table]] = {}
-        buffered_bytes = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="generate-insert") as inserter:
-            inserting: Future | None = None
-            for done, (tables, events) in enumerate(chunks, start=1):
-                for resource, table in tables.items():
-                    buffered.setdefault(resource, []).append(table)
-                    buffered_bytes += table.nbytes
-                if buffered_bytes >= INSERT_BATCH_BYTES or done == total:
-                    if inserting is not None:
-                        inserting.result()
-                    inserting = inserter.submit(insert_all, buffered)
-                    buffered, buffered_bytes = {}, 0
-                if events is not None:
-                    for event in events:
-                        gen.truth.apply(event)
-                if progress is not None:
-                    progress(done, total)
-            if inserting is not None:
-                inserting.result()
-
+        _insert_chunks(gen, chunks, insert_all, progress)
         duration = time.monotonic() - started
-        con.execute(
-            load_sql("insert_sync_run"),
-            {
-                "run_id": f"generate-{uuid.uuid4().hex[:12]}",
-                "started_at": started_at,
-                "finished_at": datetime.now(UTC),
-                "status": "ok",
-                "api_url": None,
-                "since": gen.start_dt,
-                "until": gen.end_dt,
-                "mode": "generate",
-                "requests": 0,
-                "retries": 0,
-                "rejects": 0,
-                "records_json": json.dumps(counts),
-                "duration_seconds": duration,
-                "message": f"simulated account: seed {seed}, {days} days, scale {scale:g}",
-            },
-        )
+        message = f"simulated account: seed {seed}, {days} days, scale {scale:g}"
+        _record_run(con, gen, started_at, counts, duration, message)
 
     truth_path = db_path.with_name(db_path.name + ".ground_truth.json")
     truth_path.write_text(json.dumps(gen.ground_truth(), indent=1), encoding="utf-8")
@@ -304,3 +234,102 @@ def generate_to_warehouse(
         "seconds": round(time.monotonic() - started, 3),
         "ground_truth": str(truth_path),
     }
+
+
+def _prepare(con) -> None:
+    """Session settings for a one-off bulk write, then an empty raw layer."""
+    # Bound DuckDB's buffer pool: the raw tables are written once, never re-read here.
+    con.execute("set memory_limit = '2GB'")
+    # A raw table is a set of records keyed by id; keeping the Arrow batches' row order
+    # would serialise DuckDB's insert pipeline for nothing.
+    con.execute("set preserve_insertion_order = false")
+    # Zstandard for the JSON payloads: measured on generated log entries, the insert took
+    # 2.5 instead of 6.3 CPU seconds per 466k rows, the file was 4.5 times smaller, and a
+    # scan extracting JSON fields cost about the same (+10%). Only this connection's
+    # writes use it; later syncs write with DuckDB's defaults into the same tables.
+    con.execute("set force_compression = 'zstd'")
+    for name in RAW_RESOURCES:
+        con.execute(_sql("clear_raw", f"raw_{name}"))
+    con.execute(_sql("clear_watermarks"))
+
+
+def _raw_inserter(
+    con, fetched_at: datetime, counts: dict[str, int]
+) -> Callable[[dict[str, list[pa.Table]]], None]:
+    """A function inserting Arrow batches per resource into the raw tables (and counting)."""
+
+    def insert(resource: str, tables: list[pa.Table]) -> None:
+        batch = pa.concat_tables(tables)
+        if batch.num_rows:
+            con.register("raw_batch", batch)
+            try:
+                con.execute(_sql("insert_raw", f"raw_{resource}"), {"fetched_at": fetched_at})
+            finally:
+                con.unregister("raw_batch")
+            counts[resource] += batch.num_rows
+
+    def insert_all(batches: dict[str, list[pa.Table]]) -> None:
+        for resource, tables in batches.items():
+            insert(resource, tables)
+
+    return insert_all
+
+
+def _insert_chunks(
+    gen: AccountGenerator,
+    chunks: Iterable,
+    insert_all: Callable[[dict[str, list[pa.Table]]], None],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Insert the chunks' rows in large batches and apply their ground-truth events."""
+    total = len(gen.chunk_bounds())
+    # Chunks are buffered and inserted in large batches: DuckDB parallelises a large insert
+    # across its threads, and per-statement overhead is paid less often. The insert runs in
+    # a thread (DuckDB releases the GIL), so the workers are fed meanwhile; one batch is
+    # inserted while the next fills, which bounds memory to about two batches. Only that
+    # thread uses the connection until it has finished.
+    buffered: dict[str, list[pa.Table]] = {}
+    buffered_bytes = 0
+    with ThreadPoolExecutor(1, thread_name_prefix="generate-insert") as inserter:
+        inserting: Future | None = None
+        for done, (tables, events) in enumerate(chunks, start=1):
+            for resource, table in tables.items():
+                buffered.setdefault(resource, []).append(table)
+                buffered_bytes += table.nbytes
+            if buffered_bytes >= INSERT_BATCH_BYTES or done == total:
+                if inserting is not None:
+                    inserting.result()
+                inserting = inserter.submit(insert_all, buffered)
+                buffered, buffered_bytes = {}, 0
+            if events is not None:
+                for event in events:
+                    gen.truth.apply(event)
+            if progress is not None:
+                progress(done, total)
+        if inserting is not None:
+            inserting.result()
+
+
+def _record_run(
+    con, gen: AccountGenerator, started_at: datetime, counts: dict, duration: float, message: str
+) -> None:
+    """The ``_sync_runs`` row of a generated raw layer (mode ``generate``)."""
+    con.execute(
+        load_sql("insert_sync_run"),
+        {
+            "run_id": f"generate-{uuid.uuid4().hex[:12]}",
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC),
+            "status": "ok",
+            "api_url": None,
+            "since": gen.start_dt,
+            "until": gen.end_dt,
+            "mode": "generate",
+            "requests": 0,
+            "retries": 0,
+            "rejects": 0,
+            "records_json": json.dumps(counts),
+            "duration_seconds": duration,
+            "message": message,
+        },
+    )

@@ -69,3 +69,124 @@ def test_etl_reaches_reports_only_from_the_cli():
         if any(_top(n) == "reports" for n in _imports(p)) and p.name != "cli.py"
     ]
     assert offenders == []
+
+
+def _import_nodes(path: Path) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every absolute import of a file and whether it runs at import time (module level).
+
+    Imports inside functions run when the function is called; imports under
+    ``if TYPE_CHECKING:`` are counted as module level (they would be if they ran).
+    """
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: list[tuple[ast.Import | ast.ImportFrom, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                if not (isinstance(child, ast.ImportFrom) and child.level):
+                    found.append((child, not in_function))
+            inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported_modules(node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
+    """Modules an import statement loads (``from pkg import mod`` names ``pkg.mod``)."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    names = {node.module or ""}
+    names |= {f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in known}
+    return names
+
+
+def test_etl_reaches_the_simulator_only_from_the_cli_lazily():
+    # The simulator serves etl over HTTP; only `pagerlens demo`/`simulate` start it, and they
+    # import it inside the command functions so the nightly sync never loads it.
+    offenders = []
+    for path in _modules("etl"):
+        for node, module_level in _import_nodes(path):
+            if any(_top(n) == "simulator" for n in _imported_modules(node, set())):
+                if path != ROOT / "etl" / "cli.py" or module_level:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_simulator_uses_only_the_warehouse_contract_of_etl():
+    # The scale generator writes the raw tables in the warehouse's schema: it publishes
+    # through etl.warehouse (RAW_RESOURCES, building) and keys rows with the loader's own
+    # helpers (etl.load: incident_reference, oncall_id, its sync-run SQL), so generated rows
+    # are the rows a sync would store. Nothing else of etl (client, extract, sync, transform,
+    # noise, queries) and nothing of reports or the dashboard.
+    allowed = {"etl.warehouse", "etl.load"}
+    offenders = {}
+    for path in _modules("simulator"):
+        names = {
+            n
+            for node, _ in _import_nodes(path)
+            for n in _imported_modules(node, set())
+            if _top(n) in {"etl", "reports", "dashboard", "pagerduty", "streamlit"}
+        }
+        if names - allowed:
+            offenders[str(path.relative_to(ROOT))] = sorted(names - allowed)
+    assert offenders == {}
+
+
+def test_no_import_circle_inside_the_simulator():
+    # Module-level and function-level imports alike: a lazy import hides a circle, it does
+    # not remove it.
+    paths = _modules("simulator")
+    known = {_module_name(p) for p in paths}
+    graph: dict[str, set[str]] = {}
+    for path in paths:
+        name = _module_name(path)
+        targets = {
+            t
+            for node, _ in _import_nodes(path)
+            for t in _imported_modules(node, known)
+            if t in known and t != name
+        }
+        graph[name] = targets
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def walk(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(trail[trail.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                walk(nxt, trail + [nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert cycles == []
+
+
+def test_simulator_modules_and_functions_stay_small():
+    # docs/architecture.md: no module over 500 lines, no function over 80 lines, unless the
+    # line above the function gives the reason in a comment starting "# long:".
+    too_long = []
+    for path in _modules("simulator"):
+        text = path.read_text()
+        lines = text.splitlines()
+        if len(lines) > 500:
+            too_long.append(f"{path.relative_to(ROOT)}: {len(lines)} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                reason = lines[first - 2].strip().startswith("# long:") if first > 1 else False
+                if length > 80 and not reason:
+                    too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert too_long == []
