@@ -100,8 +100,8 @@ def built_warehouse(days: int, scale: float) -> Path:
     if path.exists():
         print(f"reusing {path}", flush=True)
         return path
-    from simulator.generate import generate_to_warehouse
     from etl.transform import build
+    from simulator.generate import generate_to_warehouse
 
     print(f"generating and building {path} (once) ...", flush=True)
     started = time.perf_counter()

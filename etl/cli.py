@@ -425,9 +425,9 @@ def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end):
     Example:
         pagerlens demo --days 90 --no-dashboard
     """
+    from etl.sync import run_sync
     from simulator.account import generate_account
     from simulator.server import SimServer
-    from etl.sync import run_sync
 
     db = _db(db_path)
     config = _config(config_path)

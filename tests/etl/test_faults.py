@@ -15,9 +15,9 @@ import pytest
 
 from etl.extract import isoformat
 from etl.pd_client import AuthenticationError, PagerDutyError
+from etl.warehouse import read_sync_failures, sync_failures_path, work_path
 from simulator.account import generate_account
 from simulator.faults import FaultSpec
-from etl.warehouse import read_sync_failures, sync_failures_path, work_path
 from tests.etl.test_sync import END, account, raw_rows, serving, sync  # noqa: F401
 
 SINCE = END - timedelta(days=5)

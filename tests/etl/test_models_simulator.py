@@ -227,8 +227,8 @@ def test_impact_windows_cover_the_planted_major_outages(sim) -> None:
 @pytest.mark.slow
 def test_build_on_a_generated_warehouse(tmp_path) -> None:
     """The scale writer's warehouse builds with every check passing (the `build` path)."""
-    from simulator.generate import generate_to_warehouse
     from etl.transform import build
+    from simulator.generate import generate_to_warehouse
 
     db = tmp_path / "generated.duckdb"
     counts = generate_to_warehouse(db, 7, 14, 1.0, end=END)

@@ -23,10 +23,10 @@ import pytest
 
 from etl.pd_client import RetryPolicy
 from etl.queries import MART_TABLES
-from simulator.account import generate_account
-from simulator.server import SimServer
 from etl.sync import SyncSummary, run_sync
 from etl.warehouse import RAW_RESOURCES
+from simulator.account import generate_account
+from simulator.server import SimServer
 from tests.conftest import SIM_END as END
 
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.02, retry_after_cap=0.02)
