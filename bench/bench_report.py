@@ -1,9 +1,8 @@
-"""Benchmark `pagerlens report` (reports.weekly.write_report) on the default simulated account.
+"""Benchmark `pagerlens report` (reports.write_report) on the default simulated account.
 
 Builds the warehouse once with the real pipeline: the simulator's default account (seed 7,
 ``--days`` of history, scale 1) written to the raw tables by ``generate_to_warehouse`` and
-``etl.transform.build``. With ``--fixture`` (or when the pipeline is not importable) it uses the
-report tests' hand-made warehouse instead, and says so. Then it times full reports (PDF, CSV and
+``etl.transform.build`` (the benchmark never imports ``tests``). Then it times full reports (PDF, CSV and
 Parquet) in fresh child processes, so every run pays the imports and the Chromium start a user
 pays, and prints the phases of one in-process run (read, chart export, PDF, tables).
 
@@ -11,7 +10,6 @@ Target (docs/benchmarks.md): a report in under 15 s on 2 cores.
 
     .venv/bin/python bench/bench_report.py              # 90 days, 3 runs
     .venv/bin/python bench/bench_report.py --quick      # 42 days, 1 run
-    .venv/bin/python bench/bench_report.py --fixture
     .venv/bin/python bench/bench_report.py --db pagerlens.duckdb   # an existing warehouse
 """
 
@@ -52,8 +50,8 @@ print(json.dumps({{"seconds": done - started, "import_seconds": imported - start
 def build_simulated(path: Path, days: int) -> str:
     """The default simulated account through the real pipeline; returns a description."""
     from etl.config import DEFAULTS_PATH, load_config
-    from simulator.generate import generate_to_warehouse
     from etl.transform import build
+    from simulator.generate import generate_to_warehouse
 
     started = time.perf_counter()
     generate_to_warehouse(path, seed=7, days=days, scale=1.0, end=datetime.fromisoformat(END))
@@ -62,13 +60,6 @@ def build_simulated(path: Path, days: int) -> str:
         f"simulated default account (seed 7, {days} days to {END[:10]}, scale 1) via generate_to_warehouse"
         f" + build, {time.perf_counter() - started:.1f} s to build"
     )
-
-
-def build_fixture(path: Path) -> str:
-    from tests.reports.conftest import build_fixture_warehouse
-
-    build_fixture_warehouse(path)
-    return "the report tests' fixture warehouse (hand-made marts)"
 
 
 def phases(db: Path, out: Path) -> dict[str, float]:
@@ -81,12 +72,12 @@ def phases(db: Path, out: Path) -> dict[str, float]:
     data = weekly.collect(db)
     timings["read (collect)"] = time.perf_counter() - t
     t = time.perf_counter()
-    specs = weekly._charts(data)
+    specs = weekly.pdf._charts(data)
     svgs = dict(zip(specs, figures_to_svg(list(specs.values())), strict=True))
-    svgs.update(weekly._sparklines(data))
+    svgs.update(weekly.pdf._sparklines(data))
     timings[f"chart export ({len(specs)} SVGs, one browser)"] = time.perf_counter() - t
     t = time.perf_counter()
-    html = render_html("weekly.html", weekly._context(data, svgs))
+    html = render_html("weekly.html", weekly.html._context(data, svgs))
     html_to_pdf(html, out / "phases.pdf")
     timings["template + WeasyPrint PDF"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -101,7 +92,6 @@ def phases(db: Path, out: Path) -> dict[str, float]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="42 days, one run")
-    parser.add_argument("--fixture", action="store_true", help="use the test fixture warehouse")
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument(
@@ -118,14 +108,8 @@ def main(argv: list[str]) -> int:
     db = work / "pagerlens.duckdb"
     if args.db:
         db, source = args.db, f"the existing warehouse {args.db}"
-    elif args.fixture:
-        source = build_fixture(db)
     else:
-        try:
-            source = build_simulated(db, days)
-        except ImportError as exc:
-            print(f"pipeline not available ({exc}); falling back to the fixture", flush=True)
-            source = build_fixture(db)
+        source = build_simulated(db, days)
     print(f"warehouse: {source}", flush=True)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
 

@@ -132,7 +132,9 @@ def _differences(a: object, b: object) -> list[str]:
                 bad = np.array([_cell(p) != _cell(q) for p, q in zip(left, right, strict=True)])
             if bad.any():
                 i = int(np.argmax(bad))
-                notes.append(f"{column}: {int(bad.sum())} cells, first row {i}: {a[column].iloc[i]!r} -> {b[column].iloc[i]!r}")
+                notes.append(
+                    f"{column}: {int(bad.sum())} cells, first row {i}: {a[column].iloc[i]!r} -> {b[column].iloc[i]!r}"
+                )
         return notes
     if type(a) is not type(b):
         return [f"type {type(a).__name__} -> {type(b).__name__}"]

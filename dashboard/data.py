@@ -4,7 +4,9 @@ One read-only :class:`~etl.queries.Reader` per warehouse path lives in ``st.cach
 reopens its connection when a sync republishes the file. Query results live in
 ``st.cache_data`` with a TTL, keyed on ``reader.version`` (the published file's identity), so a
 republished warehouse is picked up on the next rerun and a half-built one is never seen (writers
-publish by atomic rename). All SQL is in :mod:`etl.queries.dashboard`.
+publish by atomic rename). Queries are run by name through ``Reader.query`` (their SQL is in
+``etl/queries/sql/dashboard/``); this module only caches and reshapes their frames. Words for the
+pages are in :mod:`dashboard.labels`, the report download in :mod:`dashboard.report_download`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -26,9 +27,8 @@ import pandas as pd
 import streamlit as st
 
 from etl.config import Config, ConfigError, default_db_path, load_config
-from etl.queries import MART_TABLES, Reader, WarehouseMissing
-from etl.queries import dashboard as queries
-from etl.queries.definitions import definition as shared_definition
+from etl.queries import MART_TABLES, TEMPLATE_COUNT_COLUMN, Reader, WarehouseMissing
+from etl.queries import sync_failures as read_sync_failures
 
 # Long enough to make reruns instant, short enough that an idle dashboard catches up with a
 # nightly sync even if the file identity check were to miss (it is also in the cache key).
@@ -135,20 +135,15 @@ def has_table(path: str, version_key: Any, table: str) -> bool:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=1024)
 def _query(path: str, version_key: Any, name: str, kwargs: dict[str, Any]) -> Any:
     # version_key is unused in the body on purpose: it is part of the cache key.
-    return getattr(queries, name)(get_reader(path), **kwargs)
+    return get_reader(path).query(f"dashboard/{name}", **kwargs)
 
 
-def query(name: str, **kwargs: Any) -> Any:
-    """Run ``etl.queries.dashboard.<name>`` on the configured warehouse, cached."""
+def query(name: str, **kwargs: Any) -> pd.DataFrame | None:
+    """Run ``etl/queries/sql/dashboard/<name>.sql`` on the configured warehouse, cached.
+
+    ``None`` when the query reads an optional table this warehouse lacks.
+    """
     path = db_path()
-    return _query(path, version(path), name, kwargs)
-
-
-def optional_query(table: str, name: str, **kwargs: Any) -> pd.DataFrame | None:
-    """Like :func:`query`, but ``None`` when ``table`` is absent from this warehouse."""
-    path = db_path()
-    if not has_table(path, version(path), table):
-        return None
     return _query(path, version(path), name, kwargs)
 
 
@@ -186,7 +181,8 @@ def filter_choices() -> FilterChoices:
     service_team = {
         str(r.service_id): str(r.team_id) for r in pairs.itertuples() if pd.notna(r.team_id)
     }
-    return FilterChoices(teams, services, service_team, query("urgencies"), first_day, last_day)
+    urgencies = query("urgencies")["urgency"].tolist()
+    return FilterChoices(teams, services, service_team, urgencies, first_day, last_day)
 
 
 # --------------------------------------------------------------------------- page data
@@ -203,11 +199,6 @@ def _incident_args(f: Filters) -> dict[str, Any]:
     }
 
 
-def _week_args(f: Filters) -> dict[str, Any]:
-    start_week, end_week, week_count = f.weeks()
-    return {"start_week": start_week, "end_week": end_week, "week_count": week_count}
-
-
 def weekly_overview(f: Filters) -> pd.DataFrame:
     """One row per week of the range: incident metrics, interruptions and account up-time."""
     start_week, end_week, _ = f.weeks()
@@ -215,7 +206,7 @@ def weekly_overview(f: Filters) -> pd.DataFrame:
     weeks = pd.DataFrame({"week_start": pd.date_range(start_week, end_week, freq="7D")})
     incidents = query("weekly_incidents", **_incident_args(f))
     interruptions = query(
-        "weekly_interruptions",
+        "weekly_interruptions_by_service",
         start_week=start_week,
         end_week=end_week,
         team_ids=list(f.team_ids),
@@ -223,13 +214,10 @@ def weekly_overview(f: Filters) -> pd.DataFrame:
     )
     frame = weeks.merge(_dated(incidents), on="week_start", how="left")
     frame = frame.merge(_dated(interruptions), on="week_start", how="left")
-    if has_table(db_path(), version(db_path()), "impact_windows"):
-        uptime = query(
-            "weekly_account_uptime",
-            start_week=start_week,
-            end_week=end_week,
-            reporting_time_zone=tz,
-        )
+    uptime = query(
+        "weekly_account_uptime", start_week=start_week, end_week=end_week, reporting_time_zone=tz
+    )
+    if uptime is not None:
         frame = frame.merge(_dated(uptime), on="week_start", how="left")
     else:
         frame["up_time_pct"] = float("nan")
@@ -253,9 +241,37 @@ def headline(weekly: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
     return last, previous
 
 
+# The columns naming each grain's group, ahead of the shared metrics of group_metrics.sql.
+_GROUP_COLUMNS = {
+    "team": {"group_id": "team_id", "team_name": "team_name", "service_count": "service_count"},
+    "service": {
+        "group_id": "service_id",
+        "service_name": "service_name",
+        "team_id": "team_id",
+        "team_name": "team_name",
+    },
+}
+_GROUP_ONLY = ("group_id", "group_name", "service_name", "team_id", "team_name", "service_count")
+
+
+def _group_metrics(grain: str, args: dict[str, Any], f: Filters) -> pd.DataFrame:
+    start_week, end_week, week_count = f.weeks()
+    frame = query(
+        "group_metrics",
+        grain=grain,
+        start_week=start_week,
+        end_week=end_week,
+        week_count=max(week_count, 1),
+        **args,
+    )
+    names = _GROUP_COLUMNS[grain]
+    metrics = [c for c in frame.columns if c not in _GROUP_ONLY]
+    return frame[[*names, *metrics]].rename(columns=names)
+
+
 def team_metrics(f: Filters) -> pd.DataFrame:
     """Per team over the range."""
-    return query("team_metrics", **_incident_args(f), **_week_args(f))
+    return _group_metrics("team", _incident_args(f), f)
 
 
 def service_metrics(f: Filters, team_id: str | None = None) -> pd.DataFrame:
@@ -263,7 +279,7 @@ def service_metrics(f: Filters, team_id: str | None = None) -> pd.DataFrame:
     args = _incident_args(f)
     if team_id is not None:
         args["team_ids"] = [team_id]
-    return query("service_metrics", **args, **_week_args(f))
+    return _group_metrics("service", args, f)
 
 
 def incident_list(
@@ -288,35 +304,24 @@ def interruption_heatmap(f: Filters, user_ids: list[str]) -> pd.DataFrame | None
     """Interruptions by local weekday and hour; None when the interruptions model is absent."""
     args = _incident_args(f)
     args.pop("urgencies")
-    return optional_query("int_interruptions", "interruption_heatmap", user_ids=user_ids, **args)
+    return query("interruption_heatmap", user_ids=list(user_ids), **args)
 
 
 def alert_templates(f: Filters) -> pd.DataFrame | None:
     """Alert types of the view's services, noisiest first; None before the noise marts exist."""
-    frame = optional_query(
-        "alert_templates",
+    frame = query(
         "alert_templates",
         team_ids=list(f.team_ids),
         service_ids=list(f.service_ids),
     )
     if frame is None:
         return None
-    count = template_count_column(frame)
-    return frame.sort_values([count], ascending=False) if count else frame
-
-
-def template_count_column(frame: pd.DataFrame) -> str | None:
-    """The column counting a template's occurrences (its name differs between builds)."""
-    for name in ("incident_count", "alert_count", "occurrences", "count", "counts"):
-        if name in frame.columns:
-            return name
-    return None
+    return frame.sort_values([TEMPLATE_COUNT_COLUMN], ascending=False)
 
 
 def recommendations(f: Filters) -> pd.DataFrame | None:
     """Recommendations for the view's teams and services; None before the noise marts exist."""
-    return optional_query(
-        "recommendations",
+    return query(
         "recommendations",
         team_ids=list(f.team_ids),
         service_ids=list(f.service_ids),
@@ -325,14 +330,13 @@ def recommendations(f: Filters) -> pd.DataFrame | None:
 
 def alert_groups() -> pd.DataFrame | None:
     """Groups of alert types that fire together; None before the noise marts exist."""
-    return optional_query("alert_groups", "alert_groups")
+    return query("alert_groups")
 
 
 def impact_windows(f: Filters) -> pd.DataFrame | None:
     """Impact windows overlapping the range; None when the table is absent."""
     start_ts, end_ts = f.instants(reporting_time_zone())
-    return optional_query(
-        "impact_windows",
+    return query(
         "impact_windows",
         start_ts=start_ts,
         end_ts=end_ts,
@@ -355,113 +359,51 @@ def timeline_windows(windows: pd.DataFrame, limit: int = TIMELINE_MAX_WINDOWS) -
 
 
 def major_free_streaks() -> dict[str, Any] | None:
-    """Current and longest stretch without a major incident (seconds, and since when)."""
-    path = db_path()
-    mart = optional_query("major_free_streaks", "major_free_streaks_mart")
-    if mart is not None and not mart.empty:
-        row = mart.iloc[0]
-        return {
-            "current_seconds": float(row["current_streak_seconds"] or 0),
-            "current_since": row["current_streak_start"],
-            "longest_seconds": float(row["longest_streak_seconds"] or 0),
-            "longest_start": row["longest_streak_start"],
-            "longest_end": row["longest_streak_end"],
-        }
-    if not has_table(path, version(path), "impact_windows"):
+    """Current and longest stretch without a major incident (the major_free_streaks mart)."""
+    mart = query("major_free_streaks")
+    if mart is None or mart.empty:
         return None
-    # Older warehouses without the mart: gaps between account windows, computed here.
-    gaps = query("major_free_streaks")
-    if gaps.empty:
-        return None
-    longest = gaps.loc[gaps["gap_seconds"].idxmax()]
+    row = mart.iloc[0]
     return {
-        "current_seconds": float(gaps["gap_seconds"].iloc[-1]),
-        "current_since": gaps["gap_start"].iloc[-1],
-        "longest_seconds": float(longest["gap_seconds"]),
-        "longest_start": longest["gap_start"],
-        "longest_end": longest["gap_end"],
+        "current_seconds": float(row["current_streak_seconds"] or 0),
+        "current_since": row["current_streak_start"],
+        "longest_seconds": float(row["longest_streak_seconds"] or 0),
+        "longest_start": row["longest_streak_start"],
+        "longest_end": row["longest_streak_end"],
     }
 
 
 def stale_open_majors() -> pd.DataFrame:
-    """Major incidents still open (the mart's stale ones when it exists, else all open)."""
-    mart = optional_query("stale_open_majors", "stale_open_majors_mart")
-    return mart if mart is not None else query("stale_open_majors")
-
-
-def streak_caption(streaks: dict[str, Any]) -> str:
-    """When the current and the longest stretch began (and ended), in words."""
-    parts = []
-    if pd.notna(streaks.get("current_since")) and streaks["current_seconds"] > 0:
-        parts.append(
-            f"Current stretch since {pd.Timestamp(streaks['current_since']):%Y-%m-%d %H:%M}."
-        )
-    elif streaks["current_seconds"] == 0:
-        parts.append("A major incident is open right now.")
-    if pd.notna(streaks.get("longest_start")) and pd.notna(streaks.get("longest_end")):
-        parts.append(
-            f"Longest: {pd.Timestamp(streaks['longest_start']):%Y-%m-%d %H:%M} to "
-            f"{pd.Timestamp(streaks['longest_end']):%Y-%m-%d %H:%M}."
-        )
-    return " ".join(parts)
-
-
-def snippet_language(snippet: object) -> str:
-    """``json`` when a recommendation's configuration snippet is JSON, else ``yaml``."""
-    try:
-        json.loads(str(snippet))
-    except ValueError:
-        return "yaml"
-    return "json"
+    """Major incidents open longer than the configured days (the stale_open_majors mart, the one
+    definition; empty for a warehouse built before it)."""
+    mart = query("stale_open_majors")
+    return mart if mart is not None else pd.DataFrame(columns=["incident_number", "title"])
 
 
 def report_weeks() -> list[date]:
     """Weeks with incidents, newest first, for the report picker."""
-    return query("weeks")
+    return [pd.Timestamp(w).date() for w in query("weeks")["week_start"]]
 
 
 def sync_runs(limit: int = 20) -> pd.DataFrame | None:
     """Recent sync runs; None when the bookkeeping table is absent."""
-    return optional_query("_sync_runs", "sync_runs", limit=limit)
+    return query("sync_runs", limit=limit)
 
 
 def sync_failures(limit: int = 20) -> pd.DataFrame:
     """Failed sync runs, newest first. Not cached: a failed run does not republish the
     warehouse, so the published version would not tell the cache that one was noted."""
-    return queries.sync_failures(get_reader(db_path()), limit=limit)
+    return read_sync_failures(get_reader(db_path()), limit=limit)
 
 
 def reject_summary() -> pd.DataFrame | None:
     """Rejected records by source and reason."""
-    return optional_query("_rejects", "reject_summary")
+    return query("reject_summary")
 
 
 def reject_samples(limit: int = 200) -> pd.DataFrame | None:
     """The latest rejected records."""
-    return optional_query("_rejects", "reject_samples", limit=limit)
-
-
-# --------------------------------------------------------------------------- definitions
-
-
-# Columns that docs/metrics.md defines inside another metric's paragraph (the percentiles with
-# the mean, the buckets with the total): their help text quotes that paragraph.
-_DEFINED_WITH = {
-    **{
-        f"{stat}_seconds_to_first_ack": "mean_seconds_to_first_ack"
-        for stat in ("p50", "p90", "p95")
-    },
-    **{f"{stat}_seconds_to_resolve": "mean_seconds_to_resolve" for stat in ("p50", "p90", "p95")},
-    **{
-        f"total_{bucket}_interruptions": "total_interruptions"
-        for bucket in ("business_hour", "off_hour", "sleep_hour")
-    },
-}
-
-
-def definition(metric: str) -> str | None:
-    """The paragraph of docs/metrics.md under ``### <metric>``, quoted verbatim (or None)."""
-    return shared_definition(metric) or shared_definition(_DEFINED_WITH.get(metric, metric))
+    return query("reject_samples", limit=limit)
 
 
 # --------------------------------------------------------------------------- page helpers
@@ -484,12 +426,6 @@ def replay_savings(recs: pd.DataFrame) -> dict[str, float]:
     }
 
 
-# (label, before column, after column) of the replay, as the recommendations mart names them.
-REPLAY_PAIRS = (
-    ("Incidents", "incidents_before", "incidents_after"),
-    ("Notifications", "notifications_before", "notifications_after"),
-    ("Sleep interruptions", "sleep_interruptions_before", "sleep_interruptions_after"),
-)
 _RECOMMENDATION_COLUMNS = (
     "recommendation_id",
     "title",
@@ -509,16 +445,6 @@ _RECOMMENDATION_COLUMNS = (
 def recommendation_summary(recs: pd.DataFrame) -> pd.DataFrame:
     """The columns of the recommendations table that fit one line each."""
     return recs[[c for c in _RECOMMENDATION_COLUMNS if c in recs.columns]]
-
-
-def parse_evidence(evidence: object) -> object:
-    """A recommendation's evidence as a JSON value for ``st.json`` (text if not valid JSON)."""
-    if isinstance(evidence, dict | list):
-        return evidence
-    try:
-        return json.loads(str(evidence))
-    except (TypeError, ValueError):
-        return {"evidence": str(evidence)}
 
 
 def alert_groups_for_display(groups: pd.DataFrame) -> pd.DataFrame:
@@ -547,15 +473,6 @@ def _as_list(value: object) -> list:
     return [] if value is None else [value]
 
 
-def names(frame: pd.DataFrame, id_column: str, name_column: str) -> dict[str, str]:
-    """``{id: display name}`` for a selectbox, skipping rows without an id."""
-    return {
-        str(key): str(name) if pd.notna(name) else str(key)
-        for key, name in zip(frame[id_column], frame[name_column], strict=True)
-        if pd.notna(key)
-    }
-
-
 def records_fetched(records_json: object) -> pd.DataFrame:
     """The per-resource record counts of a sync run as a two-column table."""
     try:
@@ -565,79 +482,3 @@ def records_fetched(records_json: object) -> pd.DataFrame:
     if not isinstance(parsed, dict):
         return pd.DataFrame(columns=["resource", "records"])
     return pd.DataFrame([{"resource": str(k), "records": v} for k, v in sorted(parsed.items())])
-
-
-def iso_week_label(week_start: date) -> str:
-    """``2026-W47 (Mon 16 Nov)`` for a week's Monday; incomplete weeks say so."""
-    year, week, _ = week_start.isocalendar()
-    label = f"{year}-W{week:02d} (Mon {week_start:%d %b})"
-    return label if is_complete_week(week_start) else f"{label}, incomplete"
-
-
-def is_complete_week(week_start: date) -> bool:
-    """Whether the data reaches the week's Sunday (the reporting time zone)."""
-    return week_start + timedelta(days=6) <= filter_choices().last_day
-
-
-def default_report_week(weeks: list[date]) -> int:
-    """Index of the newest complete week in ``weeks`` (newest first), as `pagerlens report`."""
-    for index, week in enumerate(weeks):
-        if is_complete_week(week):
-            return index
-    return 0
-
-
-def iso_week(week_start: date) -> str:
-    """``YYYY-Www``, the form ``pagerlens report --week`` takes."""
-    year, week, _ = week_start.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-@dataclass(frozen=True)
-class ReportOutcome:
-    """Files of a built report as (name, bytes, mime type), or why there are none."""
-
-    files: tuple[tuple[str, bytes, str], ...]
-    error: str | None = None
-
-
-_MIME = {".pdf": "application/pdf", ".csv": "text/csv", ".md": "text/markdown"}
-
-
-def build_report(week_start: date, *, anonymize: bool = False) -> ReportOutcome:
-    """Write the weekly report for ``week_start`` into a temporary folder and read it back.
-
-    Built files are cached per published warehouse; a failure is shown, never cached.
-    """
-    try:
-        from reports.weekly import write_report  # noqa: F401 - availability check
-    except ImportError:
-        return ReportOutcome(
-            (),
-            "The report module (reports/weekly.py) is not available in "
-            "this copy of pagerlens; use `pagerlens report` once it is.",
-        )
-    path = db_path()
-    try:
-        return ReportOutcome(_build_report(path, version(path), iso_week(week_start), anonymize))
-    except Exception as exc:  # noqa: BLE001 - shown to the user, the page must not crash
-        return ReportOutcome((), f"The report could not be built: {exc}")
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=16)
-def _build_report(
-    path: str, version_key: Any, week: str, anonymize: bool
-) -> tuple[tuple[str, bytes, str], ...]:
-    # version_key is part of the cache key only (a republished warehouse builds anew).
-    from reports.weekly import write_report
-
-    with tempfile.TemporaryDirectory(prefix="pagerlens-report-") as out:
-        written = write_report(path, week=week, out_dir=Path(out), anonymize=anonymize)
-        return tuple(
-            (
-                Path(p).name,
-                Path(p).read_bytes(),
-                _MIME.get(Path(p).suffix, "application/octet-stream"),
-            )
-            for p in sorted(written, key=lambda p: (Path(p).suffix != ".pdf", Path(p).name))
-        )

@@ -12,7 +12,7 @@ import shlex
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, fmt
+from dashboard import data, filters, fmt, labels
 
 _MINUTE_SUFFIXES = ("seconds_to_first_ack", "seconds_to_resolve")
 _HOUR_COLUMNS = (
@@ -33,7 +33,7 @@ def display_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     config: dict[str, object] = {}
     for column in shown.columns:
         label = fmt.column_label(column)
-        help_text = data.definition(column)
+        help_text = labels.definition(column)
         if column.endswith(_MINUTE_SUFFIXES):
             shown[column] = shown[column] / 60
             config[column] = st.column_config.NumberColumn(label, help=help_text, format="%.1f")

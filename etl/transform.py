@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).with_name("models")
 LAYERS = ("staging", "marts")
+# SQL macros the models (and the read queries) share: each file one `create or replace macro`,
+# created before the models run and kept in the warehouse (etl/models/macros/*.sql).
+MACROS_DIR = MODELS_DIR / "macros"
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -221,6 +224,8 @@ def build_marts(
             target=importlib.import_module, args=("etl.noise",), name="import-noise", daemon=True
         ).start()
     try:
+        for path in sorted(MACROS_DIR.glob("*.sql")):
+            con.execute(path.read_text())
         for model in discover_models():
             run = run_model(con, model, params)
             summary.runs.append(run)

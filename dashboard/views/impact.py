@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, widgets
+from dashboard import charts, data, fmt, labels, widgets
 
 view = widgets.start_page("Business impact")
 
@@ -24,14 +24,14 @@ else:
     cols[0].metric(
         "Current stretch without a major incident",
         fmt.duration(streaks["current_seconds"]),
-        help=data.definition("current_major_free_streak"),
+        help=labels.definition("current_major_free_streak"),
     )
     cols[1].metric(
         "Longest stretch in the data",
         fmt.duration(streaks["longest_seconds"]),
-        help=data.definition("longest_major_free_streak"),
+        help=labels.definition("longest_major_free_streak"),
     )
-    st.caption(data.streak_caption(streaks))
+    st.caption(labels.streak_caption(streaks))
 
 windows = data.impact_windows(view)
 if windows is None:
@@ -46,7 +46,7 @@ else:
     cols[2].metric(
         "Account impact in range",
         fmt.duration(account["duration_seconds"].sum()),
-        help=data.definition("impact_window"),
+        help=labels.definition("impact_window"),
     )
     start_ts, end_ts = view.instants(data.reporting_time_zone())
     shown = data.timeline_windows(windows)

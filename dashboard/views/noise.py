@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, widgets
+from dashboard import charts, data, fmt, labels, widgets
 
 view = widgets.start_page("Noise and recommendations")
 
@@ -22,11 +22,11 @@ else:
         "Counts over the whole synced period (the date range does not apply); the team and "
         "service filters do. Alert types are the summaries with their variable parts as <*>."
     )
-    count = data.template_count_column(templates)
-    if count is not None:
-        st.plotly_chart(
-            charts.noisiest_templates(templates, count_column=count, top=15, title=None)
+    st.plotly_chart(
+        charts.noisiest_templates(
+            templates, count_column=data.TEMPLATE_COUNT_COLUMN, top=15, title=None
         )
+    )
     widgets.table(templates.head(200), key="templates_table")
 
 st.subheader("Recommendations")
@@ -45,22 +45,22 @@ else:
     cols[1].metric(
         "Pages saved (replay)",
         fmt.number(saved["pages_saved"]),
-        help=data.definition("pages_saved"),
+        help=labels.definition("pages_saved"),
     )
     cols[2].metric(
         "Incidents avoided",
         fmt.number(saved["incidents_saved"]),
-        help=data.definition("incidents_before"),
+        help=labels.definition("incidents_before"),
     )
     cols[3].metric(
         "Sleep interruptions avoided",
         fmt.number(saved["sleep_saved"]),
-        help=data.definition("sleep_interruptions_before"),
+        help=labels.definition("sleep_interruptions_before"),
     )
     # One table of every recommendation, then the detail of the chosen one: a page of many
     # expanders with JSON and code blocks is slow to draw in the browser.
     widgets.table(data.recommendation_summary(recs), key="recommendations_table")
-    titles = data.names(recs, "recommendation_id", "title")
+    titles = labels.names(recs, "recommendation_id", "title")
     chosen = st.selectbox(
         "Evidence and configuration for",
         list(titles),
@@ -74,23 +74,25 @@ else:
         f"Risk: {rec['risk']}"
     )
     cols = st.columns(4)
-    for column, (label, before, after) in zip(cols[:3], data.REPLAY_PAIRS, strict=True):
+    for column, (label, before, after) in zip(cols[:3], labels.REPLAY_PAIRS, strict=True):
         column.metric(
             f"{label} after",
             fmt.number(rec[after]),
             fmt.change(rec[after], rec[before]),
             delta_color="inverse",
-            help=data.definition(before),
+            help=labels.definition(before),
         )
     cols[3].metric(
         "Major incidents affected",
         fmt.number(rec["major_incidents_affected"]),
-        help=data.definition("major_incidents_affected"),
+        help=labels.definition("major_incidents_affected"),
     )
     left, right = st.columns(2)
     with left:
         st.caption("Evidence")
-        st.json(data.parse_evidence(rec["evidence"]))
+        st.json(labels.parse_evidence(rec["evidence"]))
     with right:
         st.caption("Configuration to apply (copy)")
-        st.code(rec["config_snippet"] or "", language=data.snippet_language(rec["config_snippet"]))
+        st.code(
+            rec["config_snippet"] or "", language=labels.snippet_language(rec["config_snippet"])
+        )

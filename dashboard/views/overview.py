@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, widgets
+from dashboard import charts, data, fmt, labels, widgets
 
 view = widgets.start_page("Overview")
 weekly = data.weekly_overview(view)
@@ -44,7 +44,7 @@ else:
                 render(last[metric]),
                 fmt.change(last[metric], _prev(metric), kind=kind),
                 delta_color=colour,
-                help=data.definition(metric),
+                help=labels.definition(metric),
             )
 
     left, right = st.columns(2)

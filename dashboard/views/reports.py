@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, labels, report_download, widgets
 
 widgets.start_page("Reports")
 weeks = data.report_weeks()
@@ -15,8 +15,8 @@ if not weeks:
 week = st.selectbox(
     "Week",
     weeks,
-    index=data.default_report_week(weeks),
-    format_func=data.iso_week_label,
+    index=labels.default_report_week(weeks),
+    format_func=labels.iso_week_label,
     key="report_week",
 )
 anonymize = st.checkbox(
@@ -26,7 +26,7 @@ anonymize = st.checkbox(
 )
 if st.button("Build report", key="report_build", type="primary"):
     with st.spinner("Building the report..."):
-        outcome = data.build_report(week, anonymize=anonymize)
+        outcome = report_download.build_report(week, anonymize=anonymize)
     st.session_state["report_outcome"] = outcome
 
 outcome = st.session_state.get("report_outcome")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, widgets
+from dashboard import charts, data, fmt, labels, widgets
 
 view = widgets.start_page("Responders")
 people = data.responders(view)
@@ -42,7 +42,7 @@ st.caption(
 widgets.table(people, key="responders_table")
 
 st.subheader("Interruptions by hour of week")
-names = data.names(people, "user_id", "user_name")
+names = labels.names(people, "user_id", "user_name")
 chosen = st.multiselect(
     "Responders",
     list(names),

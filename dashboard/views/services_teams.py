@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, widgets
+from dashboard import charts, data, fmt, labels, widgets
 
 view = widgets.start_page("Services and teams")
 teams = data.team_metrics(view)
@@ -30,7 +30,7 @@ st.plotly_chart(
     )
 )
 
-team_names = data.names(teams, "team_id", "team_name")
+team_names = labels.names(teams, "team_id", "team_name")
 team_id = st.selectbox(
     "Drill down into a team", list(team_names), format_func=team_names.get, key="drill_team"
 )
@@ -41,7 +41,7 @@ st.subheader(f"Services of {fmt.md_escape(team_names[team_id])}")
 services = data.service_metrics(view, team_id=team_id)
 widgets.table(services, key="services_table")
 
-service_names = data.names(services, "service_id", "service_name")
+service_names = labels.names(services, "service_id", "service_name")
 service_id = st.selectbox(
     "Drill down into a service",
     list(service_names),

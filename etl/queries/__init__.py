@@ -4,8 +4,17 @@ Readers never import the PagerDuty client and never write. A :class:`Reader` hol
 DuckDB connection and reopens it when a sync republishes the warehouse (the file's inode
 changes on the atomic rename), so a long-running dashboard always shows the last complete build.
 
-Query functions for the report live in ``etl.queries.report``; those for the dashboard in
-``etl.queries.dashboard``. Both take a :class:`Reader` and return pandas DataFrames.
+Every read query is one file, ``etl/queries/sql/<area>/<name>.sql``, run by name with typed
+parameters through one call (:meth:`Reader.query`), so adding a query is adding a file::
+
+    reader.query("dashboard/weekly_incidents", start_ts=..., end_ts=..., team_ids=["P1"])
+
+The file declares its parameters in its header (:mod:`etl.queries.sql_files`); the call checks
+them (a missing, unknown or wrongly typed one raises :class:`TypeError` naming it) and binds
+them by one rule. A file that reads an optional table (noise marts, the interruptions model,
+bookkeeping) says so with ``-- optional: <table>``: the query returns ``None`` when this
+warehouse lacks it, so a reader can say so honestly instead of failing. Queries pick and filter
+columns; metrics are computed once, in the models (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.queries.sql_files import load_query
 from etl.warehouse import connect_readonly, read_sync_failures, table_exists
 
 MART_TABLES = (
@@ -29,6 +39,10 @@ MART_TABLES = (
     "alert_groups",
     "recommendations",
 )
+
+# The alert_templates mart's count of a template's occurrences (docs/metrics.md): what the
+# report and the dashboard rank alert types by.
+TEMPLATE_COUNT_COLUMN = "incident_count"
 
 
 class WarehouseMissing(FileNotFoundError):
@@ -77,6 +91,17 @@ class Reader:
                 return cursor.execute(sql, params or []).df()
             finally:
                 cursor.close()
+
+    def query(self, name: str, **params: object) -> pd.DataFrame | None:
+        """Run the read query ``etl/queries/sql/<name>.sql`` with its declared parameters.
+
+        ``None`` only for a file marked ``-- optional: <table>`` whose table is absent.
+        """
+        query = load_query(name)
+        bound = query.bind(params)
+        if query.optional and not self.has_table(query.optional):
+            return None
+        return self.df(query.sql, bound)
 
     def has_table(self, name: str) -> bool:
         with self._lock:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from etl.warehouse import building
+from tests.warehouse import run_models
 
 HOSTILE_TITLE = (
     '<script>alert("pwned")</script><img src=x onerror=alert(2)> **bold** [x](javascript:alert(3))'
@@ -143,6 +144,18 @@ def build_fixture_warehouse(path: Path, *, seed: int = 7) -> Path:
             "update incidents set week_start = "
             "cast(date_trunc('week', created_at at time zone 'UTC') as date)"
         )
+        # The real models over the hand-made incidents: the shared metric macro, the account's
+        # weekly headline (for the report download) and the stale open majors.
+        con.execute(
+            "create table stg_data_period as select ?::timestamptz as data_start, "
+            "?::timestamptz as data_end",
+            [DATA_END - timedelta(weeks=WEEKS), DATA_END],
+        )
+        con.execute(
+            "alter table incidents add column is_stale_open_major boolean; "
+            "update incidents set is_stale_open_major = is_major and resolved_at is null"
+        )
+        run_models(con, "incident_weekly_by_dimension", "stale_open_majors")
         con.execute(f"""create table service_weekly as
             select service_id, any_value(service_name) as service_name, {WEEKLY_SELECT}
             from incidents group by service_id, week_start""")
@@ -218,6 +231,8 @@ def build_fixture_warehouse(path: Path, *, seed: int = 7) -> Path:
             select 'account', null, min(window_start), max(window_end),
                 epoch(max(window_end)) - epoch(min(window_start)), flatten(list(incident_ids))
             from islands group by island""")
+        con.execute("create view int_impact_windows_all as select * from impact_windows")
+        run_models(con, "major_free_streaks")
         con.execute("""create table alert_templates as
             select md5(t) as template_id, t as template, service_id, service_name,
                 count(*) as alert_count, count(*) as incident_count,

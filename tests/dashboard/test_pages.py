@@ -219,9 +219,9 @@ def test_hostile_text_in_noise_page_is_escaped(app, fixture_db):
 
 
 def test_metric_help_quotes_the_definitions(app, fixture_db, monkeypatch):
-    from dashboard import data
+    from dashboard import labels
 
-    monkeypatch.setattr(data, "definition", lambda name: f"definition of {name}")
+    monkeypatch.setattr(labels, "definition", lambda name: f"definition of {name}")
     at = app(fixture_db).run()
     helps = {m.label: m.proto.help for m in at.metric}
     assert helps["MTTA (mean)"] == "definition of mean_seconds_to_first_ack"

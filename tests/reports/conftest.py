@@ -23,6 +23,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.warehouse import run_models
+
 DATA_START = datetime(2026, 8, 17, tzinfo=UTC)  # a Monday, 2026-W34
 DATA_END = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # Wednesday of 2026-W48
 REPORT_WEEK = "2026-W47"
@@ -101,6 +103,25 @@ def _impacted_seconds(windows, week: date) -> float:
     start = datetime.combine(week, datetime.min.time(), tzinfo=UTC)
     end = start + timedelta(days=7)
     return sum(max(0.0, (min(e, end) - max(s, start)).total_seconds()) for s, e, _ in windows)
+
+
+def _stale_flags(con: duckdb.DuckDBPyConnection) -> None:
+    """The data period and each incident's stale flag, which the real models compute from raw
+    data (stg_data_period, incidents.is_stale_open_major): given here for hand-made rows."""
+    from etl.config import Config
+
+    days = Config().stale_open_major_days
+    con.execute(
+        "create or replace table stg_data_period as select ?::timestamptz as data_start, "
+        "?::timestamptz as data_end",
+        [DATA_START, DATA_END],
+    )
+    con.execute("alter table incidents add column is_stale_open_major boolean; ")
+    con.execute(
+        "update incidents set is_stale_open_major = is_major and resolved_at is null "
+        "and epoch(?::timestamptz - created_at) > ? * 86400",
+        [DATA_END, days],
+    )
 
 
 def build_fixture_warehouse(
@@ -312,8 +333,12 @@ def build_fixture_warehouse(
     con = duckdb.connect(str(path))
     try:
         con.register("inc_df", inc)
-        con.execute("create table incidents as select * exclude (week_start) from inc_df")
+        con.execute("create table incidents as select * from inc_df")
         con.execute("alter table incidents alter incident_number type bigint")
+        con.execute("alter table incidents alter week_start type date")
+        # The account's weekly headline is the real model over these incidents.
+        _stale_flags(con)
+        run_models(con, "incident_weekly_by_dimension", "stale_open_majors")
         con.register("intr_df", intr)
         con.execute("""
             create table int_interruptions as

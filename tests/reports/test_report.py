@@ -404,7 +404,7 @@ def test_rendered_html_escapes_alert_text(fixture_db):
     from reports.render import render_html
 
     data = collect(fixture_db)
-    html = render_html("weekly.html", weekly._context(data, _fake_svgs(data)))
+    html = render_html("weekly.html", weekly.html._context(data, _fake_svgs(data)))
     assert "<script" not in html
     assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in html
     assert "<b>full</b>" not in html
@@ -412,8 +412,8 @@ def test_rendered_html_escapes_alert_text(fixture_db):
 
 
 def _fake_svgs(data) -> dict[str, str]:
-    svgs = {key: "<svg xmlns='http://www.w3.org/2000/svg'/>" for key in weekly._charts(data)}
-    return {**svgs, **weekly._sparklines(data)}
+    svgs = {key: "<svg xmlns='http://www.w3.org/2000/svg'/>" for key in weekly.pdf._charts(data)}
+    return {**svgs, **weekly.pdf._sparklines(data)}
 
 
 # ------------------------------------------------------------------ anonymization
@@ -526,7 +526,7 @@ def test_without_the_incident_template_map_templates_use_history_counts(tmp_path
     )
     from reports.render import render_html
 
-    html = _flat(render_html("weekly.html", weekly._context(data, _fake_svgs(data))))
+    html = _flat(render_html("weekly.html", weekly.html._context(data, _fake_svgs(data))))
     assert "counts and shares cover the whole synced history" in html
 
 
@@ -539,7 +539,7 @@ def test_missing_optional_tables_give_honest_sections(tmp_path):
     )
     data = collect(db)
     assert data.freshness is None and data.templates is None and data.sleep_nights is None
-    html = _flat(render_html("weekly.html", weekly._context(data, _fake_svgs(data))))
+    html = _flat(render_html("weekly.html", weekly.html._context(data, _fake_svgs(data))))
     assert "The noise marts (alert_templates, recommendations) are not in this warehouse" in html
     assert "interruptions model" in html
     assert "(no sync recorded)" in html
@@ -632,12 +632,21 @@ def test_major_free_streaks_as_of_an_instant():
     )
     start = datetime(2026, 1, 1, tzinfo=UTC)
     # gaps: 2 d before the first window, 6 d between, then 3 d to Jan 14
-    assert weekly._streaks(windows, start, datetime(2026, 1, 14, tzinfo=UTC)) == (3 * day, 6 * day)
+    assert weekly.data._streaks(windows, start, datetime(2026, 1, 14, tzinfo=UTC)) == (
+        3 * day,
+        6 * day,
+    )
     # inside the second window: the current streak is zero, the first window's gaps count
-    assert weekly._streaks(windows, start, datetime(2026, 1, 10, 12, tzinfo=UTC)) == (0.0, 6 * day)
+    assert weekly.data._streaks(windows, start, datetime(2026, 1, 10, 12, tzinfo=UTC)) == (
+        0.0,
+        6 * day,
+    )
     # no windows at all: the whole period
-    assert weekly._streaks(windows.iloc[0:0], start, datetime(2026, 1, 2, tzinfo=UTC)) == (day, day)
-    assert weekly._streaks(windows, None, datetime(2026, 1, 2, tzinfo=UTC)) == (None, None)
+    assert weekly.data._streaks(windows.iloc[0:0], start, datetime(2026, 1, 2, tzinfo=UTC)) == (
+        day,
+        day,
+    )
+    assert weekly.data._streaks(windows, None, datetime(2026, 1, 2, tzinfo=UTC)) == (None, None)
 
 
 def test_what_got_worse_ranks_relative_worsening():
@@ -669,7 +678,7 @@ def test_what_got_worse_ranks_relative_worsening():
             "up_time_pct",
         ],
     )
-    out = weekly._compare_groups(df, "team_id", "team_name", this, last)
+    out = weekly.data._compare_groups(df, "team_id", "team_name", this, last)
     # nothing got worse for C and D: then by incidents this week
     assert list(out["team_id"]) == ["A", "B", "C", "D"]
     by_id = out.set_index("team_id")

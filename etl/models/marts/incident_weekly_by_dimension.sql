@@ -17,26 +17,12 @@ dimensioned as (
 ),
 
 final as (
+    -- The metrics themselves: etl/models/macros/incident_metrics.sql.
     select
         dimension,
         dimension_value,
         week_start,
-        count(*) as total_incident_count,
-        count(*) filter (where first_ack_at is not null) as total_incidents_acknowledged,
-        count(*) filter (where auto_resolved) as total_incidents_auto_resolved,
-        avg(seconds_to_first_ack) as mean_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.5) as p50_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.9) as p90_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.95) as p95_seconds_to_first_ack,
-        avg(seconds_to_resolve) as mean_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.5) as p50_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.9) as p90_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.95) as p95_seconds_to_resolve,
-        cast(sum(escalation_count) as bigint) as total_escalation_count,
-        cast(sum(total_notifications) as bigint) as total_notifications,
-        count(*) filter (where is_major) as total_major_incidents,
-        count(*) filter (where is_noise) as total_noise_incidents,
-        count(*) filter (where is_noise) / count(*) as noise_ratio
+        unnest(incident_metrics(dimensioned))
     from dimensioned
     group by dimension, dimension_value, week_start
 )

@@ -14,26 +14,13 @@ with incident_groups as (
 ),
 
 incident_stats as (
+    -- The metrics themselves: etl/models/macros/incident_metrics.sql.
     select
         grain,
         group_id,
         week_start,
         any_value(group_name) as incident_group_name,
-        count(*) as total_incident_count,
-        count(*) filter (where first_ack_at is not null) as total_incidents_acknowledged,
-        count(*) filter (where auto_resolved) as total_incidents_auto_resolved,
-        avg(seconds_to_first_ack) as mean_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.5) as p50_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.9) as p90_seconds_to_first_ack,
-        quantile_cont(seconds_to_first_ack, 0.95) as p95_seconds_to_first_ack,
-        avg(seconds_to_resolve) as mean_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.5) as p50_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.9) as p90_seconds_to_resolve,
-        quantile_cont(seconds_to_resolve, 0.95) as p95_seconds_to_resolve,
-        cast(sum(escalation_count) as bigint) as total_escalation_count,
-        cast(sum(total_notifications) as bigint) as total_notifications,
-        count(*) filter (where is_major) as total_major_incidents,
-        count(*) filter (where is_noise) as total_noise_incidents
+        unnest(incident_metrics(incident_groups))
     from incident_groups
     where week_start is not null
     group by grain, group_id, week_start
@@ -101,7 +88,7 @@ final as (
         coalesce(i.total_sleep_hour_interruptions, 0) as total_sleep_hour_interruptions,
         coalesce(s.total_major_incidents, 0) as total_major_incidents,
         coalesce(s.total_noise_incidents, 0) as total_noise_incidents,
-        s.total_noise_incidents / s.total_incident_count as noise_ratio,
+        s.noise_ratio,
         coalesce(impact.impacted_seconds, 0) as impacted_seconds,
         100.0 * (1 - coalesce(impact.impacted_seconds, 0) / epoch(
             timezone($reporting_time_zone, cast(keys.week_start + 7 as timestamp))

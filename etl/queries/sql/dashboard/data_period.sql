@@ -1,3 +1,4 @@
+-- params: none
 select
     min(created_at) as first_created_at,
     max(created_at) as last_created_at,

@@ -1,3 +1,4 @@
+-- params: none
 with final as (
     select distinct team_id, team_name, service_id, service_name
     from incidents

@@ -1,14 +1,16 @@
 -- Per service or per team (`$grain`) over the filtered range: MTTA/MTTR, counts, noise
--- ratio, interruptions and up-time. The wrappers in etl/queries/dashboard.py name the group
--- column and keep the columns of their grain.
+-- ratio, interruptions and up-time. dashboard/data.py names the group column and keeps the
+-- columns of the grain. The incident metrics are the models' own macro
+-- (etl/models/macros/incident_metrics.sql) over the filtered incidents.
+-- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], grain varchar, week_count bigint, start_week date, end_week date
 with filtered as (
     select * from incidents where created_at >= $start_ts and created_at < $end_ts
-        and (len(cast($team_ids as varchar[])) = 0
-             or list_contains(cast($team_ids as varchar[]), team_id))
-        and (len(cast($service_ids as varchar[])) = 0
-             or list_contains(cast($service_ids as varchar[]), service_id))
-        and (len(cast($urgencies as varchar[])) = 0
-             or list_contains(cast($urgencies as varchar[]), urgency))
+        and (len($team_ids) = 0
+             or list_contains($team_ids, team_id))
+        and (len($service_ids) = 0
+             or list_contains($service_ids, service_id))
+        and (len($urgencies) = 0
+             or list_contains($urgencies, urgency))
 ),
 per_group as (
     select
@@ -19,19 +21,7 @@ per_group as (
         any_value(team_id) as team_id,
         any_value(team_name) as team_name,
         count(distinct service_id) as service_count,
-        count(*) as total_incident_count,
-            count(first_ack_at) as total_incidents_acknowledged,
-            count(*) filter (where auto_resolved) as total_incidents_auto_resolved,
-            avg(seconds_to_first_ack) as mean_seconds_to_first_ack,
-            quantile_cont(seconds_to_first_ack, 0.5) as p50_seconds_to_first_ack,
-            quantile_cont(seconds_to_first_ack, 0.9) as p90_seconds_to_first_ack,
-            avg(seconds_to_resolve) as mean_seconds_to_resolve,
-            quantile_cont(seconds_to_resolve, 0.5) as p50_seconds_to_resolve,
-            quantile_cont(seconds_to_resolve, 0.9) as p90_seconds_to_resolve,
-            coalesce(sum(escalation_count), 0) as total_escalation_count,
-            coalesce(sum(total_notifications), 0) as total_notifications,
-            count(*) filter (where is_major) as total_major_incidents,
-            avg(case when is_noise then 1.0 else 0.0 end) as noise_ratio
+        unnest(incident_metrics(filtered))
     from filtered
     group by group_id
 ),

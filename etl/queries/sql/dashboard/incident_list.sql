@@ -1,5 +1,6 @@
 -- Links are only passed through when they are plain web URLs: a hostile `javascript:` value in
 -- html_url must never become a clickable link.
+-- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], limit bigint
 with final as (
     select incident_number, title, status, urgency, priority_name, service_name, team_name,
         created_at, seconds_to_first_ack, seconds_to_resolve, is_major, noise_reason,
@@ -7,11 +8,11 @@ with final as (
         case when regexp_matches(html_url, '^https?://[^\s]+$') then html_url end as html_url
     from incidents
     where created_at >= $start_ts and created_at < $end_ts
-        and (len(cast($team_ids as varchar[])) = 0
-             or list_contains(cast($team_ids as varchar[]), team_id))
-        and (len(cast($service_ids as varchar[])) = 0
-             or list_contains(cast($service_ids as varchar[]), service_id))
-        and (len(cast($urgencies as varchar[])) = 0
-             or list_contains(cast($urgencies as varchar[]), urgency))
+        and (len($team_ids) = 0
+             or list_contains($team_ids, team_id))
+        and (len($service_ids) = 0
+             or list_contains($service_ids, service_id))
+        and (len($urgencies) = 0
+             or list_contains($urgencies, urgency))
 )
 select * from final order by created_at desc limit $limit

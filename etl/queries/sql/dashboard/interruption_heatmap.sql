@@ -1,14 +1,16 @@
 -- Hour of week in the responder's own time zone (local_started_at is already local).
+-- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], user_ids varchar[]
+-- optional: int_interruptions
 with filtered as (
     select local_started_at
     from int_interruptions
     where started_at >= $start_ts and started_at < $end_ts
-        and (len(cast($team_ids as varchar[])) = 0
-             or list_contains(cast($team_ids as varchar[]), team_id))
-        and (len(cast($service_ids as varchar[])) = 0
-             or list_contains(cast($service_ids as varchar[]), service_id))
-        and (len(cast($user_ids as varchar[])) = 0
-             or list_contains(cast($user_ids as varchar[]), user_id))
+        and (len($team_ids) = 0
+             or list_contains($team_ids, team_id))
+        and (len($service_ids) = 0
+             or list_contains($service_ids, service_id))
+        and (len($user_ids) = 0
+             or list_contains($user_ids, user_id))
 ),
 final as (
     select cast(isodow(local_started_at) as integer) as iso_dow,

@@ -1,10 +1,11 @@
+-- params: start_week date, end_week date, team_ids varchar[]
 with weeks as (
     select * from responder_weekly
     where week_start >= $start_week and week_start <= $end_week
-        and (len(cast($team_ids as varchar[])) = 0 or user_id in (
+        and (len($team_ids) = 0 or user_id in (
             select id from raw_users
             where list_has_any(json_extract_string(payload, '$.teams[*].id'),
-                               cast($team_ids as varchar[]))))
+                               $team_ids)))
 ),
 latest as (
     select user_id, arg_max(health_score, week_start) as latest_health_score

@@ -1,1 +1,2 @@
+-- params: none
 select distinct urgency from incidents where urgency is not null order by urgency

@@ -1,4 +1,6 @@
 -- Account up-time per week: impacted seconds of account-wide windows inside each week.
+-- params: start_week date, end_week date, reporting_time_zone varchar
+-- optional: impact_windows
 with weeks as (
     select cast(w as date) as week_start
     from range(cast($start_week as timestamp), cast($end_week as timestamp) + interval 1 day,

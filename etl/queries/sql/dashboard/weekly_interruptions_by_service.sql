@@ -1,5 +1,6 @@
 -- Interruptions are attributed to the service and team of the notification's incident, so they
 -- come from the weekly marts (urgency does not apply: the marts do not split by it).
+-- params: start_week date, end_week date, team_ids varchar[], service_ids varchar[]
 select
     week_start,
     sum(total_interruptions) as total_interruptions,
@@ -8,10 +9,10 @@ select
     sum(total_sleep_hour_interruptions) as total_sleep_hour_interruptions
 from service_weekly
 where week_start >= $start_week and week_start <= $end_week
-    and (len(cast($team_ids as varchar[])) = 0 or service_id in (
+    and (len($team_ids) = 0 or service_id in (
         select distinct service_id from incidents
-        where list_contains(cast($team_ids as varchar[]), team_id)))
-    and (len(cast($service_ids as varchar[])) = 0
-         or list_contains(cast($service_ids as varchar[]), service_id))
+        where list_contains($team_ids, team_id)))
+    and (len($service_ids) = 0
+         or list_contains($service_ids, service_id))
 group by week_start
 order by week_start

@@ -1,5 +1,6 @@
 -- Interruptions per reporting week summed over responders (every interruption has exactly one
 -- responder, so this is the account total even when an incident has no team).
+-- params: first_week date, last_week date
 with final as (
     select
         week_start,

@@ -1,4 +1,5 @@
 -- The incidents behind the account-wide impact windows overlapping [$start_ts, $end_ts).
+-- params: end_ts timestamptz, start_ts timestamptz
 with windows as (
     select window_start, unnest(incident_ids) as incident_id
     from impact_windows

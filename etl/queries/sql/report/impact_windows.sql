@@ -1,5 +1,6 @@
 -- Impact windows (per service and account-wide) overlapping [$start_ts, $end_ts), with the
 -- service's name.
+-- params: end_ts timestamptz, start_ts timestamptz
 with services as (
     select service_id, any_value(service_name) as service_name
     from incidents

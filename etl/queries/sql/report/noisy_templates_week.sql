@@ -1,6 +1,8 @@
 -- Alert types by the incidents they opened in [$start_ts, $end_ts): the noise model's
 -- incident -> template mapping (int_incident_noise) joined to the incidents mart for the week's
 -- figures, and to alert_templates for the history-wide ones (shares over the synced history).
+-- params: start_ts timestamptz, end_ts timestamptz
+-- optional: int_incident_noise
 with week as (
     select
         noise.template_id,

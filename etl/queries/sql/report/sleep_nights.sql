@@ -1,6 +1,8 @@
 -- Sleep-hour interruptions per responder and night, for interruptions whose week (their first
 -- notification's reporting week) is the report week. Reads the interruptions model, which
 -- carries the night each sleep interruption disturbs.
+-- params: week_start date
+-- optional: int_interruptions
 with sleep as (
     select user_id, night_of
     from int_interruptions

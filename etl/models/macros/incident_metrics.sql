@@ -1,0 +1,26 @@
+-- The incident metrics of docs/metrics.md ("Weekly grain"), written once: an aggregate over a
+-- set of rows of the incidents mart, used as `unnest(incident_metrics(<row alias>))` in a
+-- grouped select. The marts apply it per group and reporting week (int_group_weekly,
+-- incident_weekly_by_dimension); the dashboard applies it to the incidents its filters select
+-- (an arbitrary date range, several teams, services and urgencies), a set no mart can hold:
+-- a percentile of a union is not a function of the parts' percentiles, so precomputing cannot
+-- serve it, and a second copy of the formulas is what this macro replaces.
+-- Means and continuous percentiles are over the incidents whose duration is not NULL.
+create or replace macro incident_metrics(incident) as {
+    'total_incident_count': count(*),
+    'total_incidents_acknowledged': count(incident.first_ack_at),
+    'total_incidents_auto_resolved': count(*) filter (where incident.auto_resolved),
+    'mean_seconds_to_first_ack': avg(incident.seconds_to_first_ack),
+    'p50_seconds_to_first_ack': quantile_cont(incident.seconds_to_first_ack, 0.5),
+    'p90_seconds_to_first_ack': quantile_cont(incident.seconds_to_first_ack, 0.9),
+    'p95_seconds_to_first_ack': quantile_cont(incident.seconds_to_first_ack, 0.95),
+    'mean_seconds_to_resolve': avg(incident.seconds_to_resolve),
+    'p50_seconds_to_resolve': quantile_cont(incident.seconds_to_resolve, 0.5),
+    'p90_seconds_to_resolve': quantile_cont(incident.seconds_to_resolve, 0.9),
+    'p95_seconds_to_resolve': quantile_cont(incident.seconds_to_resolve, 0.95),
+    'total_escalation_count': cast(coalesce(sum(incident.escalation_count), 0) as bigint),
+    'total_notifications': cast(coalesce(sum(incident.total_notifications), 0) as bigint),
+    'total_major_incidents': count(*) filter (where incident.is_major),
+    'total_noise_incidents': count(*) filter (where incident.is_noise),
+    'noise_ratio': count(*) filter (where incident.is_noise) / count(*)
+}
