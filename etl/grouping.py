@@ -206,22 +206,25 @@ _PLAIN_VALUE = re.compile(
     rf"(?=[a-z\-]*[0-9])(?:{_UNTOUCHABLE_WORD})?-(?:[a-z0-9\-]*-)?(?:{_UNTOUCHABLE_WORD})?"
 )
 
-# A number, an IPv4 address (with a port) or a host name of three or more labels with a port,
-# in at most one bracket and a comma: the most common distinct tokens of a large batch, each seen
-# once. Such a token certainly masks to its punctuation around "<*>". Proof. The number
-# (``[-+]?\d+(\.\d+)?%?``) holds no letter, no "://", "@", ":", "/", "=", quote or second dot,
-# so no mask matches it (hex ids need a letter, durations a unit, versions and IPv4 two dots) and
-# ``_NUMBER`` takes the core. The IPv4 address is matched whole by the IPv4 mask, port included
+# A number (with "%" or a duration unit), a hex id, an IPv4 address (with a port) or a host name
+# of three or more labels with a port, in at most one bracket and one of ". , : ;": the most
+# common distinct tokens of a large batch, each seen once. Such a token certainly masks to its
+# punctuation around "<*>". Proof. The number (``[-+]?\d+(\.\d+)?``) holds no letter but its
+# unit, no "://", "@", ":", "/", "=", quote or second dot, so only the duration mask can match
+# it, whole (then "-<*>" or "+<*>", a core holding "<*>": "<*>"); otherwise ``_NUMBER`` takes the
+# core. The hex id (8+ hex digits, one of them a digit) is taken whole by the hex-id mask if it
+# has a letter (nothing earlier matches: no "-", ":" or dot), else it is a number. The IPv4 address is matched whole by the IPv4 mask, port included
 # (nothing earlier can: MAC and IPv6 need ":" or "-" groups, durations a unit). The host name's
 # labels start with a letter (no version, IPv4 or number), there is one ":" (no IPv6): a mask can
 # only cut into a label (hex id, MAC, 0x id, duration after a "-"), and then the ":"-part holding
 # that "<*>" and the port (digits, no ``_DIGIT_CONSTANT``) both give "<*>" and
 # ``_ADJACENT_MASKS`` joins them; with no mask, ``_FQDN`` takes the core. The bracket and the
-# comma are cut off by ``_WRAP`` (a ">" of "<*>" taken by the trail is given back).
+# final punctuation are cut off by ``_WRAP`` (a ">" of "<*>" taken by the trail is given back).
 # ``tests/etl/test_grouping.py`` fuzzes this against ``mask_summary``.
 _ADDRESS_VALUE = re.compile(
-    r"([(\[]?)(?:[-+]?\d+(?:\.\d+)?%?|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?"
-    r"|[a-z][a-z0-9\-]*(?:\.[a-z][a-z0-9\-]*){2,}:\d{1,5})([)\]]?,?)"
+    r"([(\[]?)(?:[-+]?\d+(?:\.\d+)?(?:%|ns|us|ms|s|m|h|d|w|y)?|(?=[0-9a-f]*\d)[0-9a-f]{8,}"
+    r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|[a-z][a-z0-9\-]*(?:\.[a-z][a-z0-9\-]*){2,}:\d{1,5})"
+    r"([)\]]?[.,:;]?)"
 )
 # Both shortcuts in one pass (``__missing__`` runs once per distinct token: most of them).
 _VALUE_TOKEN = re.compile(f"(?:{_ADDRESS_VALUE.pattern})|(?:{_PLAIN_VALUE.pattern})")
@@ -522,12 +525,11 @@ class _TokenMasks(dict[str, str | None]):
             masked: str | None = WILDCARD if token in _CALENDAR else token
             self[token] = masked
             return masked
-        value = _VALUE_TOKEN.fullmatch(token)
-        if value:
+        if _CROSS_RISK.search(token):  # never a plain value; "3h" of "3h 25m" may be a value
+            masked = None
+        elif value := _VALUE_TOKEN.fullmatch(token):
             lead, trail = value.group(1, 2)
             masked = WILDCARD if lead is None else lead + WILDCARD + trail
-        elif _CROSS_RISK.search(token):
-            masked = None
         else:
             masked = self._mask(token)
         self[token] = masked
