@@ -175,6 +175,8 @@ _ADJACENT_MASKS = re.compile(r"<\*>(?:[:.\-_@]<\*>)+")
 # with some is checked with ``_CROSSES`` (slower, so not run on every summary) and masked whole
 # only if that matches.
 _CROSS_RISK = re.compile(r"[\"'`]|=$|\d(?:ns|us|µs|ms|s|m|h|d|w|y)$")
+# What a _CROSS_RISK token maps to in the token cache (no mask or token yields a NUL).
+_CROSS_MARK = "\x00"
 _CROSSES = re.compile(r"[\"'`]|=\s|\d(?:ns|us|µs|ms|s|m|h|d|w|y)\s+\d")
 
 # A token that certainly masks to a bare "<*>" (a "plain value"): lowercase ASCII words joined
@@ -495,14 +497,16 @@ def _join(tokens: Sequence[str], spaces: Sequence[str]) -> str:
     return text.strip()
 
 
-class _TokenMasks(dict[str, str | None]):
+class _TokenMasks(dict[str, str]):
     """``token -> mask_summary(token)``, filled on first use; one instance per batch.
 
     A ``_CROSS_RISK`` token (one that might let a mask match across the following space) maps
-    to ``None`` instead, so that joining a summary's token masks fails on it; ``exact`` gives
-    its mask. A missing token is resolved, cheapest first, by:
+    to ``_CROSS_MARK`` instead, so that a summary joined from its tokens' masks shows it;
+    ``exact`` gives its mask. A missing token is resolved, cheapest first, by:
 
-    1. ``_PLAIN_VALUE``: the token certainly masks to "<*>" (proof at ``_PLAIN_VALUE``);
+    1. plain ASCII words (unchanged, but day and month names) and ``_VALUE_TOKEN`` (numbers,
+       addresses, hex ids, pod names: they certainly mask to "<*>" in their punctuation,
+       proofs at ``_ADDRESS_VALUE`` and ``_PLAIN_VALUE``);
     2. its digit skeleton (digits 2-9 -> 1): every mask and token rule tests digits only through
        classes that hold all of 1-9 or none of them (``\\d``, ``[0-9a-fA-F]``, ``\\w`` ...;
        the only literal digit is the 0 of "0x", which the skeleton keeps), so tokens with one
@@ -518,15 +522,15 @@ class _TokenMasks(dict[str, str | None]):
         super().__init__()
         self._by_skeleton: dict[str, str] = {}
 
-    def __missing__(self, token: str) -> str | None:
+    def __missing__(self, token: str) -> str:
         if token.isascii() and token.isalpha():
             # Plain ASCII words: every mask needs a digit or punctuation, and of the token
             # rules only the calendar names apply to a word.
-            masked: str | None = WILDCARD if token in _CALENDAR else token
+            masked = WILDCARD if token in _CALENDAR else token
             self[token] = masked
             return masked
         if _CROSS_RISK.search(token):  # never a plain value; "3h" of "3h 25m" may be a value
-            masked = None
+            masked = _CROSS_MARK
         elif value := _VALUE_TOKEN.fullmatch(token):
             lead, trail = value.group(1, 2)
             masked = WILDCARD if lead is None else lead + WILDCARD + trail
@@ -538,7 +542,7 @@ class _TokenMasks(dict[str, str | None]):
     def exact(self, token: str) -> str:
         """The mask of any token, ``_CROSS_RISK`` or not."""
         masked = self[token]
-        return self._mask(token) if masked is None else masked
+        return self._mask(token) if masked == _CROSS_MARK else masked
 
     def _mask(self, token: str) -> str:
         skeleton = token.translate(_SKELETON)
@@ -553,17 +557,14 @@ class _TokenMasks(dict[str, str | None]):
 def _mask_distinct(summaries: Iterable[str]) -> dict[str, str]:
     """``mask_summary`` of every distinct non-empty summary, joined from its tokens' masks
     unless a mask may match across a space in it (see ``_CROSS_RISK``); those are masked whole,
-    with a summary-level digit-skeleton cache (same argument as step 2 of ``_TokenMasks``)."""
+    with a summary-level digit-skeleton cache (same argument as step 2 of ``_TokenMasks``).
+    A summary holding a NUL itself takes the exact path too (a token's mask keeps it)."""
     token_masks = _TokenMasks()
     mask_token = token_masks.__getitem__
     by_skeleton: dict[str, str] = {}
-    masked_of: dict[str, str] = {}
-    for summary in summaries:
-        try:
-            masked_of[summary] = " ".join(map(mask_token, summary.split()))
-            continue
-        except TypeError:  # a None: a _CROSS_RISK token
-            pass
+    masked_of = {summary: " ".join(map(mask_token, summary.split())) for summary in summaries}
+    # Those joined with a _CROSS_RISK token's marker (or holding the marker's character).
+    for summary in [s for s, masked in masked_of.items() if _CROSS_MARK in masked]:
         if _CROSSES.search(summary) is None:
             masked_of[summary] = " ".join([token_masks.exact(t) for t in summary.split()])
             continue
@@ -593,13 +594,10 @@ def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTI
     templates = _infer_positions(forms, distinct, weights, settings)
     template_of_masked = dict(zip(distinct, templates, strict=True))
     template_of_masked[""] = ""
-    template_of = dict(
-        zip(masked_of.keys(), map(template_of_masked.__getitem__, masked_of.values()), strict=True)
-    )
     for summary in unique:
         if not summary:
-            template_of[summary] = ""
-    return list(map(template_of.__getitem__, summaries))
+            masked_of[summary] = ""
+    return list(map(template_of_masked.__getitem__, map(masked_of.__getitem__, summaries)))
 
 
 def template_id(template: str) -> str:
