@@ -1,4 +1,5 @@
-"""Shared fixtures: a small simulated PagerDuty account and a live simulated API server.
+"""Shared fixtures: a small simulated PagerDuty account, a live simulated API server, and the
+canonical test warehouse (``pipeline_db``) with its hand-made companion (``hostile_db``).
 
 ``sim_account`` is generated once per test session (14 days ending at :data:`SIM_END`, seed 7);
 ``sim_server`` is a fresh :class:`~simulator.server.SimServer` on 127.0.0.1 per test,
@@ -51,3 +52,35 @@ def sim_server(sim_account) -> Iterator:
 
     with SimServer(sim_account) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pipeline_db(tmp_path_factory) -> Iterator:
+    """The canonical test warehouse, shared by the report, dashboard and notebook tests: the
+    simulator's account (seed SIM_SEED, the four weeks before SIM_END) run through the real
+    pipeline (:func:`tests.warehouse.build_pipeline_warehouse`), built once per session and
+    published read-only (file and folder): a test that needs to change it copies it first."""
+    from tests.warehouse import build_pipeline_warehouse
+
+    folder = tmp_path_factory.mktemp("pipeline")
+    path = build_pipeline_warehouse(folder / "pagerlens.duckdb", end=SIM_END, seed=SIM_SEED)
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    yield path
+    folder.chmod(0o755)
+
+
+@pytest.fixture(scope="session")
+def hostile_db(tmp_path_factory) -> Iterator:
+    """A small hand-made raw layer built by the real pipeline: hostile alert text, team name and
+    incident URL in 2026-W10, and a quiet last week (:func:`tests.warehouse.hostile_account`)."""
+    from tests.warehouse import HOSTILE_SINCE, HOSTILE_UNTIL, build_raw_warehouse, hostile_account
+
+    folder = tmp_path_factory.mktemp("hostile")
+    path = build_raw_warehouse(
+        folder / "pagerlens.duckdb", hostile_account(), since=HOSTILE_SINCE, until=HOSTILE_UNTIL
+    )
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    yield path
+    folder.chmod(0o755)

@@ -77,3 +77,50 @@ def test_empty_lists_bind_as_empty_varchar_lists(tmp_path):
             reader.query("dashboard/reject_samples", limit="5")
     finally:
         reader.close()
+
+
+def _group_args(**changes):
+    args = {
+        "start_ts": datetime(2026, 1, 1, tzinfo=UTC),
+        "end_ts": datetime(2026, 4, 1, tzinfo=UTC),
+        "team_ids": [],
+        "service_ids": [],
+        "urgencies": [],
+    }
+    return {**args, **changes}
+
+
+@pytest.mark.parametrize("stored", ["none", "older"])
+def test_a_warehouse_built_before_the_macro_still_reads(pipeline_db, tmp_path, stored):
+    """The incident-metrics macro came with a later build; a warehouse without it (or with an
+    older body) reads the same figures: the reader creates the models' macros on its connection."""
+    import shutil
+
+    import duckdb
+
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(pipeline_db, old)
+    old.chmod(0o644)
+    with duckdb.connect(str(old)) as con:
+        con.execute("drop macro incident_metrics")
+        if stored == "older":
+            con.execute("create macro incident_metrics(incident) as {'total_incident_count': -1}")
+    current, before = Reader(pipeline_db), Reader(old)
+    try:
+        group = {
+            "grain": "team",
+            "week_count": 4,
+            "start_week": date(2026, 2, 2),
+            "end_week": date(2026, 2, 23),
+        }
+        for name, params in (
+            ("dashboard/weekly_incidents", _group_args()),
+            ("dashboard/group_metrics", _group_args() | group),
+        ):
+            expected = current.query(name, **params)
+            got = before.query(name, **params)
+            assert len(got) > 0
+            assert got.equals(expected), name
+    finally:
+        current.close()
+        before.close()

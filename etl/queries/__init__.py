@@ -14,7 +14,9 @@ them (a missing, unknown or wrongly typed one raises :class:`TypeError` naming i
 them by one rule. A file that reads an optional table (noise marts, the interruptions model,
 bookkeeping) says so with ``-- optional: <table>``: the query returns ``None`` when this
 warehouse lacks it, so a reader can say so honestly instead of failing. Queries pick and filter
-columns; metrics are computed once, in the models (docs/architecture.md).
+columns; metrics are computed once, in the models (docs/architecture.md). The models' macros
+(``etl/models/macros/*.sql``) are created as temporary macros on every cursor the reader
+opens, so a warehouse built before a macro existed reads without a rebuild.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.queries.sql_files import load_query
+from etl.queries.sql_files import load_query, temp_macros
 from etl.warehouse import connect_readonly, read_sync_failures, table_exists
 
 MART_TABLES = (
@@ -88,6 +90,10 @@ class Reader:
         with self._lock:
             cursor = self.connection().cursor()
             try:
+                # Temporary macros belong to one connection (a cursor is one): the models'
+                # macros on each, so a warehouse built before a macro existed still reads.
+                for statement in temp_macros():
+                    cursor.execute(statement)
                 return cursor.execute(sql, params or []).df()
             finally:
                 cursor.close()

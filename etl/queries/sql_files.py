@@ -34,6 +34,13 @@ from pathlib import Path
 import duckdb
 
 SQL_DIR = Path(__file__).with_name("sql")
+# The models' shared macros (etl/models/macros/*.sql, one `create or replace macro` each): the
+# build keeps them in the warehouse, and a reader creates them again as temporary macros on its
+# own connection, so a warehouse built before a macro existed (or with an older body) still
+# reads with the one current definition. Temporary objects are allowed on a read-only
+# connection and shadow the warehouse's copy.
+MACROS_DIR = Path(__file__).parents[1] / "models" / "macros"
+_CREATE_MACRO = re.compile(r"\bcreate\s+or\s+replace\s+macro\b", re.IGNORECASE)
 _NAME = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
@@ -141,6 +148,18 @@ def load_query(name: str) -> Query:
     if not path.is_file():
         raise ValueError(f"no query {name!r} (looked for {path})")
     return parse(name, path.read_text(encoding="utf-8"))
+
+
+@cache
+def temp_macros() -> tuple[str, ...]:
+    """The statements creating the models' macros as ``temp`` macros, one per file."""
+    statements = []
+    for path in sorted(MACROS_DIR.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        if not _CREATE_MACRO.search(text):
+            raise ValueError(f"{path.name}: expected 'create or replace macro'")
+        statements.append(_CREATE_MACRO.sub("create or replace temp macro", text))
+    return tuple(statements)
 
 
 def all_queries() -> list[str]:
