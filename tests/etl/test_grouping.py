@@ -187,6 +187,7 @@ _TRICKY_SUMMARIES = [
     "Versions g-1d 1d-g h1-g9 g-5m 5m-g -5- x-5h - -- k8s S3 5xx p99",
     "Calendar Mon Jul May Sept words identity AwsEc2HighCpu dadmin2 node1 eth0 LOCAL(0), ()",
     "Values (10.0.3.17:9100), [web-3.prod.example.com:443] -12.5% +3 csdnimg.cn:80 <1 sec",
+    "A NUL \x00 alone and gl\x00ued, 3h 25m",
 ]
 
 
