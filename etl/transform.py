@@ -149,6 +149,13 @@ def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
     return _topological(models)
 
 
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the shared SQL macros (``etl/models/macros/*.sql``) the models call: run before
+    any model, by :func:`build_marts` and by anything that runs models one by one."""
+    for path in sorted(MACROS_DIR.glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 def _topological(models: dict[str, Model]) -> list[Model]:
     # Staging before marts, then alphabetical among the ready ones: a stable order.
     rank = {layer: i for i, layer in enumerate(LAYERS)}
@@ -224,8 +231,7 @@ def build_marts(
             target=importlib.import_module, args=("etl.noise",), name="import-noise", daemon=True
         ).start()
     try:
-        for path in sorted(MACROS_DIR.glob("*.sql")):
-            con.execute(path.read_text())
+        create_macros(con)
         for model in discover_models():
             run = run_model(con, model, params)
             summary.runs.append(run)

@@ -391,7 +391,7 @@ def simulated(request, tmp_path_factory) -> dict:
     """90 days of the default-scale account, once per fixed draw (tests/conftest.py): every
     quality test must hold on each of them, not on one lucky draw."""
     account_module = pytest.importorskip("simulator.account")
-    from etl.transform import discover_models, run_model
+    from etl.transform import create_macros, discover_models, run_model
 
     seed, end = request.param
     account = account_module.generate_account(seed=seed, days=90, end=end)
@@ -401,6 +401,7 @@ def simulated(request, tmp_path_factory) -> dict:
     _load_account(con, account)
     con.execute("set TimeZone = 'UTC'")
     params = config.sql_params()
+    create_macros(con)
     for model in discover_models():
         run_model(con, model, params)
     result = build_noise_marts(con, config)
@@ -544,7 +545,7 @@ def test_summary_falls_back_to_first_alert_then_title(tmp_path: Path) -> None:
     import copy
 
     account_module = pytest.importorskip("simulator.account")
-    from etl.transform import discover_models, run_model
+    from etl.transform import create_macros, discover_models, run_model
 
     account = copy.deepcopy(account_module.generate_account(seed=3, days=4, end=SIM_END))
     with_alerts = [i for i in account.incidents if i.alerts][:2]
@@ -568,6 +569,7 @@ def test_summary_falls_back_to_first_alert_then_title(tmp_path: Path) -> None:
     _load_account(con, account)
     con.execute("set TimeZone = 'UTC'")
     config = load_config()
+    create_macros(con)
     for model in discover_models():
         run_model(con, model, config.sql_params())
     build_noise_marts(con, config)
@@ -702,7 +704,7 @@ def test_empty_warehouse_builds_empty_marts(tmp_path: Path) -> None:
 
 def _build_noise(tmp_path: Path, account) -> tuple[Path, dict]:
     """The production path: raw tables, SQL models, then the noise marts."""
-    from etl.transform import discover_models, run_model
+    from etl.transform import create_macros, discover_models, run_model
 
     path = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(path))
@@ -710,6 +712,7 @@ def _build_noise(tmp_path: Path, account) -> tuple[Path, dict]:
     _load_account(con, account)
     con.execute("set TimeZone = 'UTC'")
     params = config.sql_params()
+    create_macros(con)
     for model in discover_models():
         run_model(con, model, params)
     result = build_noise_marts(con, config)
