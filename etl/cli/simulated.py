@@ -1,0 +1,200 @@
+"""The commands of the simulated PagerDuty: demo (the whole job on it) and simulate."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from etl.cli.base import (
+    _config,
+    _db,
+    _progress_factory,
+    cli,
+    config_option,
+    db_option,
+)
+from etl.cli.commands import _serve_dashboard
+
+# --------------------------------------------------------------------------- demo
+
+
+def _end_day(ctx, param, value):
+    """``--end YYYY-MM-DD`` as 00:00 UTC of that day; None leaves the simulator's default."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+end_option = click.option(
+    "--end",
+    "end",
+    default=None,
+    metavar="YYYY-MM-DD",
+    callback=_end_day,
+    help="Last day (exclusive, 00:00 UTC) of the simulated history; default today. "
+    "The same seed, days and end give the same account on any machine and any day.",
+)
+
+
+@cli.command()
+@db_option
+@config_option
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(7, 365),
+    help="Days of simulated history.",
+)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-out"),
+    show_default=True,
+    help="Where the report and recommendations go.",
+)
+@click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port.")
+@click.option("--no-dashboard", is_flag=True, help="Run the job without serving the dashboard.")
+@end_option
+def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end):
+    """The main job on the embedded simulated PagerDuty, end to end.
+
+    Starts the simulated PagerDuty on loopback, runs the nightly ETL against it over HTTP,
+    writes the weekly report and the recommendations, then serves the dashboard.
+
+    \b
+    Example:
+        pagerlens demo --days 90 --no-dashboard
+    """
+    from etl.sync import run_sync
+    from simulator.account import generate_account
+    from simulator.server import SimServer
+
+    db = _db(db_path)
+    config = _config(config_path)
+    click.echo(f"simulating a PagerDuty account: seed {seed}, {days} days ...")
+    account = generate_account(seed=seed, days=days, end=end)
+    with SimServer(account) as server:
+        click.echo(f"simulated PagerDuty REST API at {server.url}")
+        summary = run_sync(
+            db,
+            api_url=server.url,
+            token=account.token,
+            since=account.start,
+            until=account.end,
+            full=True,
+            build=True,
+            config=config,
+            progress=_progress_factory(),
+        )
+    click.echo(summary.log_line())
+    click.echo(f"warehouse: {db.resolve()}")
+
+    outputs: list[Path] = []
+    from etl.noise import write_recommendations
+    from reports.weekly import write_report
+
+    outputs += write_report(db, out_dir=out_dir, formats=("pdf", "csv"), config=config)
+    outputs += write_recommendations(db, out_dir / "recommendations")
+    for path in outputs:
+        click.echo(f"wrote {path}")
+    if no_dashboard:
+        click.echo(f"dashboard: run `pagerlens dashboard --db {db}`")
+        return
+    _serve_dashboard(db, port)
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+@cli.group()
+def simulate():
+    """The simulated PagerDuty account: serve it over HTTP or write it into a warehouse."""
+
+
+@simulate.command("serve")
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.05, 64))
+@click.option(
+    "--faults",
+    default=None,
+    help='Fault injection, e.g. "429=0.05,500=0.02,drop=0.01,malformed=0.01,seed=3".',
+)
+@click.option(
+    "--rate",
+    "rate_per_minute",
+    default=960,
+    show_default=True,
+    type=int,
+    help="Requests per minute before HTTP 429.",
+)
+@click.option("--latency-ms", default=0, show_default=True, type=int)
+@click.option("--tls", is_flag=True, help="Serve HTTPS with a certificate generated at start-up.")
+@end_option
+def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms, tls, end):
+    """Serve a simulated PagerDuty account (REST API v2 subset) on 127.0.0.1.
+
+    Prints the base URL and the API token the server accepts (a simulator token, not a
+    secret). Ground truth: GET /_sim/ground_truth; request log: GET /_sim/requests.
+
+    \b
+    Example:
+        pagerlens simulate serve --port 8765 --days 30 --faults "429=0.05,seed=1"
+    """
+    from simulator.account import generate_account
+    from simulator.faults import FaultSpec
+    from simulator.server import SimServer
+
+    try:
+        fault_spec = FaultSpec.parse(faults) if faults else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from exc
+    account = generate_account(seed=seed, days=days, scale=scale, end=end)
+    server = SimServer(
+        account,
+        port=port,
+        faults=fault_spec,
+        rate_per_minute=rate_per_minute,
+        latency_ms=latency_ms,
+        tls=tls,
+    )
+    url = server.start()
+    click.echo(f"simulated PagerDuty at {url} (token: {account.token}); Ctrl-C to stop")
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@simulate.command("generate")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--scale", default=8.0, show_default=True, type=click.FloatRange(0.05, 64))
+@end_option
+def simulate_generate(db_path, seed, days, scale, end):
+    """Write a simulated account straight into the raw tables, for scale work.
+
+    Scale 8 over 365 days is a 200-service organisation with about a million incidents.
+    Run `pagerlens build --db PATH` afterwards to build the marts.
+
+    \b
+    Example:
+        pagerlens simulate generate --db big.duckdb --days 365 --scale 8
+    """
+    from simulator.generate import generate_to_warehouse
+
+    counts = generate_to_warehouse(db_path, seed=seed, days=days, scale=scale, end=end)
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
