@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-DEFAULT_METRICS_DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+# etl/metrics.md is docs/metrics.md (a link in the repository, a copy in the wheel): package
+# data, so the definitions travel with an installed pagerlens.
+DEFAULT_METRICS_DOC = Path(__file__).resolve().parents[1] / "metrics.md"
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
