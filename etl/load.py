@@ -24,15 +24,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from etl.sqlfiles import sql_text
 from etl.warehouse import RAW_RESOURCES
-
-SQL_DIR = Path(__file__).with_name("sql") / "load"
 
 # Field checks per resource: (dotted path, kind, required). Kinds: str, int, bool, ts (ISO 8601
 # with a zone), ref (object with a string id), obj, list. A missing optional field is fine; a
@@ -95,10 +92,9 @@ class RecordError(ValueError):
     """A record failed validation; the message is the reason stored in ``_rejects``."""
 
 
-@cache
 def sql(name: str) -> str:
     """The text of ``etl/sql/load/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return sql_text(f"sql/load/{name}.sql")
 
 
 def parse_timestamp(value: object) -> datetime:

@@ -1,15 +1,14 @@
-"""Build the marts: run the SQL models, then the noise marts, then the data checks.
+"""Build the marts: run the SQL models layer by layer, the noise step, then the data checks.
 
-Models are the ``.sql`` files of ``etl/models/staging`` (rename, cast and unnest the raw JSON)
-and ``etl/models/marts`` (the business logic, see ``docs/metrics.md``). Each file is one
+Models are the ``.sql`` files of three layers: ``etl/models/staging`` (rename, cast and unnest
+the raw JSON), ``etl/models/marts`` (the business logic, see ``docs/metrics.md``) and
+``etl/models/noise`` (the narrow inputs of the noise step, :mod:`etl.noise`). Each file is one
 ``select`` that becomes the table named after the file. Dependencies are read from the SQL
 (a model that names another model runs after it), so adding a model needs no registry.
 Runtime values are bound named parameters (``$transient_seconds``) from
-:meth:`etl.config.Config.sql_params`; a model receives exactly the parameters it names.
-
-A failed data check raises :class:`etl.checks.DataCheckError`; inside
-:func:`etl.warehouse.building` that discards the work copy, so the previously published
-warehouse stays in place.
+:meth:`etl.config.Config.sql_params`; a model receives exactly the parameters it names. After
+the models, the noise step (:func:`etl.noise.build_noise_marts`, Python: templates, groups,
+recommendations) consumes the noise layer's tables, under its own DuckDB memory limit.
 """
 
 from __future__ import annotations
@@ -34,7 +33,8 @@ from etl.warehouse import building, ensure_raw_schema
 log = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).with_name("models")
-LAYERS = ("staging", "marts")
+# Run in this order; a layer reads only its own and earlier layers (checked on discovery).
+LAYERS = ("staging", "marts", "noise")
 # SQL macros the models (and the read queries) share: each file one `create or replace macro`,
 # created before the models run and kept in the warehouse (etl/models/macros/*.sql).
 MACROS_DIR = MODELS_DIR / "macros"
@@ -54,7 +54,7 @@ NOISE_MEMORY_LIMIT = "1GB"
 BUILD_RUNS_SCHEMA = """
 create table if not exists _build_runs (
     build_id varchar not null,
-    step varchar not null,            -- model name, 'noise' or 'checks'
+    step varchar not null,            -- model name, 'noise' (the Python step) or 'checks'
     layer varchar not null,           -- staging | marts | noise | checks
     rows bigint,
     seconds double not null,
@@ -141,11 +141,13 @@ def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
         )
         params = tuple(dict.fromkeys(_PARAM.findall(code)))
         models[name] = Model(name, layer, path, sql, depends, params)
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
     for model in models.values():
-        if model.layer == "staging":
-            upward = [d for d in model.depends_on if models[d].layer != "staging"]
-            if upward:
-                raise ValueError(f"staging model {model.name} reads marts {sorted(upward)}")
+        upward = [d for d in model.depends_on if rank[models[d].layer] > rank[model.layer]]
+        if upward:
+            raise ValueError(
+                f"{model.layer} model {model.name} reads later layers' models {sorted(upward)}"
+            )
     return _topological(models)
 
 
@@ -157,7 +159,7 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _topological(models: dict[str, Model]) -> list[Model]:
-    # Staging before marts, then alphabetical among the ready ones: a stable order.
+    # Layer by layer (staging, marts, noise), then alphabetical among the ready ones.
     rank = {layer: i for i, layer in enumerate(LAYERS)}
     done: set[str] = set()
     ordered: list[Model] = []
@@ -201,12 +203,12 @@ def build_marts(
     memory_limit: str | None = None,
     noise: bool = True,
 ) -> BuildSummary:
-    """Run every staging and mart model, the noise marts and the data checks on ``con``.
+    """Run every model (staging, marts, noise), the noise step and the data checks on ``con``.
 
     Raises :class:`DataCheckError` listing every failed check (the tables stay written on
     ``con``; callers inside ``building()`` therefore never publish them). ``threads`` and
     ``memory_limit`` are DuckDB settings for this build (default: DuckDB's own).
-    ``noise=False`` skips the noise marts (model unit tests that do not read them).
+    ``noise=False`` skips the noise layer and step (model unit tests that do not read them).
     """
     started_wall = datetime.now(UTC)
     started = time.perf_counter()
@@ -233,10 +235,13 @@ def build_marts(
     try:
         create_macros(con)
         for model in discover_models():
+            if model.layer == "noise" and not noise:
+                continue
             run = run_model(con, model, params)
             summary.runs.append(run)
             log.info("model %s: %d rows in %.2fs", run.name, run.rows or 0, run.seconds)
         if noise:
+            # The noise step: Python over the noise layer's tables (its own row in _build_runs).
             summary.noise = _build_noise(con, config, summary, memory_limit)
         checks_started = time.perf_counter()
         summary.checks = run_checks(con)

@@ -16,20 +16,20 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-import etl.noise as noise_module
-from etl.clustering import GroupingSettings, _decoy_days, _decoy_times, find_groups
 from etl.config import Config, load_config
 from etl.noise import (
+    GroupingSettings,
     NoiseSettings,
     Replay,
-    _code,
-    _csv_cell,
-    _team_markdown,
     build_noise_marts,
     build_recommendations,
+    find_groups,
     flag_flapping,
     write_recommendations,
 )
+from etl.noise.decoys import _decoy_days, _decoy_times
+from etl.noise.outputs import _code, _csv_cell, _team_markdown
+from etl.sqlfiles import sql_text
 from etl.warehouse import ensure_raw_schema
 from tests.conftest import QUALITY_DRAWS, SIM_END
 
@@ -598,9 +598,7 @@ def test_replay_without_a_change_counts_the_sql_interruptions(simulated: dict) -
     try:
         config = load_config()
         incidents = con.execute("select incident_id, created_at from incidents").df()
-        sql = (
-            Path(noise_module.__file__).parent / "models/noise/noise_notifications.sql"
-        ).read_text()
+        sql = sql_text("noise/sql/noise_notifications.sql")
         notes = con.execute(
             sql,
             {
@@ -808,7 +806,7 @@ def test_storms_are_recovered_on_a_busier_account(tmp_path: Path, draw) -> None:
 def test_joint_core_needs_three_services_resolving_together() -> None:
     """A burst's joint core: incidents on three services, each open >= joint_min_duration,
     created and resolved within joint_link_seconds of a neighbour inside the burst."""
-    from etl.clustering import _joint_cores
+    from etl.noise.occurrences import _joint_cores
 
     settings = GroupingSettings()
     times = np.array([0.0, 60.0, 120.0, 5000.0, 5060.0, 5120.0])

@@ -1,9 +1,9 @@
 -- One row per incident with its alert summary, owning team and sleep-hour interruptions: the
--- input of the noise marts (materialised once per build as the temp table noise_base).
+-- input of the noise step (etl/noise/marts.py), a model of the noise layer.
 -- Summary: the trigger log entry's `channel.summary` (the triggering event's summary, which is
 -- the first alert's), else the incident title; incidents whose trigger entry carries no
 -- summary (overview-only `*_reference` entries) get their first alert's summary afterwards
--- (noise_alert_summaries.sql), so the alerts' JSON is parsed only when it is needed.
+-- (etl/noise/sql/fill_alert_summaries.sql), so the alerts' JSON is parsed only when needed.
 -- Owning team: the service's first team, else its escalation policy's first team, else the
 -- incident's team.
 with trigger_entry as (

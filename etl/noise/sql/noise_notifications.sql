@@ -1,5 +1,5 @@
 -- The notifications of the incidents created in the replay period (created_at > $replay_start):
--- the input of the recommendation replay (etl/noise.py Replay). `interrupts`: an interrupting
+-- the input of the recommendation replay (etl/noise/replay.py Replay). `interrupts`: an interrupting
 -- notification type (pages); `in_interruptions` and `is_sleep`: the row is in int_notifications
 -- (interrupting, to a known user) and its local time is in sleep hours, so an interruption it
 -- opens is a sleep interruption (docs/metrics.md "Interruptions").

@@ -1,11 +1,11 @@
 -- alert_templates: one row per alert type (template) and service, from int_incident_noise
--- (template, flapping flag) and the build's noise_base (durations, counts, sleep pages).
+-- (template, flapping flag) and the noise_incidents model (durations, counts, sleep pages).
+create or replace table alert_templates as
 with typed as (
     select base.*, noise.template_id, noise.template, noise.is_flapping
     from int_incident_noise as noise
-    join noise_base as base on base.incident_id = noise.incident_id
+    join noise_incidents as base on base.incident_id = noise.incident_id
 ),
-
 final as (
     select
         template_id,

@@ -1,0 +1,327 @@
+"""Groups of alert types that fire together across services (the storm where one database
+outage pages five teams), found with scikit-learn from the account's own history.
+
+An *alert type* here is one template on one service. Two alert types are similar when they
+fire in the same minutes far more often than chance would make them (temporal
+co-occurrence, the main signal) and, as a secondary signal, when their templates read alike
+(TF-IDF cosine): the same "connection refused" template on three services that depend on one
+database. Text similarity only strengthens a pair that already co-occurs; on its own it never
+joins two alert types, so the same template on unrelated services firing at unrelated times
+stays apart. Which pairs count is calibrated on the account itself: the cut-off must pass
+at most a tenth as many pairs in a decoy history (each service shifted by whole days) as in the
+real one, else no cross-service group is formed. When resolution times are known, a second
+signal, *joint events* (incidents on three or more services created *and* resolved within
+minutes of each other, as when dependents recover with their root), adds the services of
+triples that recur more than chance and vetoes cross-service co-firing between services
+that never resolved together. Alert types are then clustered with average-linkage agglomerative clustering on
+the combined distance (deterministic: no random state involved), and each cluster's
+incidents are cut into *occurrences*: dense bursts of member incidents on at least three
+services; where decoy histories reproduce such bursts (busy services), an occurrence must
+also resolve together, and a group whose occurrences decoys still reproduce is dropped.
+
+Pure: DataFrame in, DataFrames and quality figures out; no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from etl.grouping import template_id
+from etl.noise.cofiring import cooccurrence_similarity
+from etl.noise.joint_events import joint_event_similarity
+from etl.noise.occurrences import _occurrences
+from etl.noise.settings import GroupingSettings
+
+
+@dataclass
+class GroupingResult:
+    """What :func:`find_groups` found."""
+
+    groups: pd.DataFrame  # one row per group
+    assignments: pd.DataFrame  # incident_id, group_id, occurrence_id (incidents in bursts)
+    quality: dict  # model-level figures, with the settings
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    """A text column as a categorical with missing values as "" (cheap to compare, map and
+    count at a million rows; the noise marts already pass categoricals)."""
+    labels = series.astype(str).astype("category") if series.dtype != "category" else series
+    labels = labels.cat.rename_categories([str(c) for c in labels.cat.categories])
+    if labels.isna().any():
+        if "" not in labels.cat.categories:
+            labels = labels.cat.add_categories([""])
+        labels = labels.fillna("")
+    return labels
+
+
+def _key(frame: pd.DataFrame) -> pd.Series:
+    """The alert type of each incident, "template_id|service_id", as a categorical (the text
+    is built once per distinct pair, not once per incident)."""
+    templates = _labels(frame["template_id"]).cat
+    services = _labels(frame["service_id"]).cat
+    pair = templates.codes.to_numpy(np.int64) * len(services.categories) + services.codes.to_numpy(
+        np.int64
+    )
+    codes, uniques = pd.factorize(pair)
+    width = len(services.categories)
+    names = [
+        f"{templates.categories[u // width]}|{services.categories[u % width]}" for u in uniques
+    ]
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=names), index=frame.index, name="key"
+    )
+
+
+def _by_time(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` in (epoch, incident_id) order; input already in that order (the noise marts
+    read it so from DuckDB) is only checked, not sorted again."""
+    epoch = frame["epoch"].to_numpy()
+    steps = np.diff(epoch)
+    in_order = bool((steps >= 0).all())
+    if in_order:
+        ties = np.flatnonzero(steps == 0)
+        ids = frame["incident_id"].to_numpy()
+        in_order = all(ids[i] <= ids[i + 1] for i in ties)
+    if in_order:
+        return frame.reset_index(drop=True)
+    return frame.sort_values(["epoch", "incident_id"], kind="stable").reset_index(drop=True)
+
+
+def find_groups(
+    incidents: pd.DataFrame, settings: GroupingSettings | None = None
+) -> GroupingResult:
+    """Cluster alert types that fire together, and cut their incidents into occurrences.
+
+    ``incidents`` needs: incident_id, created_at (tz-aware or epoch seconds), template_id,
+    template, service_id; with resolved_at (NaN/NaT: still open) joint events are used too
+    (:func:`joint_event_similarity`). Deterministic for a given input (sorted internally).
+
+    Similarity of two alert types a, b (on services s, t):
+    ``max(type_cooccurrence(a, b), service_weight * service_cooccurrence(s, t))`` plus
+    ``text_weight * tfidf_cosine(a, b)`` when that is positive. The service level catches
+    storms whose alert texts differ from one outage to the next (a database outage fires
+    whatever alerts each dependent service has); for two alert types of one service it is
+    that service's strongest co-firing with any other service, so a service that takes part
+    in storms keeps its alert types together. With joint events, a cross-service pair (of
+    either level) keeps its co-firing similarity only if its services share
+    ``min_joint_confirm`` joint events, and the pairs of a significant triple get
+    ``joint_similarity`` at the service level.
+    """
+    settings = settings or GroupingSettings()
+    columns = ["incident_id", "created_at", "template_id", "template", "service_id"]
+    joint = "resolved_at" in incidents.columns  # joint events need resolution times
+    frame = incidents[[*columns, "resolved_at"] if joint else columns].copy()
+    frame["service_id"] = _labels(frame["service_id"])
+    frame["epoch"] = _epoch_seconds(frame["created_at"])
+    if joint:
+        frame["resolved_epoch"] = _epoch_seconds(frame.pop("resolved_at"))
+        # Without resolution times for most incidents, joint events would veto every
+        # cross-service link: fall back to co-firing alone.
+        joint = bool(len(frame)) and bool(frame["resolved_epoch"].notna().mean() >= 0.5)
+    frame["key"] = _key(frame)
+    frame = _by_time(frame)
+
+    counts = frame["key"].value_counts()
+    counts = counts[counts > 0]
+    eligible = counts[counts >= settings.min_occurrences]
+    eligible = eligible.sort_values(ascending=False, kind="stable").head(settings.max_alert_types)
+    keys = sorted(eligible.index)
+    quality: dict = {
+        "settings": asdict(settings),
+        "joint_events": joint,
+        "alert_types": int(len(counts)),
+        "alert_types_clustered": len(keys),
+    }
+    if len(keys) < 2:
+        return GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
+
+    index_of = {k: i for i, k in enumerate(keys)}
+    members = frame[frame["key"].isin(index_of)]
+    key_index = np.asarray(members["key"].map(index_of), dtype=np.int64)
+    services = sorted(set(frame["service_id"].unique()))
+    service_of = {s: i for i, s in enumerate(services)}
+    key_service = np.array([service_of[k.split("|", 1)[1]] for k in keys])
+    # Decoys shift whole services, so alert types of one service keep their relative timing.
+    type_similarity, _, lift, type_calibration = cooccurrence_similarity(
+        members["epoch"].to_numpy(), key_index, len(keys), settings, shift_group=key_service
+    )
+    service_similarity, _, _, service_calibration = cooccurrence_similarity(
+        frame["epoch"].to_numpy(),
+        np.asarray(frame["service_id"].map(service_of), dtype=np.int64),
+        len(services),
+        settings,
+    )
+    joint_calibration = None
+    if joint:
+        # Cross-service co-firing is believed only for service pairs that also resolved
+        # together (in min_joint_confirm joint events); recurring joint triples add links.
+        joint_similarity, confirmed, joint_calibration = joint_event_similarity(
+            frame["epoch"].to_numpy(),
+            frame["resolved_epoch"].to_numpy(),
+            np.asarray(frame["service_id"].map(service_of), dtype=np.int64),
+            len(services),
+            settings,
+        )
+        service_similarity = np.maximum(
+            joint_similarity, np.where(confirmed, service_similarity, 0.0)
+        )
+        type_similarity[~confirmed[np.ix_(key_service, key_service)]] = 0.0  # in place
+    calibrated = (
+        type_calibration["calibrated"]
+        or service_calibration["calibrated"]
+        or bool(joint_calibration and joint_calibration["calibrated"])
+    )
+    quality["calibration"] = {
+        "alert_type_pairs": type_calibration,
+        "service_pairs": service_calibration,
+        "joint_events": joint_calibration,
+        # Neither level separates linked services from decoys: no cross-service groups.
+        "cross_service_groups": (
+            "allowed: calibrated cut-off"
+            if calibrated
+            else "none: no cut-off where decoys pass <= max_decoy_ratio of the pairs"
+        ),
+    }
+    empty = GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
+    np.fill_diagonal(service_similarity, 0.0)
+    strongest = service_similarity.max(axis=1)
+    np.fill_diagonal(service_similarity, strongest)
+    lifted = settings.service_weight * service_similarity[np.ix_(key_service, key_service)]
+    temporal = np.maximum(type_similarity, lifted)
+    template_of_key = members.drop_duplicates("key").set_index("key")["template"]
+    texts = [template_of_key[k].replace("<*>", " ") for k in keys]
+    text_similarity = _text_similarity(texts)
+    combined = np.where(
+        temporal > 0, np.minimum(1.0, temporal + settings.text_weight * text_similarity), 0.0
+    )
+    np.fill_diagonal(combined, 1.0)
+    # Only alert types with at least one significant partner can form a group; clustering the
+    # rest is wasted work (and they are the vast majority).
+    linked = np.flatnonzero((combined > 0).sum(axis=1) > 1)
+    if len(linked) < 2:
+        return empty
+    distance = 1.0 - combined[np.ix_(linked, linked)]
+    model = AgglomerativeClustering(
+        n_clusters=None,
+        metric="precomputed",
+        linkage="average",
+        distance_threshold=1.0 - settings.min_similarity,
+    )
+    labels = model.fit_predict(distance)
+
+    group_of_key: dict[str, str] = {}
+    clusters: dict[str, np.ndarray] = {}
+    for label in sorted(set(labels)):
+        local = np.flatnonzero(labels == label)
+        if len(local) < 2:
+            continue
+        member_idx = linked[local]
+        group_id = "G" + template_id("\n".join(keys[i] for i in member_idx))[:12]
+        clusters[group_id] = member_idx
+        for i in member_idx:
+            group_of_key[keys[i]] = group_id
+    if not clusters:
+        return empty
+    assigned = _occurrences(frame, group_of_key, service_similarity, service_of, settings, joint)
+    occurrence_calibration = assigned.attrs.get("calibration", {})
+
+    rows = []
+    for group_id, member_idx in sorted(clusters.items()):
+        occurrences = assigned[assigned["group_id"] == group_id]
+        if occurrences.empty:
+            continue
+        sub = combined[np.ix_(member_idx, member_idx)]
+        n = len(member_idx)
+        cohesion = float((sub.sum() - n) / (n * (n - 1)))
+        member_keys = [keys[i] for i in member_idx]
+        seen = occurrences.drop_duplicates("key")
+        epochs = occurrences.groupby("occurrence_id")["epoch"]
+        spans = epochs.max() - epochs.min()
+        pair_lift = lift[np.ix_(member_idx, member_idx)][~np.eye(n, dtype=bool)]
+        rows.append(
+            {
+                "group_id": group_id,
+                "member_keys": sorted(set(seen["key"])),
+                "template_ids": sorted(set(seen["template_id"])),
+                "templates": sorted(set(seen["template"])),
+                "service_ids": sorted(set(seen["service_id"])),
+                "alert_types": int(seen["key"].nunique()),
+                "occurrences": int(occurrences["occurrence_id"].nunique()),
+                "incidents_in_occurrences": int(len(occurrences)),
+                "member_incidents": int(counts[member_keys].sum()),
+                "p50_spread_seconds": float(np.percentile(spans, 50)),
+                "p90_spread_seconds": float(np.percentile(spans, 90)),
+                "cohesion": round(cohesion, 4),
+                "max_pair_lift": round(float(pair_lift.max()), 2) if len(pair_lift) else 0.0,
+                "first_seen": occurrences["created_at"].min(),
+                "last_seen": occurrences["created_at"].max(),
+            }
+        )
+    groups = pd.DataFrame(rows) if rows else _empty_groups()
+    assigned = assigned[assigned["group_id"].isin(set(groups["group_id"]))]
+    assigned = assigned[["incident_id", "group_id", "occurrence_id"]].reset_index(drop=True)
+    quality |= {
+        "groups": int(len(groups)),
+        "linked_alert_types": int(len(linked)),
+        "incidents_in_groups": int(len(assigned)),
+        # Per clustered group (with resolution times): the occurrence test used and its
+        # occurrences in the real history vs the mean over decoys.
+        "occurrence_calibration": occurrence_calibration,
+    }
+    return GroupingResult(groups, assigned, quality)
+
+
+def _text_similarity(texts: list[str]) -> np.ndarray:
+    if len(texts) < 2:
+        return np.ones((len(texts), len(texts)))
+    vectorizer = TfidfVectorizer(token_pattern=r"(?u)\b[A-Za-z][A-Za-z]+\b", lowercase=True)
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # no words at all (templates made only of values)
+        return np.zeros((len(texts), len(texts)))
+    return cosine_similarity(matrix)
+
+
+def _epoch_seconds(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    stamps = pd.to_datetime(values, utc=True)
+    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+
+
+def _empty_groups() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[
+            "group_id",
+            "member_keys",
+            "template_ids",
+            "templates",
+            "service_ids",
+            "alert_types",
+            "occurrences",
+            "incidents_in_occurrences",
+            "member_incidents",
+            "p50_spread_seconds",
+            "p90_spread_seconds",
+            "cohesion",
+            "max_pair_lift",
+            "first_seen",
+            "last_seen",
+        ]
+    )
+
+
+def _empty_assignments() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "incident_id": pd.Series(dtype=str),
+            "group_id": pd.Series(dtype=str),
+            "occurrence_id": pd.Series(dtype=str),
+        }
+    )

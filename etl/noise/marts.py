@@ -1,0 +1,168 @@
+"""The noise step of the build: ``build_noise_marts`` writes alert_templates, alert_groups,
+recommendations and int_incident_noise from the noise layer's models."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from etl.config import Config
+from etl.grouping import mine_templates, template_id
+from etl.noise.flapping import flag_flapping
+from etl.noise.groups import GroupingResult, find_groups
+from etl.noise.inputs import (
+    GROUPING_COLUMNS,
+    fill_summaries_from_alerts,
+    read_incidents,
+    read_replay_notifications,
+)
+from etl.noise.outputs import ALERT_GROUP_SCHEMA, RECOMMENDATION_SCHEMA, _group_table, _write_frame
+from etl.noise.recommend import build_recommendations
+from etl.noise.replay import replay_window
+from etl.noise.settings import GroupingSettings, NoiseSettings, load_settings
+from etl.sqlfiles import sql_text
+
+log = logging.getLogger(__name__)
+
+
+def build_noise_marts(
+    con: duckdb.DuckDBPyConnection, config: Config, settings: NoiseSettings | None = None
+) -> dict:
+    """Write alert_templates, alert_groups, recommendations and int_incident_noise on ``con``.
+
+    Reads the noise layer's model ``noise_incidents`` (run before this step by the model
+    runner, :mod:`etl.transform`); Python reads the distinct summaries (templates), a narrow
+    frame of incidents (flapping, grouping, the recommendation rules) and the replay period's
+    notifications.
+
+    Returns row counts, timings and the grouping model's quality figures.
+    """
+    settings = settings or load_settings(NoiseSettings, config.recommendations, "recommendations")
+    grouping_settings = load_settings(GroupingSettings, config.grouping, "grouping")
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    fill_summaries_from_alerts(con)
+    timings["load"] = time.perf_counter() - started
+    log.debug("noise: inputs in %.2fs", timings["load"])
+
+    mark = time.perf_counter()
+    _write_templates(con)
+    incidents = read_incidents(con)
+    timings["templates"] = time.perf_counter() - mark
+    log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
+
+    incidents["is_flapping"] = flag_flapping(incidents, config, settings)
+    mark = time.perf_counter()
+    grouping = _group(incidents, grouping_settings)
+    timings["grouping"] = time.perf_counter() - mark
+    log.debug("noise: grouping in %.2fs", timings["grouping"])
+
+    _write_incident_noise(con, incidents)
+    con.execute(sql_text("noise/sql/alert_templates.sql"))
+    groups = _group_table(grouping, incidents, settings)
+    _write_frame(con, "alert_groups", groups, ALERT_GROUP_SCHEMA)
+
+    mark = time.perf_counter()
+    notifications = None
+    if not incidents.empty:
+        start, _ = replay_window(incidents, settings.replay_weeks)
+        notifications = read_replay_notifications(con, config.sql_params(), start)
+    timings["replay_input"] = time.perf_counter() - mark
+    log.debug("noise: tables written, replay input read in %.2fs", timings["replay_input"])
+    mark = time.perf_counter()
+    recommendations = build_recommendations(incidents, notifications, grouping, config, settings)
+    timings["recommendations"] = time.perf_counter() - mark
+    _write_frame(con, "recommendations", recommendations, RECOMMENDATION_SCHEMA)
+    con.execute("drop table if exists noise_summary_templates")
+    return _result(con, incidents, grouping, settings, timings, started)
+
+
+def _group(incidents: pd.DataFrame, settings: GroupingSettings) -> GroupingResult:
+    """Groups of the incidents, each incident's group and occurrence added to ``incidents``."""
+    # A flapping alert is its own problem (pause_transient); its many repeats would only add
+    # chance co-occurrences to the storm model.
+    # Nor can an incident without a creation time (a data issue) fire with others.
+    timed = incidents["created_at"].notna()
+    grouping = find_groups(
+        incidents.loc[~incidents["is_flapping"] & timed, GROUPING_COLUMNS], settings
+    )
+    assigned = grouping.assignments.set_index("incident_id")
+    incidents["group_id"] = incidents["incident_id"].map(assigned["group_id"])
+    incidents["occurrence_id"] = incidents["incident_id"].map(assigned["occurrence_id"])
+    return grouping
+
+
+def _result(
+    con: duckdb.DuckDBPyConnection,
+    incidents: pd.DataFrame,
+    grouping: GroupingResult,
+    settings: NoiseSettings,
+    timings: dict[str, float],
+    started: float,
+) -> dict:
+    """The step's figures for the build summary: rows, templates, flapping, model quality."""
+    counts = {
+        name: con.execute(f"select count(*) from {name}").fetchall()[0][0]  # noqa: S608
+        for name in ("alert_templates", "alert_groups", "recommendations")
+    }
+    result = {
+        "rows": counts,
+        "templates": int(incidents["template_id"].nunique()),
+        "flapping_incidents": int(incidents["is_flapping"].sum()),
+        "grouping": grouping.quality,
+        "seconds": {k: round(v, 3) for k, v in timings.items()}
+        | {"total": round(time.perf_counter() - started, 3)},
+        "settings": asdict(settings),
+    }
+    log.info("noise marts: %s", counts)
+    return result
+
+
+def _write_templates(con: duckdb.DuckDBPyConnection) -> None:
+    """Mine the templates of the distinct summaries into the temp table
+    ``noise_summary_templates`` (summary, template, template_id)."""
+    distinct = [
+        row[0] for row in con.execute("select distinct summary from noise_incidents").fetchall()
+    ]
+    templates = mine_templates(distinct)
+    ids = {t: template_id(t) for t in set(templates)}
+    mapping = pa.table(
+        {
+            "summary": pa.array(distinct, pa.string()),
+            "template": pa.array(templates, pa.string()),
+            "template_id": pa.array([ids[t] for t in templates], pa.string()),
+        }
+    )
+    con.register("noise_template_rows", mapping)
+    try:
+        con.execute(
+            "create or replace temp table noise_summary_templates as "
+            "select * from noise_template_rows"
+        )
+    finally:
+        con.unregister("noise_template_rows")
+
+
+def _write_incident_noise(con: duckdb.DuckDBPyConnection, incidents: pd.DataFrame) -> None:
+    """int_incident_noise: incident -> template, flapping flag, group and occurrence. Only the
+    flapping or grouped incidents go back to DuckDB (as Arrow); the rest is joined there."""
+    marked = incidents[incidents["is_flapping"] | incidents["group_id"].notna()]
+    flags = pa.table(
+        {
+            "incident_id": pa.array(marked["incident_id"], pa.string(), from_pandas=True),
+            "is_flapping": pa.array(marked["is_flapping"], pa.bool_()),
+            "group_id": pa.array(marked["group_id"], pa.string(), from_pandas=True),
+            "occurrence_id": pa.array(marked["occurrence_id"], pa.string(), from_pandas=True),
+        }
+    )
+    con.register("noise_incident_flags", flags)
+    try:
+        con.execute(sql_text("noise/sql/int_incident_noise.sql"))
+    finally:
+        con.unregister("noise_incident_flags")

@@ -1,0 +1,85 @@
+"""The recommendations table: every rule over every alert type and group, with the replayed
+counterfactual of each change."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from etl.config import Config
+from etl.noise.group_rule import _group_recommendation
+from etl.noise.outputs import RECOMMENDATION_COLUMNS, _by_group
+from etl.noise.replay import Replay
+from etl.noise.rules import (
+    _finish,
+    _maintenance,
+    _pause_transient,
+    _rule_candidates,
+    _stop_paging,
+    _weekly_clock,
+)
+from etl.noise.settings import NoiseSettings
+
+log = logging.getLogger(__name__)
+
+
+def build_recommendations(
+    incidents: pd.DataFrame,
+    notifications: pd.DataFrame | None,
+    grouping,
+    config: Config,
+    settings: NoiseSettings,
+) -> pd.DataFrame:
+    """One row per recommendation, with evidence, snippet and replayed counterfactual.
+
+    ``notifications``: the replay period's notifications (``noise_notifications.sql``).
+    The rules run only on the alert types (template and service) that can pass one of them
+    (:func:`_rule_candidates`); the others cannot yield a row.
+    """
+    if incidents.empty:
+        return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
+    replay = Replay(incidents, notifications, config, settings.replay_weeks)
+    rows: list[dict] = []
+    frame = incidents.assign(
+        never_acked=incidents["first_ack_at"].isna(), **_weekly_clock(incidents, config)
+    )
+    rules = _rule_candidates(frame, settings)
+    candidates = frame[rules.any(axis=1).to_numpy()].join(rules)
+    candidates = candidates.assign(
+        key=candidates["template_id"].astype(str) + "|" + candidates["service_id"].astype(str)
+    )
+    for key, part in candidates.groupby("key", sort=True):
+        can = part.iloc[0]
+        row = (
+            (can["maintenance_window"] and _maintenance(part, config, settings))
+            or (can["pause_transient"] and _pause_transient(part, config, settings))
+            or (can["stop_paging"] and _stop_paging(part, config, settings))
+            or None
+        )
+        if row is None:
+            continue
+        removed, demoted, row = row
+        majors = part[part["incident_id"].isin(removed | demoted) & part["is_major"].fillna(False)]
+        if len(majors):
+            # A change that would hide or silence a major incident is not recommended.
+            log.info(
+                "recommendation %s for %s dropped: would hide %d major incidents",
+                row["kind"],
+                key,
+                len(majors),
+            )
+            continue
+        rows.append(_finish(row, part, replay, removed, demoted, 0, None, settings))
+    grouped = _by_group(frame)
+    for group in grouping.groups.to_dict("records"):
+        # One co-firing is an anecdote; a grouping rule needs the pattern to repeat.
+        if group["occurrences"] >= settings.min_group_occurrences:
+            members = grouped.get(group["group_id"], frame.iloc[:0])
+            rows.extend(_group_recommendation(group, members, replay, settings))
+    result = pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
+    return result.sort_values(
+        ["team_id", "pages_saved", "recommendation_id"],
+        ascending=[True, False, True],
+        na_position="last",
+    ).reset_index(drop=True)

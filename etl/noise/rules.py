@@ -1,0 +1,253 @@
+"""The recommendation rules of one alert type (template on a service): maintenance window,
+pause transient alerts, stop paging; each returns the incidents it would remove or demote and
+its row (evidence, configuration snippet), or None."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from etl.config import Config
+from etl.grouping import template_id
+from etl.noise.outputs import _examples
+from etl.noise.replay import Replay
+from etl.noise.settings import NoiseSettings
+
+# PagerDuty's allowed auto-pause timeouts (AutoPauseNotificationsParameters.timeout).
+AUTO_PAUSE_TIMEOUTS = (120, 180, 300, 600, 900)
+
+
+SLOTS_PER_WEEK = 7 * 48  # half-hour slots: maintenance windows often end at :30
+
+
+def _weekly_clock(incidents: pd.DataFrame, config: Config) -> dict[str, np.ndarray]:
+    """Each incident's half hour of the week (0 = Monday 00:00-00:30) and its week (weeks
+    since 1970 starting on Monday), in the account's time zone: what maintenance windows are
+    found in."""
+    local = incidents["created_at"].dt.tz_convert(config.account_time_zone)
+    slot = local.dt.day_of_week * 48 + local.dt.hour * 2 + local.dt.minute // 30
+    days = (local.dt.tz_localize(None) - pd.Timestamp("1970-01-05")).dt.days
+    # -1: no creation time (a data issue); such an incident is in no slot and no week.
+    return {
+        "week_slot": slot.fillna(-1).to_numpy(np.int64),
+        "week": (days // 7).fillna(-1).to_numpy(np.int64),
+    }
+
+
+def _rule_candidates(frame: pd.DataFrame, settings: NoiseSettings) -> pd.DataFrame:
+    """Per incident, whether its alert type (template, service) can pass each rule: at least
+    ``min_incidents`` incidents and the rule's necessary condition (a transient share for
+    pause_transient, a never-acknowledged share for stop_paging, a half-hour slot of the week
+    dense enough for maintenance_window), computed for every alert type at once. The rules
+    themselves then run only where they can yield a row."""
+    keys = [frame["template_id"], frame["service_id"].fillna("")]
+    by_key = frame.groupby(keys, sort=False, dropna=False, observed=True)
+    size = by_key["incident_id"].transform("size").to_numpy()
+    transient = frame["noise_reason"].eq("transient").groupby(keys, dropna=False, observed=True)
+    never = frame["never_acked"].groupby(keys, dropna=False, observed=True)
+    densest = (
+        frame.groupby([*keys, "week_slot"], sort=False, dropna=False, observed=True)["incident_id"]
+        .transform("size")
+        .groupby(keys, dropna=False, observed=True)
+        .transform("max")
+        .to_numpy()
+    )
+    enough = size >= settings.min_incidents
+    return pd.DataFrame(
+        {
+            "maintenance_window": enough
+            & (densest >= settings.maintenance_concentration * size / SLOTS_PER_WEEK),
+            "pause_transient": enough
+            & (transient.transform("mean").to_numpy() >= settings.transient_share),
+            "stop_paging": enough
+            & (never.transform("mean").to_numpy() >= settings.never_acked_share),
+        },
+        index=frame.index,
+    )
+
+
+def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> dict:
+    quick = part["auto_resolved"].fillna(False) & (
+        part["seconds_to_resolve"] <= config.transient_seconds
+    )
+    examples = part.sort_values("created_at").tail(settings.examples)
+    return {
+        "incidents": int(len(part)),
+        "alerts": int(part["alert_count"].sum()),
+        "first_seen": part["created_at"].min().isoformat(),
+        "last_seen": part["created_at"].max().isoformat(),
+        "auto_resolved_within_seconds": config.transient_seconds,
+        "share_auto_resolved_within": round(float(quick.mean()), 4),
+        "share_never_acknowledged": round(float(part["first_ack_at"].isna().mean()), 4),
+        "share_flapping": round(float(part["is_flapping"].mean()), 4),
+        "sleep_hour_pages": int(part["sleep_interruptions"].sum()),
+        "notifications": int(part["total_notifications"].fillna(0).sum()),
+        "example_incidents": _examples(examples),
+    }
+
+
+def _base(
+    part: pd.DataFrame, kind: str, title: str, snippet: str, config: Config, settings: NoiseSettings
+) -> dict:
+    first = part.iloc[0]
+    return {
+        "kind": kind,
+        "team_id": first["team_id"],
+        "team_name": first["team_name"],
+        "service_id": first["service_id"],
+        "service_name": first["service_name"],
+        "template_id": first["template_id"],
+        "template": first["template"],
+        "group_id": None,
+        "title": title,
+        "config_snippet": snippet,
+        "evidence": _evidence(part, config, settings),
+    }
+
+
+def _pause_transient(part: pd.DataFrame, config: Config, settings: NoiseSettings):
+    transient = part["noise_reason"].eq("transient")
+    if transient.mean() < settings.transient_share:
+        return None
+    # The shortest auto-pause timeout PagerDuty offers that would have caught 90% of them.
+    p90 = float(part.loc[transient, "seconds_to_resolve"].quantile(0.9))
+    timeout = next((t for t in AUTO_PAUSE_TIMEOUTS if t >= p90), AUTO_PAUSE_TIMEOUTS[-1])
+    caught = part[
+        part["auto_resolved"].fillna(False)
+        & part["first_ack_at"].isna()
+        & (part["seconds_to_resolve"] <= timeout)
+    ]
+    snippet = json.dumps(
+        {
+            "service": {
+                "id": part.iloc[0]["service_id"],
+                "auto_pause_notifications_parameters": {"enabled": True, "timeout": timeout},
+            }
+        },
+        indent=2,
+    )
+    title = (
+        f"Auto-pause transient alerts for {timeout // 60} min: "
+        f"{transient.mean():.0%} of these incidents resolve on their own"
+    )
+    row = _base(part, "pause_transient", title, snippet, config, settings)
+    row["evidence"]["auto_pause_timeout_seconds"] = timeout
+    return set(caught["incident_id"]), set(), row
+
+
+def _stop_paging(part: pd.DataFrame, config: Config, settings: NoiseSettings):
+    never = part["first_ack_at"].isna().mean()
+    if never < settings.never_acked_share:
+        return None
+    service_id = part.iloc[0]["service_id"]
+    snippet = (
+        "# PagerDuty: route this alert to low urgency (Event Orchestration, service rule)\n"
+        + json.dumps(
+            {
+                "service_id": service_id,
+                "rule": {
+                    "label": "pagerlens: never acknowledged, stop paging",
+                    "conditions": [
+                        {
+                            "expression": f"event.summary matches part {json.dumps(_constant_part(part.iloc[0]['template']))}"
+                        }
+                    ],
+                    "actions": {"severity": "info"},
+                },
+            },
+            indent=2,
+        )
+        + "\n# with the service's incident_urgency_rule severity-based (info -> low urgency),\n"
+        "# or in Prometheus raise the rule's `for:` (e.g. 5m -> 30m) / route it to chat.\n"
+    )
+    title = f"Stop paging: {never:.0%} of these incidents were never acknowledged"
+    row = _base(part, "stop_paging", title, snippet, config, settings)
+    return set(), set(part["incident_id"]), row
+
+
+def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
+    """A recurring weekly window: the densest half hour of the week, widened to the adjacent
+    half hours that are just as unusual, in the account's time zone."""
+    slot_of = part["week_slot"].to_numpy()
+    counts = np.bincount(slot_of[slot_of >= 0], minlength=SLOTS_PER_WEEK)
+    threshold = settings.maintenance_concentration * len(part) / SLOTS_PER_WEEK
+    best = int(np.argmax(counts))
+    if counts[best] < threshold:
+        return None
+    first = last = best
+    while counts[(first - 1) % SLOTS_PER_WEEK] >= threshold:
+        first = (first - 1) % SLOTS_PER_WEEK
+        if first == best:
+            return None  # every slot is "unusual": not a window
+    while counts[(last + 1) % SLOTS_PER_WEEK] >= threshold:
+        last = (last + 1) % SLOTS_PER_WEEK
+    slots = [(first + i) % SLOTS_PER_WEEK for i in range((last - first) % SLOTS_PER_WEEK + 1)]
+    in_slot = pd.Series(np.isin(slot_of, slots), index=part.index)
+    ignored = part.loc[in_slot, "first_ack_at"].isna().mean()
+    if ignored < settings.never_acked_share:
+        return None
+    weeks = part.loc[in_slot, "week"].nunique()
+    if weeks < settings.maintenance_min_weeks:
+        return None
+    concentration = in_slot.sum() / (len(part) / SLOTS_PER_WEEK * len(slots))
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    end = (last + 1) % SLOTS_PER_WEEK
+
+    def clock(slot: int) -> str:
+        return f"{(slot % 48) // 2:02d}:{30 * (slot % 2):02d}"
+
+    rule = f"weekly {days[first // 48]} {clock(first)}-{clock(end)} {config.account_time_zone}"
+    snippet = (
+        json.dumps(
+            {
+                "maintenance_window": {
+                    "type": "maintenance_window",
+                    "description": f"pagerlens: recurring window ({rule})",
+                    "recurrence": rule,
+                    "services": [{"id": part.iloc[0]["service_id"], "type": "service_reference"}],
+                }
+            },
+            indent=2,
+        )
+        + "\n# PagerDuty maintenance windows are one-off: create one per week "
+        "(POST /maintenance_windows) or silence the rule in Alertmanager at that time."
+    )
+    title = f"Maintenance window {rule}: {in_slot.sum()} ignored incidents in {weeks} weeks"
+    row = _base(part, "maintenance_window", title, snippet, config, settings)
+    row["evidence"]["window"] = rule
+    row["evidence"]["incidents_in_window"] = int(in_slot.sum())
+    row["evidence"]["weekly_concentration"] = round(float(concentration), 1)
+    return set(part.loc[in_slot, "incident_id"]), set(), row
+
+
+def _constant_part(template: str) -> str:
+    pieces = [p.strip() for p in template.split("<*>")]
+    return max(pieces, key=len) if pieces else template
+
+
+def _finish(
+    row: dict,
+    part: pd.DataFrame,
+    replay: Replay,
+    removed: set[str],
+    demoted: set[str],
+    majors: int,
+    risk: str | None,
+    settings: NoiseSettings,
+) -> dict:
+    figures = replay.run(removed, demoted)
+    identity = f"{row['kind']}|{row['service_id']}|{row['template_id']}|{row['group_id']}"
+    return (
+        row
+        | figures
+        | {
+            "recommendation_id": "R" + template_id(identity)[:12],
+            "evidence": json.dumps(row["evidence"], default=str),
+            "replay_start": replay.start,
+            "replay_end": replay.end,
+            "major_incidents_affected": majors,
+            "risk": risk or "none",
+        }
+    )

@@ -1,0 +1,19 @@
+-- int_incident_noise: incident -> template, flapping flag, group and occurrence. The noise step
+-- registers only the flapping or grouped incidents as noise_incident_flags (Arrow); the rest is
+-- joined here.
+create or replace table int_incident_noise as
+select
+    base.incident_id,
+    base.created_at,
+    base.service_id,
+    base.team_id,
+    base.summary,
+    map.template_id,
+    map.template,
+    coalesce(flags.is_flapping, false) as is_flapping,
+    flags.group_id,
+    flags.occurrence_id,
+    base.sleep_interruptions
+from noise_incidents as base
+join noise_summary_templates as map on map.summary = base.summary
+left join noise_incident_flags as flags on flags.incident_id = base.incident_id
