@@ -228,8 +228,6 @@ _ADDRESS_VALUE = re.compile(
     r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|[a-z][a-z0-9\-]*(?:\.[a-z][a-z0-9\-]*){2,}:\d{1,5})"
     r"([)\]]?[.,:;]?)"
 )
-# Both shortcuts in one pass (``__missing__`` runs once per distinct token: most of them).
-_VALUE_TOKEN = re.compile(f"(?:{_ADDRESS_VALUE.pattern})|(?:{_PLAIN_VALUE.pattern})")
 
 # Word-level tokens for position inference: the mask, identifier-ish words, or one
 # punctuation character. Whitespace is remembered separately to rebuild the text.
@@ -504,9 +502,9 @@ class _TokenMasks(dict[str, str]):
     to ``_CROSS_MARK`` instead, so that a summary joined from its tokens' masks shows it;
     ``exact`` gives its mask. A missing token is resolved, cheapest first, by:
 
-    1. plain ASCII words (unchanged, but day and month names) and ``_VALUE_TOKEN`` (numbers,
-       addresses, hex ids, pod names: they certainly mask to "<*>" in their punctuation,
-       proofs at ``_ADDRESS_VALUE`` and ``_PLAIN_VALUE``);
+    1. plain ASCII words (unchanged, but day and month names), ``_PLAIN_VALUE`` (pod names)
+       and ``_ADDRESS_VALUE`` (numbers, addresses, hex ids): they certainly mask to "<*>" in
+       their punctuation (proofs at ``_PLAIN_VALUE`` and ``_ADDRESS_VALUE``);
     2. its digit skeleton (digits 2-9 -> 1): every mask and token rule tests digits only through
        classes that hold all of 1-9 or none of them (``\\d``, ``[0-9a-fA-F]``, ``\\w`` ...;
        the only literal digit is the 0 of "0x", which the skeleton keeps), so tokens with one
@@ -529,11 +527,12 @@ class _TokenMasks(dict[str, str]):
             masked = WILDCARD if token in _CALENDAR else token
             self[token] = masked
             return masked
-        if _CROSS_RISK.search(token):  # never a plain value; "3h" of "3h 25m" may be a value
+        if _PLAIN_VALUE.fullmatch(token):  # never a _CROSS_RISK token (its proof)
+            masked = WILDCARD
+        elif _CROSS_RISK.search(token):  # "3h" of "3h 25m" may be an address-like value
             masked = _CROSS_MARK
-        elif value := _VALUE_TOKEN.fullmatch(token):
-            lead, trail = value.group(1, 2)
-            masked = WILDCARD if lead is None else lead + WILDCARD + trail
+        elif value := _ADDRESS_VALUE.fullmatch(token):
+            masked = value.group(1) + WILDCARD + value.group(2)
         else:
             masked = self._mask(token)
         self[token] = masked
