@@ -192,6 +192,53 @@ def test_simulator_modules_and_functions_stay_small():
     assert too_long == []
 
 
+def test_noise_package_has_no_import_circle_and_small_modules():
+    # etl/noise/ (issue 12): modules under 500 lines, functions under 80, imports pointing one
+    # way inside it, lazy imports included.
+    paths = sorted((ROOT / "etl" / "noise").rglob("*.py"))
+    known = {_module_name(p) for p in paths}
+    graph = {
+        _module_name(p): {
+            t
+            for node, _ in _import_nodes(p)
+            for t in _imported_modules(node, known)
+            if t in known and t != _module_name(p)
+        }
+        for p in paths
+    }
+    done: set[str] = set()
+
+    def circle_from(module: str, trail: tuple[str, ...]) -> list[str]:
+        if module in trail:
+            return [*trail[trail.index(module) :], module]
+        if module in done:
+            return []
+        found = next(
+            (c for t in sorted(graph[module]) if (c := circle_from(t, (*trail, module)))), []
+        )
+        done.add(module)
+        return found
+
+    assert [c for m in sorted(graph) if (c := circle_from(m, ()))] == []
+    too_long = [
+        f"{p.relative_to(ROOT)}: {n} lines"
+        for p in paths
+        if (n := len(p.read_text().splitlines())) > 500
+    ]
+    for path in paths:  # and functions under 80 lines, unless "# long: <reason>" above one
+        lines = path.read_text().splitlines()
+        too_long += [
+            f"{path.relative_to(ROOT)}:{f.lineno} {f.name}"
+            for f in ast.walk(ast.parse("\n".join(lines)))
+            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+            and f.end_lineno - f.lineno >= 80
+            and not lines[min([f.lineno] + [d.lineno for d in f.decorator_list]) - 2]
+            .strip()
+            .startswith("# long:")
+        ]
+    assert too_long == []
+
+
 def test_reports_and_dashboard_sit_side_by_side():
     """The dashboard reaches the reports package only through its public entry point
     (``reports.write_report``, re-exported by ``reports/__init__.py``) and the shared chart

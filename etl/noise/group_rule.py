@@ -39,6 +39,42 @@ def _group_recommendation(
     owner = members[members["service_id"] == root].iloc[0]
     window = int(min(3600, max(300, np.ceil((group["p90_spread_seconds"] + 60) / 60) * 60)))
     services = sorted(set(members["service_id"]))
+    snippet = _snippet(group, services, window, owner)
+    evidence = _evidence(members, replay.config, settings) | {
+        "group_occurrences": group["occurrences"],
+        "services": services,
+        "p50_spread_seconds": group["p50_spread_seconds"],
+        "p90_spread_seconds": group["p90_spread_seconds"],
+        "cohesion": group["cohesion"],
+    }
+    row = {
+        "kind": "group_alerts",
+        "team_id": owner["team_id"],
+        "team_name": owner["team_name"],
+        "service_id": root,
+        "service_name": owner["service_name"],
+        "template_id": None,
+        "template": " | ".join(group["templates"]),
+        "group_id": group["group_id"],
+        "title": (
+            f"Group {group['alert_types']} alert types across {len(services)} services "
+            f"into one incident: they fired together {group['occurrences']} times"
+        ),
+        "config_snippet": snippet,
+        "evidence": evidence,
+    }
+    risk = None
+    if len(hidden_majors):
+        risk = (
+            f"{len(hidden_majors)} major incident(s) would have become alerts of another "
+            "incident; keep their priority rules when grouping"
+        )
+    return [_finish(row, members, replay, removed, set(), len(hidden_majors), risk, settings)]
+
+
+def _snippet(group: dict, services: list[str], window: int, owner: pd.Series) -> str:
+    """The grouping as configuration: a PagerDuty alert grouping setting over the services
+    and an Alertmanager route that groups the member alerts, sent to the owner's team."""
     alertnames = sorted(
         {
             m.group(1)
@@ -71,40 +107,10 @@ def _group_recommendation(
             *[f"      #   {json.dumps(t)}" for t in group["templates"]],
         ]
     )
-    snippet = (
+    return (
         "# PagerDuty (POST /alert_grouping_settings)\n"
         + json.dumps(pd_setting, indent=2)
         + "\n# Alertmanager\n"
         + yaml
         + "\n"
     )
-    evidence = _evidence(members, replay.config, settings) | {
-        "group_occurrences": group["occurrences"],
-        "services": services,
-        "p50_spread_seconds": group["p50_spread_seconds"],
-        "p90_spread_seconds": group["p90_spread_seconds"],
-        "cohesion": group["cohesion"],
-    }
-    row = {
-        "kind": "group_alerts",
-        "team_id": owner["team_id"],
-        "team_name": owner["team_name"],
-        "service_id": root,
-        "service_name": owner["service_name"],
-        "template_id": None,
-        "template": " | ".join(group["templates"]),
-        "group_id": group["group_id"],
-        "title": (
-            f"Group {group['alert_types']} alert types across {len(services)} services "
-            f"into one incident: they fired together {group['occurrences']} times"
-        ),
-        "config_snippet": snippet,
-        "evidence": evidence,
-    }
-    risk = None
-    if len(hidden_majors):
-        risk = (
-            f"{len(hidden_majors)} major incident(s) would have become alerts of another "
-            "incident; keep their priority rules when grouping"
-        )
-    return [_finish(row, members, replay, removed, set(), len(hidden_majors), risk, settings)]

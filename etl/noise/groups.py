@@ -114,19 +114,7 @@ def find_groups(
     ``joint_similarity`` at the service level.
     """
     settings = settings or GroupingSettings()
-    columns = ["incident_id", "created_at", "template_id", "template", "service_id"]
-    joint = "resolved_at" in incidents.columns  # joint events need resolution times
-    frame = incidents[[*columns, "resolved_at"] if joint else columns].copy()
-    frame["service_id"] = _labels(frame["service_id"])
-    frame["epoch"] = _epoch_seconds(frame["created_at"])
-    if joint:
-        frame["resolved_epoch"] = _epoch_seconds(frame.pop("resolved_at"))
-        # Without resolution times for most incidents, joint events would veto every
-        # cross-service link: fall back to co-firing alone.
-        joint = bool(len(frame)) and bool(frame["resolved_epoch"].notna().mean() >= 0.5)
-    frame["key"] = _key(frame)
-    frame = _by_time(frame)
-
+    frame, joint = _prepare(incidents)
     counts = frame["key"].value_counts()
     counts = counts[counts > 0]
     eligible = counts[counts >= settings.min_occurrences]
@@ -143,19 +131,73 @@ def find_groups(
 
     index_of = {k: i for i, k in enumerate(keys)}
     members = frame[frame["key"].isin(index_of)]
-    key_index = np.asarray(members["key"].map(index_of), dtype=np.int64)
     services = sorted(set(frame["service_id"].unique()))
     service_of = {s: i for i, s in enumerate(services)}
+    similarity = _similarities(frame, members, keys, service_of, settings, joint)
+    quality["calibration"] = similarity.pop("calibration")
+    empty = GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
+    combined, clusters = _clusters(members, keys, similarity, settings)
+    if not clusters:
+        return empty
+    group_of_key = {keys[i]: group_id for group_id, idx in clusters.items() for i in idx}
+    service_similarity = similarity["service"]
+    assigned = _occurrences(frame, group_of_key, service_similarity, service_of, settings, joint)
+    rows = [
+        _group_row(group_id, member_idx, assigned, keys, counts, combined, similarity["lift"])
+        for group_id, member_idx in sorted(clusters.items())
+        if (assigned["group_id"] == group_id).any()
+    ]
+    groups = pd.DataFrame(rows) if rows else _empty_groups()
+    assignments = assigned[assigned["group_id"].isin(set(groups["group_id"]))]
+    assignments = assignments[["incident_id", "group_id", "occurrence_id"]].reset_index(drop=True)
+    quality |= {
+        "groups": int(len(groups)),
+        "linked_alert_types": int(similarity["linked"]),
+        "incidents_in_groups": int(len(assignments)),
+        # Per clustered group (with resolution times): the occurrence test used and its
+        # occurrences in the real history vs the mean over decoys.
+        "occurrence_calibration": assigned.attrs.get("calibration", {}),
+    }
+    return GroupingResult(groups, assignments, quality)
+
+
+def _prepare(incidents: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The columns the model reads, with epoch seconds and the alert type ``key``, in time
+    order; and whether joint events can be used (resolution times for most incidents)."""
+    columns = ["incident_id", "created_at", "template_id", "template", "service_id"]
+    joint = "resolved_at" in incidents.columns  # joint events need resolution times
+    frame = incidents[[*columns, "resolved_at"] if joint else columns].copy()
+    frame["service_id"] = _labels(frame["service_id"])
+    frame["epoch"] = _epoch_seconds(frame["created_at"])
+    if joint:
+        frame["resolved_epoch"] = _epoch_seconds(frame.pop("resolved_at"))
+        # Without resolution times for most incidents, joint events would veto every
+        # cross-service link: fall back to co-firing alone.
+        joint = bool(len(frame)) and bool(frame["resolved_epoch"].notna().mean() >= 0.5)
+    frame["key"] = _key(frame)
+    return _by_time(frame), joint
+
+
+def _similarities(
+    frame: pd.DataFrame,
+    members: pd.DataFrame,
+    keys: list[str],
+    service_of: dict[str, int],
+    settings: GroupingSettings,
+    joint: bool,
+) -> dict:
+    """Alert-type and service similarities (co-firing, vetoed and extended by joint events),
+    the alert-type pairs' lift, each alert type's service index, and the calibration."""
+    index_of = {k: i for i, k in enumerate(keys)}
+    key_index = np.asarray(members["key"].map(index_of), dtype=np.int64)
     key_service = np.array([service_of[k.split("|", 1)[1]] for k in keys])
+    service_index = np.asarray(frame["service_id"].map(service_of), dtype=np.int64)
     # Decoys shift whole services, so alert types of one service keep their relative timing.
     type_similarity, _, lift, type_calibration = cooccurrence_similarity(
         members["epoch"].to_numpy(), key_index, len(keys), settings, shift_group=key_service
     )
     service_similarity, _, _, service_calibration = cooccurrence_similarity(
-        frame["epoch"].to_numpy(),
-        np.asarray(frame["service_id"].map(service_of), dtype=np.int64),
-        len(services),
-        settings,
+        frame["epoch"].to_numpy(), service_index, len(service_of), settings
     )
     joint_calibration = None
     if joint:
@@ -164,8 +206,8 @@ def find_groups(
         joint_similarity, confirmed, joint_calibration = joint_event_similarity(
             frame["epoch"].to_numpy(),
             frame["resolved_epoch"].to_numpy(),
-            np.asarray(frame["service_id"].map(service_of), dtype=np.int64),
-            len(services),
+            service_index,
+            len(service_of),
             settings,
         )
         service_similarity = np.maximum(
@@ -177,7 +219,7 @@ def find_groups(
         or service_calibration["calibrated"]
         or bool(joint_calibration and joint_calibration["calibrated"])
     )
-    quality["calibration"] = {
+    calibration = {
         "alert_type_pairs": type_calibration,
         "service_pairs": service_calibration,
         "joint_events": joint_calibration,
@@ -188,12 +230,28 @@ def find_groups(
             else "none: no cut-off where decoys pass <= max_decoy_ratio of the pairs"
         ),
     }
-    empty = GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
+    return {
+        "type": type_similarity,
+        "service": service_similarity,
+        "lift": lift,
+        "key_service": key_service,
+        "calibration": calibration,
+    }
+
+
+def _clusters(
+    members: pd.DataFrame, keys: list[str], similarity: dict, settings: GroupingSettings
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The combined alert-type similarity and the clusters of two or more alert types
+    (group id -> indexes into ``keys``), by average-linkage agglomerative clustering.
+    Sets ``similarity["linked"]``: the alert types with a significant partner."""
+    service_similarity = similarity["service"]
+    key_service = similarity["key_service"]
     np.fill_diagonal(service_similarity, 0.0)
     strongest = service_similarity.max(axis=1)
     np.fill_diagonal(service_similarity, strongest)
     lifted = settings.service_weight * service_similarity[np.ix_(key_service, key_service)]
-    temporal = np.maximum(type_similarity, lifted)
+    temporal = np.maximum(similarity["type"], lifted)
     template_of_key = members.drop_duplicates("key").set_index("key")["template"]
     texts = [template_of_key[k].replace("<*>", " ") for k in keys]
     text_similarity = _text_similarity(texts)
@@ -204,8 +262,9 @@ def find_groups(
     # Only alert types with at least one significant partner can form a group; clustering the
     # rest is wasted work (and they are the vast majority).
     linked = np.flatnonzero((combined > 0).sum(axis=1) > 1)
+    similarity["linked"] = len(linked)
     if len(linked) < 2:
-        return empty
+        return combined, {}
     distance = 1.0 - combined[np.ix_(linked, linked)]
     model = AgglomerativeClustering(
         n_clusters=None,
@@ -214,8 +273,6 @@ def find_groups(
         distance_threshold=1.0 - settings.min_similarity,
     )
     labels = model.fit_predict(distance)
-
-    group_of_key: dict[str, str] = {}
     clusters: dict[str, np.ndarray] = {}
     for label in sorted(set(labels)):
         local = np.flatnonzero(labels == label)
@@ -224,57 +281,45 @@ def find_groups(
         member_idx = linked[local]
         group_id = "G" + template_id("\n".join(keys[i] for i in member_idx))[:12]
         clusters[group_id] = member_idx
-        for i in member_idx:
-            group_of_key[keys[i]] = group_id
-    if not clusters:
-        return empty
-    assigned = _occurrences(frame, group_of_key, service_similarity, service_of, settings, joint)
-    occurrence_calibration = assigned.attrs.get("calibration", {})
+    return combined, clusters
 
-    rows = []
-    for group_id, member_idx in sorted(clusters.items()):
-        occurrences = assigned[assigned["group_id"] == group_id]
-        if occurrences.empty:
-            continue
-        sub = combined[np.ix_(member_idx, member_idx)]
-        n = len(member_idx)
-        cohesion = float((sub.sum() - n) / (n * (n - 1)))
-        member_keys = [keys[i] for i in member_idx]
-        seen = occurrences.drop_duplicates("key")
-        epochs = occurrences.groupby("occurrence_id")["epoch"]
-        spans = epochs.max() - epochs.min()
-        pair_lift = lift[np.ix_(member_idx, member_idx)][~np.eye(n, dtype=bool)]
-        rows.append(
-            {
-                "group_id": group_id,
-                "member_keys": sorted(set(seen["key"])),
-                "template_ids": sorted(set(seen["template_id"])),
-                "templates": sorted(set(seen["template"])),
-                "service_ids": sorted(set(seen["service_id"])),
-                "alert_types": int(seen["key"].nunique()),
-                "occurrences": int(occurrences["occurrence_id"].nunique()),
-                "incidents_in_occurrences": int(len(occurrences)),
-                "member_incidents": int(counts[member_keys].sum()),
-                "p50_spread_seconds": float(np.percentile(spans, 50)),
-                "p90_spread_seconds": float(np.percentile(spans, 90)),
-                "cohesion": round(cohesion, 4),
-                "max_pair_lift": round(float(pair_lift.max()), 2) if len(pair_lift) else 0.0,
-                "first_seen": occurrences["created_at"].min(),
-                "last_seen": occurrences["created_at"].max(),
-            }
-        )
-    groups = pd.DataFrame(rows) if rows else _empty_groups()
-    assigned = assigned[assigned["group_id"].isin(set(groups["group_id"]))]
-    assigned = assigned[["incident_id", "group_id", "occurrence_id"]].reset_index(drop=True)
-    quality |= {
-        "groups": int(len(groups)),
-        "linked_alert_types": int(len(linked)),
-        "incidents_in_groups": int(len(assigned)),
-        # Per clustered group (with resolution times): the occurrence test used and its
-        # occurrences in the real history vs the mean over decoys.
-        "occurrence_calibration": occurrence_calibration,
+
+def _group_row(
+    group_id: str,
+    member_idx: np.ndarray,
+    assigned: pd.DataFrame,
+    keys: list[str],
+    counts: pd.Series,
+    combined: np.ndarray,
+    lift: np.ndarray,
+) -> dict:
+    """One group's row: its members seen in occurrences, spread in time, cohesion, lift."""
+    occurrences = assigned[assigned["group_id"] == group_id]
+    sub = combined[np.ix_(member_idx, member_idx)]
+    n = len(member_idx)
+    cohesion = float((sub.sum() - n) / (n * (n - 1)))
+    member_keys = [keys[i] for i in member_idx]
+    seen = occurrences.drop_duplicates("key")
+    epochs = occurrences.groupby("occurrence_id")["epoch"]
+    spans = epochs.max() - epochs.min()
+    pair_lift = lift[np.ix_(member_idx, member_idx)][~np.eye(n, dtype=bool)]
+    return {
+        "group_id": group_id,
+        "member_keys": sorted(set(seen["key"])),
+        "template_ids": sorted(set(seen["template_id"])),
+        "templates": sorted(set(seen["template"])),
+        "service_ids": sorted(set(seen["service_id"])),
+        "alert_types": int(seen["key"].nunique()),
+        "occurrences": int(occurrences["occurrence_id"].nunique()),
+        "incidents_in_occurrences": int(len(occurrences)),
+        "member_incidents": int(counts[member_keys].sum()),
+        "p50_spread_seconds": float(np.percentile(spans, 50)),
+        "p90_spread_seconds": float(np.percentile(spans, 90)),
+        "cohesion": round(cohesion, 4),
+        "max_pair_lift": round(float(pair_lift.max()), 2) if len(pair_lift) else 0.0,
+        "first_seen": occurrences["created_at"].min(),
+        "last_seen": occurrences["created_at"].max(),
     }
-    return GroupingResult(groups, assigned, quality)
 
 
 def _text_similarity(texts: list[str]) -> np.ndarray:

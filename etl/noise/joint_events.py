@@ -67,6 +67,25 @@ def joint_event_similarity(
         "events": real["events"],
         "decoy_events": float(np.mean([d["events"] for d in decoys])) if decoys else None,
     }
+    keep_units = _significant_triples(real, decoys, counts, n_services, settings, calibration)
+    members = _decode_units(keep_units, n_services, 3)
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        similarity[members[:, i], members[:, j]] = settings.joint_similarity
+        similarity[members[:, j], members[:, i]] = settings.joint_similarity
+    confirmed = _confirmed_pairs(real, decoys, n_services, settings, calibration)
+    return similarity, confirmed, calibration
+
+
+def _significant_triples(
+    real: dict,
+    decoys: list[dict],
+    counts: np.ndarray,
+    n_services: int,
+    settings: GroupingSettings,
+    calibration: dict,
+) -> np.ndarray:
+    """The service triples (encoded) that recur more than chance, at the cut-off calibrated
+    on the decoys; their figures added to ``calibration``."""
     units, unit_counts = real["triples"]
     total = _elementary_symmetric(counts)
     decoy_total = float(np.mean([d["triples"][1].sum() for d in decoys])) if decoys else 0.0
@@ -91,15 +110,19 @@ def joint_event_similarity(
     calibration["calibrated"] = bool(keep.any())
     calibration["chance_cutoff"] = cutoff if cutoff >= 0 else None
     calibration["triples_passing"] = int(keep.sum())
-    members = _decode_units(units[keep], n_services, 3)
-    for i, j in ((0, 1), (0, 2), (1, 2)):
-        similarity[members[:, i], members[:, j]] = settings.joint_similarity
-        similarity[members[:, j], members[:, i]] = settings.joint_similarity
-    # How many joint events two services must share before their co-firing is believed:
-    # the smallest count (from ``min_joint_confirm``) at which decoy pairs sharing that many
-    # are at most ``max_decoy_ratio`` of the real ones (1 on a quiet account, where chance
-    # joint events are rare; more on a busy one). None qualifying: every cross-service
-    # co-firing pair is vetoed.
+    return units[keep]
+
+
+def _confirmed_pairs(
+    real: dict, decoys: list[dict], n_services: int, settings: GroupingSettings, calibration: dict
+) -> np.ndarray:
+    """Mask of the service pairs whose co-firing is believed: they share enough joint events.
+
+    How many joint events two services must share: the smallest count (from
+    ``min_joint_confirm``) at which decoy pairs sharing that many are at most
+    ``max_decoy_ratio`` of the real ones (1 on a quiet account, where chance joint events are
+    rare; more on a busy one). None qualifying: every cross-service co-firing pair is vetoed.
+    """
     pair_units, pair_counts = real["pairs"]
     confirm = None
     top = int(pair_counts.max(initial=0))
@@ -120,7 +143,7 @@ def joint_event_similarity(
     confirmed[shared[:, 1], shared[:, 0]] = True
     np.fill_diagonal(confirmed, True)
     calibration["confirmed_pairs"] = int(len(shared))
-    return similarity, confirmed, calibration
+    return confirmed
 
 
 def _elementary_symmetric(values: np.ndarray) -> float:

@@ -73,40 +73,12 @@ def _occurrences(
         if not valid.any():
             continue
         if joint:
-            # Calibrated on decoys: the group's incidents with every service's days
-            # permuted (hour of day and rate kept, cross-service timing broken). Bursts
-            # that chance seldom reproduces (quiet services) are kept as they are; else an
-            # occurrence also needs a joint core (its incidents resolving together), and a
-            # group whose cored occurrences chance still reproduces (busy services peaking
-            # at the same hours) is background, not storms: dropped.
-            decoys = []
-            for decoy in range(settings.joint_decoys):
-                shifted = _decoy_days(times, service_rows, settings.decoy_seed + decoy)
-                if shifted is None:  # under two days of history: no calibration
-                    break
-                order = np.argsort(shifted, kind="stable")
-                decoys.append((shifted[order], order))
-
-            arrays = (own_rows, service_rows)
-            real = int(valid.sum())
-            decoy_count = _decoy_occurrences(decoys, *arrays, None, n_services, settings)
-            test = "bursts"
-            if decoy_count > settings.max_decoy_ratio * real:
-                durations = open_for[rows]
-                burst, valid, start = _bursts(times, *arrays, durations, n_services, settings)
-                real, test = int(valid.sum()), "joint cores"
-                decoy_count = _decoy_occurrences(decoys, *arrays, durations, n_services, settings)
-            calibration[group_id] = {
-                "test": test,
-                "occurrences": real,
-                "decoy_occurrences": decoy_count,
-            }
-            # One cored occurrence on busy services is too little to tell from chance (a
-            # decoy rate of 0.3 shows as 0 in two decoys): recurring, as for joint triples.
-            least = settings.min_joint_recurrence if test == "joint cores" else 1
-            if real < least or decoy_count > settings.max_occurrence_decoy_ratio * real:
-                calibration[group_id]["dropped"] = True
+            arrays = (times, own_rows, service_rows, open_for[rows])
+            figures, cut = _calibrated((burst, valid, start), *arrays, n_services, settings)
+            calibration[group_id] = figures
+            if cut is None:
                 continue
+            burst, valid, start = cut
         keep = np.zeros(len(rows), dtype=bool)
         keep[burst >= 0] = valid[burst[burst >= 0]]
         part = candidates.iloc[rows[keep]].copy()
@@ -114,6 +86,12 @@ def _occurrences(
         part["burst_size"] = np.bincount(burst[keep])[burst[keep]]
         part["occurrence_id"] = group_id + "-" + start[burst[keep]].astype("int64").astype(str)
         pieces.append(part)
+    return _merged(pieces, columns, calibration)
+
+
+def _merged(pieces: list[pd.DataFrame], columns: list[str], calibration: dict) -> pd.DataFrame:
+    """The groups' occurrences as one frame in time order, an incident in bursts of two
+    groups kept in the larger burst; the calibration figures in ``attrs``."""
     if not pieces:
         empty = pd.DataFrame(columns=columns)
         empty.attrs["calibration"] = calibration
@@ -125,6 +103,53 @@ def _occurrences(
     occurrences = occurrences.sort_values(["epoch", "incident_id"]).reset_index(drop=True)
     occurrences.attrs["calibration"] = calibration
     return occurrences
+
+
+def _calibrated(
+    plain: tuple[np.ndarray, np.ndarray, np.ndarray],
+    times: np.ndarray,
+    own: np.ndarray,
+    services: np.ndarray,
+    durations: np.ndarray,
+    n_services: int,
+    settings: GroupingSettings,
+) -> tuple[dict, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+    """One group's bursts (``plain``: :func:`_bursts` without durations) tested against decoy
+    histories: the figures (test used, real and
+    decoy occurrences, dropped) and the bursts kept (as :func:`_bursts` returns them), or
+    ``None`` when the group is dropped.
+
+    Calibrated on decoys: the group's incidents with every service's days permuted (hour of
+    day and rate kept, cross-service timing broken). Bursts that chance seldom reproduces
+    (quiet services) are kept as they are; else an occurrence also needs a joint core (its
+    incidents resolving together), and a group whose cored occurrences chance still
+    reproduces (busy services peaking at the same hours) is background, not storms: dropped.
+    """
+    decoys = []
+    for decoy in range(settings.joint_decoys):
+        shifted = _decoy_days(times, services, settings.decoy_seed + decoy)
+        if shifted is None:  # under two days of history: no calibration
+            break
+        order = np.argsort(shifted, kind="stable")
+        decoys.append((shifted[order], order))
+
+    arrays = (own, services)
+    cut = plain
+    real = int(cut[1].sum())
+    decoy_count = _decoy_occurrences(decoys, *arrays, None, n_services, settings)
+    test = "bursts"
+    if decoy_count > settings.max_decoy_ratio * real:
+        cut = _bursts(times, *arrays, durations, n_services, settings)
+        real, test = int(cut[1].sum()), "joint cores"
+        decoy_count = _decoy_occurrences(decoys, *arrays, durations, n_services, settings)
+    figures = {"test": test, "occurrences": real, "decoy_occurrences": decoy_count}
+    # One cored occurrence on busy services is too little to tell from chance (a
+    # decoy rate of 0.3 shows as 0 in two decoys): recurring, as for joint triples.
+    least = settings.min_joint_recurrence if test == "joint cores" else 1
+    if real < least or decoy_count > settings.max_occurrence_decoy_ratio * real:
+        figures["dropped"] = True
+        return figures, None
+    return figures, cut
 
 
 def _decoy_occurrences(

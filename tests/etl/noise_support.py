@@ -1,0 +1,140 @@
+"""Shared pieces of the noise tests: hand-made incident frames, a simulated account loaded
+as raw tables, the fixed quality draws' ids, and the production path of the noise marts."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl.config import load_config
+from etl.noise import (
+    build_noise_marts,
+)
+from etl.warehouse import ensure_raw_schema
+
+T0 = pd.Timestamp("2026-03-02T00:00:00Z")  # a Monday
+
+
+def _incident_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["created_at"] = T0 + pd.to_timedelta(frame["t"], unit="s")
+    return frame.drop(columns="t")
+
+
+def _storm_frame(seed: int = 5) -> pd.DataFrame:
+    """Three services that fire together 5 times, and background noise on four others."""
+    rng = random.Random(seed)
+    rows = []
+    for storm in range(5):
+        start = storm * 86400 * 3 + rng.randint(0, 40000)
+        rows.append(
+            {
+                "incident_id": f"DB{storm}",
+                "t": start,
+                "template": "Postgres down on <*>",
+                "service_id": "db",
+            }
+        )
+        rows.append(
+            {
+                "incident_id": f"API{storm}",
+                "t": start + rng.randint(30, 300),
+                "template": "API 5xx rate above <*>",
+                "service_id": "api",
+            }
+        )
+        rows.append(
+            {
+                "incident_id": f"CO{storm}",
+                "t": start + rng.randint(30, 300),
+                "template": "Checkout errors on <*>",
+                "service_id": "checkout",
+            }
+        )
+    for n in range(120):
+        service = rng.choice(["web", "batch", "search", "mail"])
+        rows.append(
+            {
+                "incident_id": f"BG{n}",
+                "t": rng.randint(0, 86400 * 15),
+                "template": f"{service} queue latency high",
+                "service_id": service,
+            }
+        )
+    frame = _incident_frame(rows)
+    frame["template_id"] = frame["template"].map(lambda t: f"{abs(hash(t)) % 10**8:08d}")
+    return frame
+
+
+def _load_account(con: duckdb.DuckDBPyConnection, account) -> None:
+    ensure_raw_schema(con)
+
+    def put(name: str, rows: list[dict]) -> None:
+        frame = pd.DataFrame(
+            {"id": [r["id"] for r in rows], "payload": [json.dumps(r) for r in rows]}
+        )
+        con.register("fixture_rows", frame)
+        con.execute(
+            f"insert or replace into raw_{name} "  # noqa: S608
+            "select id, payload::json, now() from fixture_rows"
+        )
+        con.unregister("fixture_rows")
+
+    put("incidents", [i.incident for i in account.incidents])
+    entries = []
+    for item in account.incidents:
+        for entry in item.log_entries:
+            entry = dict(entry)
+            inline = entry.get("incident") or {}
+            # The loader keeps log entries with the incident reduced to a reference.
+            entry["incident"] = {k: inline.get(k) for k in ("id", "type", "summary", "html_url")}
+            entries.append(entry)
+    put("log_entries", entries)
+    put("alerts", [alert for item in account.incidents for alert in item.alerts])
+    for name in ("services", "teams", "users", "escalation_policies", "priorities"):
+        put(name, getattr(account, name))
+
+
+def _draw_id(draw: tuple[int, object]) -> str:
+    seed, end = draw
+    return f"seed{seed}-{end:%Y-%m-%d}"
+
+
+def _components(dependencies: list[dict]) -> dict[str, int]:
+    """Connected components of the planted service-dependency graph (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for dep in dependencies:
+        for upstream in dep["depends_on"]:
+            parent[find(dep["service_id"])] = find(upstream)
+    roots = sorted({find(x) for x in parent})
+    return {x: roots.index(find(x)) for x in parent}
+
+
+def _build_noise(tmp_path: Path, account) -> tuple[Path, dict]:
+    """The production path: raw tables, SQL models, then the noise marts."""
+    from etl.transform import create_macros, discover_models, run_model
+
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    config = load_config()
+    _load_account(con, account)
+    con.execute("set TimeZone = 'UTC'")
+    params = config.sql_params()
+    create_macros(con)
+    for model in discover_models():
+        run_model(con, model, params)
+    result = build_noise_marts(con, config)
+    con.close()
+    return path, result
