@@ -1,8 +1,8 @@
-"""Execute notebooks/weekly_review.ipynb against a small built warehouse so it never rots."""
+"""Execute notebooks/weekly_review.ipynb against the canonical test warehouse so it never rots;
+what it prints is compared with plain queries of the marts."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -10,66 +10,18 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from etl.transform import build
-from tests.etl.models_support import base_account, default_config
-
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_review.ipynb"
-MONDAY = datetime.fromisoformat("2026-03-02T00:00:00Z")
+WEEK = "2026-02-23"  # the last complete week before SIM_END (tests/conftest.py)
 
 
-def _warehouse(path: Path) -> None:
-    """Two weeks: the second one noisier, slower and with one responder woken night after night."""
-    account = base_account(PUSER02="Asia/Kolkata", PUSER03=None)
-    account.user("PUSER01", "Europe/Berlin", "PTEAM01", name="Ada Lovelace")
-    account.service("PSVC002", "PTEAM01", "ledger-db")
-    n = 0
-    for week, (count, ttr) in enumerate([(3, 900), (6, 2400)]):
-        for k in range(count):
-            n += 1
-            created = MONDAY + timedelta(days=7 * week + k, hours=10)
-            incident_id = f"PINC{n:03d}"
-            account.incident(
-                incident_id,
-                created,
-                service_id="PSVC001",
-                priority="P1" if (week, k) == (1, 0) else "P4",
-                title=f"High latency on checkout-{k}",
-            )
-            account.notify(incident_id, created + timedelta(seconds=5), "PUSER02")
-            account.ack(incident_id, created + timedelta(seconds=120), "PUSER02")
-            account.resolve(incident_id, created + timedelta(seconds=ttr), agent_id="PUSER02")
-        # flapping noise on the database
-        for k in range(2 + 3 * week):
-            n += 1
-            created = MONDAY + timedelta(days=7 * week + k, hours=3)
-            account.incident(
-                f"PINC{n:03d}",
-                created,
-                service_id="PSVC002",
-                title=f"Disk latency flapping on db-{k}",
-            )
-            account.auto_resolve(f"PINC{n:03d}", created + timedelta(seconds=120))
-    # Ada is woken four nights in a row in the second week (Berlin is UTC+1 in March).
-    for night in range(4):
-        n += 1
-        created = MONDAY + timedelta(days=7 + night, hours=1)
-        account.incident(f"PINC{n:03d}", created, service_id="PSVC002", title="Replica lag")
-        account.notify(f"PINC{n:03d}", created, "PUSER01", "phone_notification")
-        account.ack(f"PINC{n:03d}", created + timedelta(minutes=4), "PUSER01")
-        account.resolve(f"PINC{n:03d}", created + timedelta(minutes=40), agent_id="PUSER01")
-    for user_id in ("PUSER01", "PUSER02", "PUSER03"):
-        account.oncall(user_id, MONDAY, MONDAY + timedelta(days=14))
-    with duckdb.connect(str(path)) as con:
-        account.write(con)
-        account.sync_run(con, MONDAY, MONDAY + timedelta(days=15))
-    build(path, default_config())
+def _mart(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
 
 
 @pytest.mark.slow
-def test_weekly_review_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "review.duckdb"
-    _warehouse(db)
-    monkeypatch.setenv("PAGERLENS_DB", str(db))
+def test_weekly_review_notebook_runs(pipeline_db, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PAGERLENS_DB", str(pipeline_db))
     monkeypatch.delenv("PAGERLENS_WEEK", raising=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(
@@ -84,8 +36,29 @@ def test_weekly_review_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
         if cell.cell_type == "code"
         for output in cell.get("outputs", [])
     )
-    assert "reviewing the week of 2026-03-09 (compared with 2026-03-02)" in text
-    assert "1 overloaded responder(s) this week" in text
-    assert "- Ada Lovelace: " in text and "4 consecutive disrupted nights" in text
-    assert "ledger-db" in text  # the noisy service
-    assert "1 account-wide impact window(s) touched the week" in text
+    assert f"reviewing the week of {WEEK} (compared with 2026-02-16)" in text
+    overloaded = _mart(
+        pipeline_db,
+        "select user_name, overload_reason from responder_weekly "
+        "where week_start = ? and overloaded",
+        [WEEK],
+    )
+    assert f"{len(overloaded)} overloaded responder(s) this week" in text
+    for name, reason in overloaded:
+        assert f"- {name}: {reason}" in text
+    ((noisiest,),) = _mart(
+        pipeline_db,
+        "select service_name from service_weekly where week_start = ? "
+        "order by total_noise_incidents desc, service_name limit 1",
+        [WEEK],
+    )
+    assert noisiest in text
+    ((windows,),) = _mart(
+        pipeline_db,
+        "select count(*) from impact_windows where scope = 'account' "
+        "and window_end > cast(? as date) and window_start < cast(? as date) + 7",
+        [WEEK, WEEK],
+    )
+    assert f"{windows} account-wide impact window(s) touched the week" in text
+    ((stale,),) = _mart(pipeline_db, "select count(*) from stale_open_majors")
+    assert f"{stale} stale open major incident(s)" in text

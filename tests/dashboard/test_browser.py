@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from etl.cli import dashboard_command
+from tests.dashboard.conftest import mart
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,12 +59,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(fixture_db) -> Iterator[str]:
+def served(pipeline_db) -> Iterator[str]:
     """The dashboard served on a free loopback port over the fixture warehouse."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PAGERLENS_DB"}
     proc = subprocess.Popen(
-        dashboard_command(fixture_db, port),
+        dashboard_command(pipeline_db, port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -156,26 +157,32 @@ def test_every_page_renders_in_chromium(served, browser, url_path):
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.locator('[role="dialog"]').count() == 0  # e.g. "Page not found"
         assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-        # The hostile title in the fixture must never execute or become markup.
+        # No alert text may execute or become markup (hostile text: test_pages, hostile_db).
         assert dialogs == []
         assert page.locator("main script").count() == 0
     finally:
         page.close()
 
 
-def test_filters_round_trip_through_the_url(served, browser):
+def test_filters_round_trip_through_the_url(served, browser, pipeline_db):
+    # A team whose name carries markup characters ("Search & Discovery" in the simulated account).
+    ((team_id, team_name),) = mart(
+        pipeline_db,
+        "select team_id, any_value(team_name) from incidents group by team_id "
+        "order by contains(any_value(team_name), '&') desc, team_id limit 1",
+    )
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     try:
-        page.goto(f"{served}/services?team=PT2&start=2026-11-02&end=2026-11-22")
+        page.goto(f"{served}/services?team={team_id}&start=2026-02-09&end=2026-02-22")
         wait_rendered(page, "Services and teams")
         # The shared link selected one team: its name is a chip in the team filter.
         sidebar = page.locator('[data-testid="stSidebar"]')
-        assert sidebar.get_by_text("Platform <ops>").count() >= 1
-        assert "team=PT2" in page.url and "start=2026-11-02" in page.url
+        assert sidebar.get_by_text(team_name).count() >= 1
+        assert f"team={team_id}" in page.url and "start=2026-02-09" in page.url
         # Switching page keeps the view and the URL.
         page.get_by_role("link", name="Overview").click()
         wait_rendered(page, "Overview")
-        page.wait_for_function("() => location.search.includes('team=PT2')", timeout=30_000)
+        page.wait_for_function(f"() => location.search.includes('team={team_id}')", timeout=30_000)
         page.screenshot(path=str(SCREENSHOTS / "dashboard-overview-filtered.png"), full_page=True)
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
