@@ -9,6 +9,10 @@ Runtime values are bound named parameters (``$transient_seconds``) from
 :meth:`etl.config.Config.sql_params`; a model receives exactly the parameters it names. After
 the models, the noise step (:func:`etl.noise.build_noise_marts`, Python: templates, groups,
 recommendations) consumes the noise layer's tables, under its own DuckDB memory limit.
+
+A failed data check raises :class:`etl.checks.DataCheckError`; inside
+:func:`etl.warehouse.building` that discards the work copy, so the previously published
+warehouse stays in place.
 """
 
 from __future__ import annotations

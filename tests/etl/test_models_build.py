@@ -58,6 +58,23 @@ def discover_models_named(name: str):
     return next(m for m in discover_models() if m.name == name)
 
 
+def test_noise_layer_runs_last_and_no_layer_reads_a_later_one(tmp_path: Path) -> None:
+    models = discover_models()
+    layers = [m.layer for m in models]
+    assert layers == sorted(layers, key=("staging", "marts", "noise").index)
+    assert {"incidents", "int_interruptions"} <= discover_models_named("noise_incidents").depends_on
+    # A mart that reads a noise-layer model is refused when the models are found.
+    for path, sql in (
+        ("staging/stg_x.sql", "select 1 as x"),
+        ("marts/marts_x.sql", "select * from noise_input"),
+        ("noise/noise_input.sql", "select 1 as x"),
+    ):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(sql)
+    with pytest.raises(ValueError, match="marts model marts_x reads later layers"):
+        discover_models(tmp_path)
+
+
 def test_build_summary_and_build_runs_table() -> None:
     con = duckdb.connect()
     _small_account().write(con)
