@@ -81,6 +81,20 @@ db_option = click.option(
     default=None,
     help="Warehouse file (default: $PAGERLENS_DB, else ./pagerlens.duckdb).",
 )
+
+
+def out_option(default: str, help: str = "Output directory."):
+    """``--out DIR`` (``out_dir``) with a command's default folder."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help,
+    )
+
+
 config_option = click.option(
     "--config",
     "config_path",

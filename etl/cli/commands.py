@@ -21,6 +21,7 @@ from etl.cli.base import (
     cli,
     config_option,
     db_option,
+    out_option,
 )
 
 # --------------------------------------------------------------------------- sync / build
@@ -112,14 +113,7 @@ def build(db_path, config_path):
     callback=_iso_week,
     help="ISO week YYYY-Www (default: the last complete week).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports-out"),
-    show_default=True,
-    help="Output directory.",
-)
+@out_option("reports-out")
 @click.option(
     "--format",
     "formats",
@@ -158,14 +152,7 @@ def report(db_path, config_path, week, out_dir, formats, anonymize):
 
 @cli.command()
 @db_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("recommendations"),
-    show_default=True,
-    help="Output directory.",
-)
+@out_option("recommendations")
 def recommend(db_path, out_dir):
     """Noise-reduction recommendations for alert owners.
 

@@ -14,6 +14,7 @@ from etl.cli.base import (
     cli,
     config_option,
     db_option,
+    out_option,
 )
 from etl.cli.commands import _serve_dashboard
 
@@ -53,14 +54,7 @@ end_option = click.option(
     help="Days of simulated history.",
 )
 @click.option("--seed", default=7, show_default=True, type=int)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("demo-out"),
-    show_default=True,
-    help="Where the report and recommendations go.",
-)
+@out_option("demo-out", "Where the report and recommendations go.")
 @click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Run the job without serving the dashboard.")
 @end_option

@@ -93,29 +93,17 @@ class Config:
         )
 
     def sql_params(self) -> dict[str, object]:
-        """The values SQL models bind as named parameters (``$name``)."""
-        return {
-            "account_time_zone": self.account_time_zone,
-            "reporting_time_zone": self.reporting_time_zone,
-            "business_start_seconds": _seconds(self.business_start),
-            "business_end_seconds": _seconds(self.business_end),
-            "sleep_start_seconds": _seconds(self.sleep_start),
-            "sleep_end_seconds": _seconds(self.sleep_end),
-            "interruption_merge_seconds": self.interruption_merge_seconds,
-            "interruption_notification_types": list(self.interruption_notification_types),
-            "transient_seconds": self.transient_seconds,
-            "major_priorities": list(self.major_priorities),
-            "major_min_acknowledging_users": self.major_min_acknowledging_users,
-            "stale_open_major_days": self.stale_open_major_days,
-            "health_good_monthly": self.health_good_monthly,
-            "health_bad_monthly": self.health_bad_monthly,
-            "health_burnout_monthly": self.health_burnout_monthly,
-            "health_sleep_weight": self.health_sleep_weight,
-            "health_consecutive_night_penalty": self.health_consecutive_night_penalty,
-            "overload_team_multiplier": self.overload_team_multiplier,
-            "overload_min_sleep_interruptions": self.overload_min_sleep_interruptions,
-            "overload_consecutive_nights": self.overload_consecutive_nights,
-        }
+        """The values SQL models bind as named parameters (``$name``): every attribute of
+        the schema under its own name, clock times as ``<name>_seconds`` after midnight and
+        tuples as lists."""
+        params: dict[str, object] = {}
+        for attribute in _ATTRIBUTES:
+            value = getattr(self, attribute)
+            if isinstance(value, time):
+                params[f"{attribute}_seconds"] = _seconds(value)
+            else:
+                params[attribute] = list(value) if isinstance(value, tuple) else value
+        return params
 
 
 def _changed(settings: Settings, section: str) -> tuple[tuple[str, object], ...]:
