@@ -5,12 +5,9 @@
 -- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], grain varchar, week_count bigint, start_week date, end_week date
 with filtered as (
     select * from incidents where created_at >= $start_ts and created_at < $end_ts
-        and (len($team_ids) = 0
-             or list_contains($team_ids, team_id))
-        and (len($service_ids) = 0
-             or list_contains($service_ids, service_id))
-        and (len($urgencies) = 0
-             or list_contains($urgencies, urgency))
+        and in_selection($team_ids, team_id)
+        and in_selection($service_ids, service_id)
+        and in_selection($urgencies, urgency)
 ),
 per_group as (
     select

@@ -8,11 +8,8 @@ with final as (
         case when regexp_matches(html_url, '^https?://[^\s]+$') then html_url end as html_url
     from incidents
     where created_at >= $start_ts and created_at < $end_ts
-        and (len($team_ids) = 0
-             or list_contains($team_ids, team_id))
-        and (len($service_ids) = 0
-             or list_contains($service_ids, service_id))
-        and (len($urgencies) = 0
-             or list_contains($urgencies, urgency))
+        and in_selection($team_ids, team_id)
+        and in_selection($service_ids, service_id)
+        and in_selection($urgencies, urgency)
 )
 select * from final order by created_at desc limit $limit

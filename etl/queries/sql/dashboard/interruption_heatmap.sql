@@ -5,12 +5,9 @@ with filtered as (
     select local_started_at
     from int_interruptions
     where started_at >= $start_ts and started_at < $end_ts
-        and (len($team_ids) = 0
-             or list_contains($team_ids, team_id))
-        and (len($service_ids) = 0
-             or list_contains($service_ids, service_id))
-        and (len($user_ids) = 0
-             or list_contains($user_ids, user_id))
+        and in_selection($team_ids, team_id)
+        and in_selection($service_ids, service_id)
+        and in_selection($user_ids, user_id)
 ),
 final as (
     select cast(isodow(local_started_at) as integer) as iso_dow,

@@ -12,7 +12,6 @@ where week_start >= $start_week and week_start <= $end_week
     and (len($team_ids) = 0 or service_id in (
         select distinct service_id from incidents
         where list_contains($team_ids, team_id)))
-    and (len($service_ids) = 0
-         or list_contains($service_ids, service_id))
+    and in_selection($service_ids, service_id)
 group by week_start
 order by week_start
