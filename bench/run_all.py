@@ -18,6 +18,7 @@ ORDER = [
     "bench_build.py",
     "bench_grouping.py",
     "bench_templates.py",
+    "bench_grouping_quality.py",
     "bench_report.py",
     "bench_dashboard.py",
 ]
