@@ -1,5 +1,6 @@
 -- Per service and reporting week, with PagerDuty Analytics' column names
--- (docs/metrics.md "Weekly grain"); the metrics are computed in int_group_weekly.
+-- (docs/metrics.md "Weekly grain"); the week and its metrics are int_group_weekly's columns, in
+-- its order (one list for both grains).
 with weekly as (
     select * from int_group_weekly
     where grain = 'service'
@@ -10,29 +11,7 @@ final as (
         weekly.group_id as service_id,
         coalesce(services.service_name, weekly.incident_group_name) as service_name,
         services.team_id,
-        weekly.week_start,
-        weekly.total_incident_count,
-        weekly.total_incidents_acknowledged,
-        weekly.total_incidents_auto_resolved,
-        weekly.mean_seconds_to_first_ack,
-        weekly.p50_seconds_to_first_ack,
-        weekly.p90_seconds_to_first_ack,
-        weekly.p95_seconds_to_first_ack,
-        weekly.mean_seconds_to_resolve,
-        weekly.p50_seconds_to_resolve,
-        weekly.p90_seconds_to_resolve,
-        weekly.p95_seconds_to_resolve,
-        weekly.total_escalation_count,
-        weekly.total_notifications,
-        weekly.total_interruptions,
-        weekly.total_business_hour_interruptions,
-        weekly.total_off_hour_interruptions,
-        weekly.total_sleep_hour_interruptions,
-        weekly.total_major_incidents,
-        weekly.total_noise_incidents,
-        weekly.noise_ratio,
-        weekly.impacted_seconds,
-        weekly.up_time_pct
+        weekly.* exclude (grain, group_id, incident_group_name)
     from weekly
     left join stg_services as services on services.service_id = weekly.group_id
 )
