@@ -11,11 +11,7 @@ expanded as (
         scope_key,
         window_start,
         window_end,
-        cast(unnest(generate_series(
-            date_trunc('week', timezone($reporting_time_zone, window_start)),
-            date_trunc('week', timezone($reporting_time_zone, window_end)),
-            interval 7 day
-        )) as date) as week_start
+        unnest(reporting_weeks(window_start, window_end, $reporting_time_zone)) as week_start
     from windows
 ),
 

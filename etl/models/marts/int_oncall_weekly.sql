@@ -60,11 +60,7 @@ merged as (
 expanded as (
     select
         *,
-        cast(unnest(generate_series(
-            date_trunc('week', timezone($reporting_time_zone, start_at)),
-            date_trunc('week', timezone($reporting_time_zone, end_at)),
-            interval 7 day
-        )) as date) as week_start
+        unnest(reporting_weeks(start_at, end_at, $reporting_time_zone)) as week_start
     from merged
 ),
 
