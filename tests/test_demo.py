@@ -9,18 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl.queries import MART_TABLES
 from tests.conftest import SIM_END
-
-MARTS = [
-    "incidents",
-    "service_weekly",
-    "team_weekly",
-    "responder_weekly",
-    "impact_windows",
-    "alert_templates",
-    "alert_groups",
-    "recommendations",
-]
 
 
 @pytest.mark.slow
@@ -55,7 +45,7 @@ def test_demo_runs_end_to_end(tmp_path):
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        for mart in MARTS:
+        for mart in MART_TABLES:
             count = con.execute(f"select count(*) from {mart}").fetchall()[0][0]
             assert count > 0, mart
         runs = con.execute("select status, mode from _sync_runs").fetchall()
