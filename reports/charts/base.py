@@ -1,22 +1,8 @@
 """The chart builders' shared parts: colours, labels, duration units, layout, empty figures.
 
-Chart builders shared by the PDF report and the Streamlit dashboard (reports.charts).
-
-Every builder is a pure function: a pandas DataFrame (already read through ``etl.queries``) in,
-a plotly ``Figure`` out. No builder reads the warehouse, touches the file system or knows whether
-it is drawn in a browser or exported to SVG, so the dashboard and the report show the same
-picture of the same numbers.
-
-Conventions:
-- Durations arrive in seconds (the marts' unit) and are drawn in minutes, hours or days, chosen
-  by :func:`duration_unit` from the data so an axis never reads "0.002 days".
-- Text that comes from the data (names, alert templates, incident titles) is passed through
-  :func:`plain_label` before it reaches plotly, because plotly interprets a small HTML subset in
-  labels (``<b>``, ``<br>``, ``<a href=...>``): an alert summary must be shown as text, never
-  markup.
-- Colours are fixed per meaning (MTTA, MTTR, the three interruption buckets) and, for teams and
-  services, derived from the name so one team keeps its colour across charts and pages.
-- An empty frame gives a figure that says "No data" instead of an empty axis or an exception.
+The conventions every builder follows (pure functions, durations in seconds drawn in a unit
+chosen from the data, data text through :func:`plain_label`, fixed colours, "No data" figures)
+are the package's docstring: ``reports.charts``.
 """
 
 from __future__ import annotations
