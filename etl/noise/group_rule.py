@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pandas as pd
 
-from etl.noise.outputs import _slug
+from etl.noise.advice import (
+    group_artifacts,
+    render,
+)
 from etl.noise.replay import Replay
 from etl.noise.rules import _evidence, _finish
 from etl.noise.settings import NoiseSettings
@@ -39,7 +41,15 @@ def _group_recommendation(
     owner = members[members["service_id"] == root].iloc[0]
     window = int(min(3600, max(300, np.ceil((group["p90_spread_seconds"] + 60) / 60) * 60)))
     services = sorted(set(members["service_id"]))
-    snippet = _snippet(group, services, window, owner)
+    # The alert type that opens an occurrence most often: the storm's root.
+    root_template = (
+        firsts["template"].astype(str).value_counts().sort_index().idxmax()
+        if "template" in firsts
+        else None
+    )
+    artifacts = group_artifacts(
+        group, services, window, owner["team_name"] or owner["team_id"], root_template
+    )
     evidence = _evidence(members, replay.config, settings) | {
         "group_occurrences": group["occurrences"],
         "services": services,
@@ -60,7 +70,8 @@ def _group_recommendation(
             f"Group {group['alert_types']} alert types across {len(services)} services "
             f"into one incident: they fired together {group['occurrences']} times"
         ),
-        "config_snippet": snippet,
+        "config_snippet": render(artifacts),
+        "config_artifacts": json.dumps(artifacts, ensure_ascii=False),
         "evidence": evidence,
     }
     risk = None
@@ -70,47 +81,3 @@ def _group_recommendation(
             "incident; keep their priority rules when grouping"
         )
     return [_finish(row, members, replay, removed, set(), len(hidden_majors), risk, settings)]
-
-
-def _snippet(group: dict, services: list[str], window: int, owner: pd.Series) -> str:
-    """The grouping as configuration: a PagerDuty alert grouping setting over the services
-    and an Alertmanager route that groups the member alerts, sent to the owner's team."""
-    alertnames = sorted(
-        {
-            m.group(1)
-            for t in group["templates"]
-            if (m := re.match(r"\[FIRING:<\*>\]\s*([A-Za-z][\w]*)", t))
-        }
-    )
-    pd_setting = {
-        "alert_grouping_setting": {
-            "name": f"pagerlens group {group['group_id']}",
-            "type": "intelligent",
-            "config": {"time_window": window},
-            "services": [{"id": s, "type": "service_reference"} for s in services],
-        }
-    }
-    matcher = (
-        f'alertname=~"{"|".join(alertnames)}"' if alertnames else "<labels common to these alerts>"
-    )
-    yaml = "\n".join(
-        [
-            "route:",
-            "  routes:",
-            f"    - receiver: pagerduty-{_slug(owner['team_name'] or owner['team_id'] or 'team')}",
-            "      matchers:",
-            f"        - {json.dumps(matcher)}",
-            "      group_by: ['...']",
-            "      group_wait: 30s",
-            f"      group_interval: {window // 60}m",
-            "      # member alerts (templates):",
-            *[f"      #   {json.dumps(t)}" for t in group["templates"]],
-        ]
-    )
-    return (
-        "# PagerDuty (POST /alert_grouping_settings)\n"
-        + json.dumps(pd_setting, indent=2)
-        + "\n# Alertmanager\n"
-        + yaml
-        + "\n"
-    )

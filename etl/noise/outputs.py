@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.noise.advice import alertmanager_config
 from etl.noise.settings import NoiseSettings
 from etl.warehouse import connect_readonly, table_exists
 
@@ -49,6 +50,7 @@ RECOMMENDATION_SCHEMA = {
     "title": "varchar",
     "evidence": "json",
     "config_snippet": "varchar",
+    "config_artifacts": "json",
     "replay_start": "timestamptz",
     "replay_end": "timestamptz",
     "incidents_before": "bigint",
@@ -182,7 +184,24 @@ def write_recommendations(db_path, out_dir) -> list[Path]:
         path = out / f"recommendations-{_slug(team_name)}-{_slug(team_id)}.md"
         path.write_text(_team_markdown(team_name, part))
         written.append(path)
+        fragments = [a for a in _artifacts(part) if a["target"] == "alertmanager"]
+        if fragments:
+            # What the owner diffs against their own alertmanager.yml (checked by amtool).
+            config = out / f"alertmanager-{_slug(team_name)}-{_slug(team_id)}.yml"
+            config.write_text(alertmanager_config(fragments))
+            written.append(config)
     return written
+
+
+def _artifacts(part: pd.DataFrame) -> list[dict]:
+    column = part["config_artifacts"] if "config_artifacts" in part else []
+    return [a for value in column for a in _artifact_list(value)]
+
+
+def _artifact_list(value: object) -> list[dict]:
+    if isinstance(value, str) and value:
+        return json.loads(value)
+    return list(value) if isinstance(value, list) else []
 
 
 def _csv_cell(value: object) -> object:
@@ -232,12 +251,44 @@ def _team_markdown(team_name: str, part: pd.DataFrame) -> str:
                 f"[{_md(e['incident_id'])}]({_md_url(e['html_url'])})"
                 for e in evidence.get("example_incidents", [])
             ),
-            "",
-            "```",
-            str(r.config_snippet).replace("```", "'''"),
-            "```",
+            f"- Window: first seen {_md(evidence.get('first_seen'))}, last seen "
+            f"{_md(evidence.get('last_seen'))}, {evidence.get('alerts')} alerts",
         ]
+        lines += _artifact_markdown(getattr(r, "config_artifacts", None), r.config_snippet)
     return "\n".join(lines) + "\n"
+
+
+def _artifact_markdown(value: object, snippet: object) -> list[str]:
+    """Each artifact: where to paste it (escaped text), then its text in a fenced block of its
+    language, the fence longer than any backtick run inside."""
+    artifacts = _artifact_list(value)
+    if not artifacts:
+        return ["", _fence(str(snippet or ""), "")]
+    lines = []
+    for artifact in artifacts:
+        if artifact["target"] == "pagerduty_api":
+            head = f"PagerDuty API `{artifact['method']} {_inline(artifact['path'])}`"
+            language = "json"
+        else:
+            head = f"Alertmanager `{artifact['part']}`"
+            language = "yaml"
+        lines += [
+            "",
+            f"**{head}**: {_md(artifact['where'])}",
+            "",
+            _fence(artifact["text"], language),
+        ]
+    return lines
+
+
+def _inline(text: object) -> str:
+    return re.sub(r"[`\s]", "", str(text))
+
+
+def _fence(text: str, language: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
 
 
 def _code(text: object) -> str:

@@ -11,6 +11,15 @@ import pandas as pd
 
 from etl.config import Config
 from etl.grouping import template_id
+from etl.noise.advice import (
+    MAINTENANCE_OCCURRENCES,
+    maintenance_artifacts,
+    maintenance_starts,
+    mute_artifacts,
+    render,
+    service_update,
+    stop_paging_artifacts,
+)
 from etl.noise.outputs import _examples
 from etl.noise.replay import Replay
 from etl.noise.settings import NoiseSettings
@@ -89,7 +98,12 @@ def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> di
 
 
 def _base(
-    part: pd.DataFrame, kind: str, title: str, snippet: str, config: Config, settings: NoiseSettings
+    part: pd.DataFrame,
+    kind: str,
+    title: str,
+    artifacts: list[dict],
+    config: Config,
+    settings: NoiseSettings,
 ) -> dict:
     first = part.iloc[0]
     return {
@@ -102,7 +116,8 @@ def _base(
         "template": first["template"],
         "group_id": None,
         "title": title,
-        "config_snippet": snippet,
+        "config_snippet": render(artifacts),
+        "config_artifacts": json.dumps(artifacts, ensure_ascii=False),
         "evidence": _evidence(part, config, settings),
     }
 
@@ -119,20 +134,19 @@ def _pause_transient(part: pd.DataFrame, config: Config, settings: NoiseSettings
         & part["first_ack_at"].isna()
         & (part["seconds_to_resolve"] <= timeout)
     ]
-    snippet = json.dumps(
-        {
-            "service": {
-                "id": part.iloc[0]["service_id"],
-                "auto_pause_notifications_parameters": {"enabled": True, "timeout": timeout},
-            }
-        },
-        indent=2,
-    )
+    artifacts = [
+        service_update(
+            part,
+            {"auto_pause_notifications_parameters": {"enabled": True, "timeout": timeout}},
+            f"Service settings: hold alerts {timeout} s before notifying; those that resolve "
+            "within it never page.",
+        )
+    ]
     title = (
         f"Auto-pause transient alerts for {timeout // 60} min: "
         f"{transient.mean():.0%} of these incidents resolve on their own"
     )
-    row = _base(part, "pause_transient", title, snippet, config, settings)
+    row = _base(part, "pause_transient", title, artifacts, config, settings)
     row["evidence"]["auto_pause_timeout_seconds"] = timeout
     return set(caught["incident_id"]), set(), row
 
@@ -141,29 +155,12 @@ def _stop_paging(part: pd.DataFrame, config: Config, settings: NoiseSettings):
     never = part["first_ack_at"].isna().mean()
     if never < settings.never_acked_share:
         return None
-    service_id = part.iloc[0]["service_id"]
-    snippet = (
-        "# PagerDuty: route this alert to low urgency (Event Orchestration, service rule)\n"
-        + json.dumps(
-            {
-                "service_id": service_id,
-                "rule": {
-                    "label": "pagerlens: never acknowledged, stop paging",
-                    "conditions": [
-                        {
-                            "expression": f"event.summary matches part {json.dumps(_constant_part(part.iloc[0]['template']))}"
-                        }
-                    ],
-                    "actions": {"severity": "info"},
-                },
-            },
-            indent=2,
-        )
-        + "\n# with the service's incident_urgency_rule severity-based (info -> low urgency),\n"
-        "# or in Prometheus raise the rule's `for:` (e.g. 5m -> 30m) / route it to chat.\n"
-    )
     title = f"Stop paging: {never:.0%} of these incidents were never acknowledged"
-    row = _base(part, "stop_paging", title, snippet, config, settings)
+    first = part.iloc[0]
+    artifacts = stop_paging_artifacts(
+        part, _constant_part(first["template"]), title, first["team_name"] or first["team_id"]
+    )
+    row = _base(part, "stop_paging", title, artifacts, config, settings)
     return set(), set(part["incident_id"]), row
 
 
@@ -199,23 +196,27 @@ def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
         return f"{(slot % 48) // 2:02d}:{30 * (slot % 2):02d}"
 
     rule = f"weekly {days[first // 48]} {clock(first)}-{clock(end)} {config.account_time_zone}"
-    snippet = (
-        json.dumps(
-            {
-                "maintenance_window": {
-                    "type": "maintenance_window",
-                    "description": f"pagerlens: recurring window ({rule})",
-                    "recurrence": rule,
-                    "services": [{"id": part.iloc[0]["service_id"], "type": "service_reference"}],
-                }
-            },
-            indent=2,
-        )
-        + "\n# PagerDuty maintenance windows are one-off: create one per week "
-        "(POST /maintenance_windows) or silence the rule in Alertmanager at that time."
+    windows = maintenance_starts(
+        part["created_at"].max(),
+        first // 48,
+        30 * (first % 48),
+        30 * len(slots),
+        config.account_time_zone,
+        MAINTENANCE_OCCURRENCES,
+    )
+    constant = _constant_part(part.iloc[0]["template"])
+    first_row = part.iloc[0]
+    artifacts = maintenance_artifacts(str(first_row["service_id"]), windows, rule, constant)
+    artifacts += mute_artifacts(
+        first_row["template"],
+        first // 48,
+        30 * (first % 48),
+        30 * len(slots),
+        config.account_time_zone,
+        first_row["team_name"] or first_row["team_id"],
     )
     title = f"Maintenance window {rule}: {in_slot.sum()} ignored incidents in {weeks} weeks"
-    row = _base(part, "maintenance_window", title, snippet, config, settings)
+    row = _base(part, "maintenance_window", title, artifacts, config, settings)
     row["evidence"]["window"] = rule
     row["evidence"]["incidents_in_window"] = int(in_slot.sum())
     row["evidence"]["weekly_concentration"] = round(float(concentration), 1)

@@ -228,11 +228,11 @@ def test_recommendations_are_addressed_and_replayed(simulated: dict) -> None:
         evidence = json.loads(row.evidence)
         assert evidence["incidents"] >= 2 and evidence["example_incidents"]
     grouped = recs[recs["kind"] == "group_alerts"].iloc[0]
-    pd_json = grouped["config_snippet"].split("# Alertmanager")[0].split("\n", 1)[1]
-    assert json.loads(pd_json)["alert_grouping_setting"]["type"] == "intelligent"
+    grouping = json.loads(grouped["config_artifacts"])[0]["body"]
+    assert grouping["alert_grouping_setting"]["type"] == "intelligent"
     assert "group_by:" in grouped["config_snippet"]
-    paused = recs[recs["kind"] == "pause_transient"].iloc[0]
-    setting = json.loads(paused["config_snippet"])["service"]["auto_pause_notifications_parameters"]
+    paused = json.loads(recs[recs["kind"] == "pause_transient"].iloc[0]["config_artifacts"])
+    setting = paused[0]["body"]["service"]["auto_pause_notifications_parameters"]
     assert setting["enabled"] is True and setting["timeout"] in (120, 180, 300, 600, 900)
     # Changes that remove incidents save pages in the replayed weeks, overall.
     assert recs["pages_saved"].sum() > 0

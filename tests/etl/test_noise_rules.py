@@ -148,7 +148,12 @@ def test_stop_paging_for_alerts_nobody_acts_on() -> None:
     assert row["team_id"] == "T1" and row["incidents_after"] == row["incidents_before"]
     # Low urgency: the phone calls of the replayed weeks are gone.
     assert row["pages_saved"] == row["notifications_before"] - row["notifications_after"] > 0
-    assert "severity" in row["config_snippet"] and "for:" in row["config_snippet"]
+    artifacts = json.loads(row["config_artifacts"])
+    orchestration = artifacts[0]["body"]["orchestration_path"]["sets"][0]["rules"][0]
+    assert orchestration["actions"] == {"severity": "info"}
+    assert orchestration["conditions"][0]["expression"] == "event.summary matches part 'lag above'"
+    assert artifacts[1]["body"]["service"]["incident_urgency_rule"]["urgency"] == "severity_based"
+    assert row["config_snippet"].startswith("# PagerDuty API PUT /event_orchestrations/services/S9")
 
 
 def test_maintenance_weeks_are_counted_across_a_new_year() -> None:
@@ -187,3 +192,11 @@ def test_maintenance_weeks_are_counted_across_a_new_year() -> None:
     evidence = json.loads(recs.iloc[0]["evidence"])
     assert evidence["window"] == "weekly Tue 03:00-03:30 UTC"
     assert evidence["incidents_in_window"] == 5
+    # One POST per weekly occurrence after the last incident (2026-01-13), on the wall clock.
+    bodies = [a["body"]["maintenance_window"] for a in json.loads(recs.iloc[0]["config_artifacts"])]
+    assert [(b["start_time"], b["end_time"]) for b in bodies] == [
+        (f"2026-01-{day}T03:00:00+00:00", f"2026-01-{day}T03:30:00+00:00") for day in (20, 27)
+    ] + [
+        ("2026-02-03T03:00:00+00:00", "2026-02-03T03:30:00+00:00"),
+        ("2026-02-10T03:00:00+00:00", "2026-02-10T03:30:00+00:00"),
+    ]

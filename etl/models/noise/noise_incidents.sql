@@ -48,6 +48,7 @@ final as (
         coalesce(incidents.alert_count, 1) as alert_count,
         incidents.service_id,
         incidents.service_name,
+        incidents.escalation_policy_id,
         coalesce(service_owner.owner_team_id, incidents.team_id) as team_id,
         coalesce(
             json_extract_string(teams.payload, '$.name'),
