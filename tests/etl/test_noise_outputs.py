@@ -146,3 +146,17 @@ def test_empty_warehouse_builds_empty_marts(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["recommendations.csv"]
     header = (tmp_path / "out" / "recommendations.csv").read_text().splitlines()
     assert header[0].startswith("recommendation_id,team_id,team_name,kind")
+
+
+def test_markdown_fences_each_artifact_longer_than_its_backticks() -> None:
+    from etl.noise import advice
+    from etl.noise.outputs import _artifact_markdown
+
+    hostile = "[FIRING:<*>] Kube ```\n## not a heading\n<script>"
+    artifacts = advice.maintenance_artifacts("PSV1", [("a", "b")], hostile, hostile)
+    lines = _artifact_markdown(json.dumps(artifacts), "")
+    text = "\n".join(lines)
+    assert "````json\n" in text and text.rstrip().endswith("````")
+    assert "**PagerDuty API `POST /maintenance_windows`**:" in text
+    where = next(line for line in lines if line.startswith("**"))
+    assert "<" not in where and "```" not in where
