@@ -185,43 +185,14 @@ def run_sync(
                 offset_cap=offset_cap,
                 progress=progress,
             )
-            log.info("sync %s: %s", plan.mode, plan.describe())
-            extractor.run(plan.listings, "extract")
-
-            alert_ids = [row[0] for row in con.execute(sql("alerts_to_fetch")).fetchall()]
-            extractor.run(alert_listings(alert_ids), "alerts", expected=len(alert_ids))
-
-            for resource, value in plan.watermarks(marks).items():
-                write_watermark(con, resource, value)
-
-            stats = client.stats()
-            summary = SyncSummary(
-                run_id=run_id,
-                mode=plan.mode,
-                since=plan.report_since,
-                until=until_at,
-                records=dict(extractor.stats.records),
-                requests=stats["requests"],
-                retries=stats["retries"],
-                rejects=loader.counts.rejects,
-                pages=extractor.stats.pages,
-                splits=extractor.stats.splits,
-                alert_incidents=len(alert_ids),
-                retry_reasons=stats["retry_reasons"],
-                warnings=list(extractor.stats.warnings),
-            )
+            alert_ids = _extract(con, plan, marks, extractor)
+            summary = _summary(run_id, plan, until_at, client, extractor, loader, alert_ids)
             # The run row goes in before the marts: they read the synced period from
             # _sync_runs. It is only published if the build succeeds too.
             summary.duration_seconds = time.monotonic() - started
             _record_run(con, summary, api_url, started_wall)
             if build:
-                # Lazy: the marts module is not needed by --no-build runs and tests.
-                from etl.transform import build_marts
-
-                if progress is not None:
-                    progress("build marts", None, None)
-                built = build_marts(con, config or load_config())
-                log.info("%s", built.log_line())
+                _build(con, config, progress)
                 summary.duration_seconds = time.monotonic() - started
                 _record_run(con, summary, api_url, started_wall)
     except Exception as exc:
@@ -232,6 +203,55 @@ def run_sync(
     # The command line prints this line on stdout; logged at info it showed twice on a terminal.
     log.debug("%s", summary.log_line())
     return summary
+
+
+def _extract(con, plan: _Plan, marks: dict, extractor: Extractor) -> list[str]:
+    """Listings, change feed and alerts into the raw tables; the new watermarks. Returns the
+    ids of the incidents whose alerts were fetched."""
+    log.info("sync %s: %s", plan.mode, plan.describe())
+    extractor.run(plan.listings, "extract")
+    alert_ids = [row[0] for row in con.execute(sql("alerts_to_fetch")).fetchall()]
+    extractor.run(alert_listings(alert_ids), "alerts", expected=len(alert_ids))
+    for resource, value in plan.watermarks(marks).items():
+        write_watermark(con, resource, value)
+    return alert_ids
+
+
+def _summary(
+    run_id: str,
+    plan: _Plan,
+    until_at: datetime,
+    client: PagerDutyClient,
+    extractor: Extractor,
+    loader: Loader,
+    alert_ids: list[str],
+) -> SyncSummary:
+    stats = client.stats()
+    return SyncSummary(
+        run_id=run_id,
+        mode=plan.mode,
+        since=plan.report_since,
+        until=until_at,
+        records=dict(extractor.stats.records),
+        requests=stats["requests"],
+        retries=stats["retries"],
+        rejects=loader.counts.rejects,
+        pages=extractor.stats.pages,
+        splits=extractor.stats.splits,
+        alert_incidents=len(alert_ids),
+        retry_reasons=stats["retry_reasons"],
+        warnings=list(extractor.stats.warnings),
+    )
+
+
+def _build(con, config: Config | None, progress: Progress | None) -> None:
+    # Lazy: the marts module is not needed by --no-build runs and tests.
+    from etl.transform import build_marts
+
+    if progress is not None:
+        progress("build marts", None, None)
+    built = build_marts(con, config or load_config())
+    log.info("%s", built.log_line())
 
 
 def _note_failure(
