@@ -23,57 +23,32 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dashboard.browser import (  # noqa: E402
+    CHROMIUM,
+    VIEWPORT,
+    NoRun,
+    launch,
+    serve,
+    settle,
+    stop,
+)
+from dashboard.browser import PAGE_TITLES as PAGES  # noqa: E402
 from etl.cli import dashboard_command  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# The default page is served at "/" (its url path gives "Page not found").
-PAGES = {
-    "": "Overview",
-    "services": "Services and teams",
-    "responders": "Responders",
-    "noise": "Noise and recommendations",
-    "alert-groups": "Alert groups",
-    "impact": "Business impact",
-    "reports": "Reports",
-    "data": "Data",
-}
 FIRST_RENDER_TARGET_S = 2.0
 FILTER_CHANGE_TARGET_S = 0.5
 SEED = 7
 END = "2026-01-01T00:00:00+00:00"
-
-RENDERED_JS = """(title) => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    const busy = '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], '
-        + '[data-testid="stAppSkeleton"], [data-stale="true"]';
-    if (document.querySelector(busy)) return false;
-    const headings = [...document.querySelectorAll('h1')].map(h => h.textContent.trim());
-    if (!headings.includes(title)) return false;
-    return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-        .every(c => c.querySelector('.main-svg'));
-}"""
 
 # Records every script-state transition, so a filter change is only counted as done after a
 # run has actually started and finished (a fast rerun can be shorter than one poll).
@@ -120,77 +95,10 @@ def incident_count(db: Path) -> int:
         return con.execute("select count(*) from incidents").fetchall()[0][0]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(db: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        dashboard_command(db, port),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("streamlit did not start") from None
-            time.sleep(0.2)
-
-
-class NoRun(RuntimeError):
-    """The page stayed idle after an action: the click did not take (see ``filter_changes``)."""
-
-
-def settle(
-    page,
-    title: str,
-    started: float,
-    *,
-    need_run: bool = False,
-    timeout_s: float = 120,
-    run_timeout_s: float | None = None,
-    poll_s: float = 0.025,
-    polls: int = 3,
-) -> float:
-    """Seconds from ``started`` until the page is drawn and stays so for ``polls`` polls.
-
-    With ``need_run``, a script run must have started since ``OBSERVE_JS`` was installed;
-    :class:`NoRun` when none has after ``run_timeout_s`` (if given).
-    """
-    streak_at: float | None = None
-    streak = 0
-    while time.monotonic() - started < timeout_s:
-        done = page.evaluate(RENDERED_JS, title)
-        if done and need_run:
-            done = page.evaluate("() => window.__runs") > 0
-            if not done and run_timeout_s and time.monotonic() - started > run_timeout_s:
-                raise NoRun
-        now = time.monotonic()
-        if done:
-            streak_at = now if streak == 0 else streak_at
-            streak += 1
-            if streak >= polls:
-                return streak_at - started
-        else:
-            streak = 0
-        time.sleep(poll_s)
-    raise RuntimeError(f"{title!r} did not finish rendering in {timeout_s} s")
-
-
 def first_renders(browser, url: str) -> dict[str, float]:
     times = {}
     for path, title in PAGES.items():
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = browser.new_page(viewport=VIEWPORT)
         started = time.monotonic()
         page.goto(f"{url}/{path}")
         times[path] = settle(page, title, started)
@@ -202,7 +110,7 @@ def first_renders(browser, url: str) -> dict[str, float]:
 
 def in_app_renders(browser, url: str) -> dict[str, float]:
     """Each page's first render when reached from the sidebar (the app already loaded)."""
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     page.goto(f"{url}/")
     settle(page, PAGES[""], time.monotonic())
     times = {}
@@ -223,7 +131,7 @@ def filter_changes(browser, url: str, path: str, teams: int = 3) -> list[float]:
     old and the new dashboard, 4 times in about 200 clicks): such a pick is repeated, untimed.
     """
     title = PAGES[path]
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     page.goto(f"{url}/{path}")
     settle(page, title, time.monotonic())
     team_box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
@@ -272,7 +180,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="small simulated account only")
     parser.add_argument("--db", type=Path, help="an already built warehouse to measure")
     args = parser.parse_args(argv)
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         print(f"skipped: {CHROMIUM} is missing (apt-get install chromium)")
         return 0
     if args.db:
@@ -288,16 +196,16 @@ def main(argv: list[str]) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    proc, url = serve(db)
+    proc, url = serve(lambda port: dashboard_command(db, port), cwd=REPO)
     failures = 0
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(pw)
             renders = first_renders(browser, url)
             warm = first_renders(browser, url)
-            proc.terminate()
-            proc.wait(timeout=10)
-            proc, url = serve(db)  # cold caches again for the in-app navigation
+            stop(proc)
+            # cold caches again for the in-app navigation
+            proc, url = serve(lambda port: dashboard_command(db, port), cwd=REPO)
             navigation = in_app_renders(browser, url)
             print(
                 "\npage first render, seconds (target < "
@@ -324,8 +232,7 @@ def main(argv: list[str]) -> int:
                 )
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
     print(f"\n{failures} figure(s) over target")
     return 0
 

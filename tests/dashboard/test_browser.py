@@ -5,41 +5,19 @@ screenshot of each page in artifacts/screenshots/ (uploaded by CI as test artifa
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from dashboard.browser import CHROMIUM, VIEWPORT, launch, serve, settle, stop
+from dashboard.browser import PAGE_TITLES as PAGES
 from etl.cli import dashboard_command
 from tests.dashboard.conftest import mart
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# url path -> the page's title
-# The default page is served at "/" (its url path gives "Page not found").
-PAGES = {
-    "": "Overview",
-    "services": "Services and teams",
-    "responders": "Responders",
-    "noise": "Noise and recommendations",
-    "alert-groups": "Alert groups",
-    "impact": "Business impact",
-    "reports": "Reports",
-    "data": "Data",
-}
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,45 +30,20 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(pipeline_db) -> Iterator[str]:
     """The dashboard served on a free loopback port over the fixture warehouse."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PAGERLENS_DB"}
-    proc = subprocess.Popen(
-        dashboard_command(pipeline_db, port),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"streamlit did not start:\n{output[-3000:]}")
-            time.sleep(0.3)
+        proc, url = serve(
+            lambda port: dashboard_command(pipeline_db, port), cwd=ROOT, env=env, keep_output=True
+        )
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -98,54 +51,23 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch(pw)
         try:
             yield chromium
         finally:
             chromium.close()
 
 
-RENDERED_JS = """(title) => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    const busy = '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], '
-        + '[data-testid="stAppSkeleton"], [data-stale="true"]';
-    if (document.querySelector(busy)) return false;
-    const headings = [...document.querySelectorAll('h1')].map(h => h.textContent.trim());
-    if (!headings.includes(title)) return false;
-    return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-        .every(c => c.querySelector('.main-svg'));
-}"""
-
-
-def wait_rendered(page, title: str, timeout_s: float = 60, settle_polls: int = 3) -> float:
-    """Poll until the run has finished and the page is fully drawn, and stays so.
-
-    A page load can take two script runs (the first before navigation is known), so the
-    condition must hold for ``settle_polls`` consecutive polls 100 ms apart. Returns the
-    seconds until the condition first held in the final settled streak.
-    """
-    started = time.monotonic()
-    deadline = started + timeout_s
-    streak_started: float | None = None
-    streak = 0
-    while time.monotonic() < deadline:
-        if page.evaluate(RENDERED_JS, title):
-            if streak == 0:
-                streak_started = time.monotonic()
-            streak += 1
-            if streak >= settle_polls:
-                return streak_started - started
-        else:
-            streak = 0
-        page.wait_for_timeout(100)
-    raise AssertionError(f"page {title!r} did not finish rendering in {timeout_s} s")
+def wait_rendered(page, title: str, timeout_s: float = 60) -> float:
+    """Poll (every 100 ms) until the page's run has finished and it is fully drawn, and stays
+    so for three polls (dashboard.browser.settle)."""
+    return settle(page, title, time.monotonic(), timeout_s=timeout_s, poll_s=0.1)
 
 
 @pytest.mark.parametrize("url_path", list(PAGES))
 def test_every_page_renders_in_chromium(served, browser, url_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
@@ -171,7 +93,7 @@ def test_filters_round_trip_through_the_url(served, browser, pipeline_db):
         "select team_id, any_value(team_name) from incidents group by team_id "
         "order by contains(any_value(team_name), '&') desc, team_id limit 1",
     )
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     try:
         page.goto(f"{served}/services?team={team_id}&start=2026-02-09&end=2026-02-22")
         wait_rendered(page, "Services and teams")
@@ -192,24 +114,10 @@ def test_filters_round_trip_through_the_url(served, browser, pipeline_db):
 def test_empty_warehouse_in_chromium(browser, tmp_path_factory):
     """A never-synced warehouse path shows how to run the first sync."""
     missing = tmp_path_factory.mktemp("none") / "pagerlens.duckdb"
-    port = _free_port()
-    proc = subprocess.Popen(
-        dashboard_command(missing, port),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, url = serve(lambda port: dashboard_command(missing, port), cwd=ROOT)
     page = browser.new_page()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.3)
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(f"{url}/")
         wait_rendered(page, "pagerlens")
         assert page.get_by_text("pagerlens demo").count() >= 1
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -217,5 +125,4 @@ def test_empty_warehouse_in_chromium(browser, tmp_path_factory):
         page.screenshot(path=str(SCREENSHOTS / "dashboard-empty.png"), full_page=True)
     finally:
         page.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
