@@ -8,18 +8,18 @@ only, so a move of the package changes one line. The session fixture ``pipeline_
 
 Situations the simulator cannot produce (hostile alert text, a quiet week) are small hand-made
 raw layers (:class:`tests.etl.models_support.RawAccount`) run through the same build
-(:func:`build_raw_warehouse`); :func:`run_models` runs the real macros and models named on
-hand-made tables.
+(:func:`build_raw_warehouse`). A test that changes a warehouse works on
+:func:`writable_copy`.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from etl.transform import MACROS_DIR, MODELS_DIR
 from simulator.generate import generate_to_warehouse
 
 PIPELINE_SEED = 7
@@ -60,14 +60,13 @@ def build_raw_warehouse(path: Path, account, *, since: datetime, until: datetime
     return path
 
 
-def run_models(con: duckdb.DuckDBPyConnection, *names: str) -> None:
-    """Create the shared macros, then the tables of the real mart models ``names``, in order,
-    from whatever tables ``con`` holds (a hand-made ``incidents``, for example)."""
-    for path in sorted(MACROS_DIR.glob("*.sql")):
-        con.execute(path.read_text())
-    for name in names:
-        sql = (MODELS_DIR / "marts" / f"{name}.sql").read_text()
-        con.execute(f"create or replace table {name} as\n{sql}")
+def writable_copy(db: Path, folder: Path) -> Path:
+    """A copy of a published (read-only) warehouse that a test may change."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "pagerlens.duckdb"
+    shutil.copyfile(db, copy)
+    copy.chmod(0o644)
+    return copy
 
 
 # -- the hand-made situation: hostile alert text and a quiet week --------------------------

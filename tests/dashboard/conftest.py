@@ -4,7 +4,6 @@ first build. Expected values come from plain queries of the marts (:func:`mart`)
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -28,15 +27,6 @@ def busiest_team(db: Path) -> tuple[str, set[str], set[str]]:
         db, "select distinct service_id, service_name from incidents where team_id = ?", [team_id]
     )
     return team_id, {s for s, _ in services}, {n for _, n in services}
-
-
-def copy_warehouse(db: Path, folder: Path) -> Path:
-    """A writable copy of a published (read-only) warehouse."""
-    folder.mkdir(parents=True, exist_ok=True)
-    copy = folder / "pagerlens.duckdb"
-    shutil.copyfile(db, copy)
-    copy.chmod(0o644)
-    return copy
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reports.weekly import write_report
-from tests.reports.helpers import writable_copy
+from tests.warehouse import writable_copy
 
 
 @pytest.fixture(scope="session")

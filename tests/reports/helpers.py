@@ -72,14 +72,3 @@ def fake_svgs(data) -> dict[str, str]:
 
     svgs = {key: "<svg xmlns='http://www.w3.org/2000/svg'/>" for key in weekly.pdf._charts(data)}
     return {**svgs, **weekly.pdf._sparklines(data)}
-
-
-def writable_copy(db: Path, folder: Path) -> Path:
-    """A copy of a published (read-only) warehouse that a test may change."""
-    import shutil
-
-    folder.mkdir(parents=True, exist_ok=True)
-    copy = folder / "pagerlens.duckdb"
-    shutil.copyfile(db, copy)
-    copy.chmod(0o644)
-    return copy

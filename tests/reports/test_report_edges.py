@@ -19,9 +19,8 @@ from tests.reports.helpers import (
     query,
     read_csv,
     tile_value,
-    writable_copy,
 )
-from tests.warehouse import HOSTILE_TEAM, HOSTILE_TITLE, HOSTILE_WEEK, QUIET_WEEK
+from tests.warehouse import HOSTILE_TEAM, HOSTILE_TITLE, HOSTILE_WEEK, QUIET_WEEK, writable_copy
 
 # ------------------------------------------------------------------ escaping
 
