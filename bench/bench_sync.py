@@ -127,42 +127,9 @@ print(json.dumps(out))
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--quick", action="store_true", help="14 days instead of 90")
-    parser.add_argument(
-        "--naive-days",
-        type=int,
-        default=None,
-        help="history for the naive client (default: --days)",
-    )
-    parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument(
-        "--no-rate-bound",
-        action="store_true",
-        help="skip the third measurement (rate limit binding)",
-    )
-    args = parser.parse_args(argv)
-    days = 14 if args.quick else args.days
-    naive_days = min(days, args.naive_days or days)
-    end = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, as every benchmark: same account any day
-
-    print(f"generating the default account: seed {args.seed}, {days} days ...", flush=True)
-    account = generate_account(seed=args.seed, days=days, end=end)
+def _measure(args, account, long_account, naive_since: str) -> dict:
+    """Run each client in a child process against its own simulated server."""
     since, until = account.start.isoformat(), account.end.isoformat()
-    incidents = len(account.incidents)
-    naive_since = (end - timedelta(days=naive_days)).isoformat()
-    # The same sync over four times the history: peak RSS must not grow with it.
-    long_days = 4 * days
-    long_account = generate_account(seed=args.seed, days=long_days, end=end)
-    naive_incidents = sum(
-        1
-        for sim in account.incidents
-        if datetime.fromisoformat(sim.incident["created_at"]) >= end - timedelta(days=naive_days)
-    )
-
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("pagerlens", "pagerlens-4x", "naive", "rate-bound"):
@@ -195,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
                     endpoints.pop("/priorities", None)
                 results[name]["by_endpoint"] = dict(sorted(endpoints.items()))
 
+    return results
+
+
+def _report(results, days, incidents, naive_days, naive_incidents, long_days, long_account):
+    """Print the comparison against the naive baseline and the targets."""
     rate = RATE_PER_MINUTE / 60.0
     ours, naive = results["pagerlens"], results["naive"]
     scale = incidents / max(1, naive_incidents)
@@ -255,6 +227,45 @@ def main(argv: list[str] | None = None) -> int:
             f"{bound['seconds']:.1f} s, floor {floor:.1f} s -> {bound['seconds'] / floor:.2f}x "
             "the floor (target <= 1.5x)"
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--quick", action="store_true", help="14 days instead of 90")
+    parser.add_argument(
+        "--naive-days",
+        type=int,
+        default=None,
+        help="history for the naive client (default: --days)",
+    )
+    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-rate-bound",
+        action="store_true",
+        help="skip the third measurement (rate limit binding)",
+    )
+    args = parser.parse_args(argv)
+    days = 14 if args.quick else args.days
+    naive_days = min(days, args.naive_days or days)
+    end = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, as every benchmark: same account any day
+
+    print(f"generating the default account: seed {args.seed}, {days} days ...", flush=True)
+    account = generate_account(seed=args.seed, days=days, end=end)
+    incidents = len(account.incidents)
+    naive_since = (end - timedelta(days=naive_days)).isoformat()
+    # The same sync over four times the history: peak RSS must not grow with it.
+    long_days = 4 * days
+    long_account = generate_account(seed=args.seed, days=long_days, end=end)
+    naive_incidents = sum(
+        1
+        for sim in account.incidents
+        if datetime.fromisoformat(sim.incident["created_at"]) >= end - timedelta(days=naive_days)
+    )
+
+    results = _measure(args, account, long_account, naive_since)
+    _report(results, days, incidents, naive_days, naive_incidents, long_days, long_account)
     print(json.dumps({"days": days, "incidents": incidents, **results}, default=str))
     return 0
 
