@@ -225,30 +225,23 @@ def _incident(
             **common,
         },
     ]
-    if ack is not None:
-        entries.append(
-            {
-                "id": f"R{number:03d}ACK0001",
-                "type": "acknowledge_log_entry",
-                "summary": "Acknowledged by Ada",
-                "created_at": iso(created + ack),
-                "agent": USER_REFS[0],
-                "channel": {"type": "website"},
-                **common,
-            }
-        )
-    if resolve is not None:
-        entries.append(
-            {
-                "id": f"R{number:03d}RESOLVE",
-                "type": "resolve_log_entry",
-                "summary": "Resolved by Ada",
-                "created_at": iso(created + resolve),
-                "agent": USER_REFS[0],
-                "channel": {"type": "website"},
-                **common,
-            }
-        )
+    # Ada acknowledges and resolves on the website; either step may not have happened.
+    for offset, suffix, entry_type, summary in (
+        (ack, "ACK0001", "acknowledge_log_entry", "Acknowledged by Ada"),
+        (resolve, "RESOLVE", "resolve_log_entry", "Resolved by Ada"),
+    ):
+        if offset is not None:
+            entries.append(
+                {
+                    "id": f"R{number:03d}{suffix}",
+                    "type": entry_type,
+                    "summary": summary,
+                    "created_at": iso(created + offset),
+                    "agent": USER_REFS[0],
+                    "channel": {"type": "website"},
+                    **common,
+                }
+            )
     incident = {
         "id": iid,
         "type": "incident",
