@@ -127,7 +127,7 @@ def _child(db: Path, size: int, baseline: bool) -> dict:
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     if baseline:
-        from tests.etl.test_grouping import drain3_templates
+        from bench.corpora import drain3_templates
 
         summaries = frame["summary"].tolist()
         started = time.perf_counter()

@@ -7,8 +7,8 @@ Two batches of ``--size`` distinct summaries (seeded):
   alert types each, Zipf-weighted, one alert rendered per draw until the batch is full;
 - ``rules``: the real Prometheus rules of ``../shared/realdata/alert_templates``
   (awesome-prometheus-alerts, kube-prometheus) in the three shapes of
-  ``tests/etl/test_grouping.py`` (summary annotation, first description line, Alertmanager's
-  ``[FIRING:n] Name (...)``), their slots filled with the test's values: random addresses and
+  ``bench/corpora.py`` (summary annotation, first description line, Alertmanager's
+  ``[FIRING:n] Name (...)``), their slots filled with the tests' values: random addresses and
   long floats in nearly every text (611k distinct tokens in 1M texts), the harsher case.
 
 Each batch is mined by the current ``etl.grouping.mine_templates`` and by the one at
@@ -76,7 +76,7 @@ def _simulated_summaries(size: int, seed: int = 7, services: int = 400) -> list[
 
 
 def _rule_summaries(size: int, seed: int = 5) -> list[str]:
-    from tests.etl.test_grouping import _WORDS, _first_line, _label_value, fill_template, load_rules
+    from bench.corpora import WORDS, fill_template, first_line, label_value, load_rules
 
     rng = random.Random(seed)
     rules = load_rules()
@@ -87,12 +87,12 @@ def _rule_summaries(size: int, seed: int = 5) -> list[str]:
         if shape == 0 and rule["summary_template"]:
             text = fill_template(rule["summary_template"], rng)
         elif shape == 1 and rule["description_template"]:
-            text = fill_template(_first_line(rule["description_template"]), rng)
+            text = fill_template(first_line(rule["description_template"]), rng)
         else:
             others = [
-                _label_value("instance", rng),
-                rng.choice(_WORDS["job"]),
-                rng.choice(_WORDS["namespace"]),
+                label_value("instance", rng),
+                rng.choice(WORDS["job"]),
+                rng.choice(WORDS["namespace"]),
             ]
             text = (
                 f"[FIRING:{rng.randint(1, 6)}] {rule['alert']} "

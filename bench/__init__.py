@@ -1,0 +1,1 @@
+"""Benchmarks and comparisons (run as scripts); ``bench.corpora`` is shared with the tests."""
