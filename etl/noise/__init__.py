@@ -18,10 +18,11 @@ and one helper table ``int_incident_noise`` (incident -> template, group, flappi
 :func:`write_recommendations` renders the published table as CSV plus one Markdown file per
 team (``pagerlens recommend``).
 
-Modules, in the order data flows: ``settings``; ``inputs`` (frames from the models); templates
-(``etl.grouping.mine_templates``); ``flapping``; ``groups`` (``find_groups``) with
-``cofiring``, ``joint_events``, ``occurrences`` and ``decoys``; ``rules``, ``group_rule``,
-``replay`` and ``recommend``; ``outputs`` (tables and files); ``marts`` (the build's step).
+Modules, in the order data flows: ``settings``; ``inputs`` (frames from the models);
+``templates`` (``mine_templates``, re-exported by ``etl.grouping``); ``flapping``; ``groups``
+(``find_groups``) with ``cofiring``, ``joint_events``, ``occurrences`` and ``decoys``;
+``rules``, ``group_rule``, ``replay`` and ``recommend``; ``outputs`` (tables and files);
+``marts`` (the build's step).
 """
 
 from etl.noise.cofiring import cooccurrence_similarity

@@ -32,11 +32,11 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from etl.grouping import template_id
 from etl.noise.cofiring import cooccurrence_similarity
 from etl.noise.joint_events import joint_event_similarity
 from etl.noise.occurrences import _occurrences
 from etl.noise.settings import GroupingSettings
+from etl.noise.templates import template_id
 
 
 @dataclass

@@ -12,7 +12,6 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.config import Config
-from etl.grouping import mine_templates, template_id
 from etl.noise.flapping import flag_flapping
 from etl.noise.groups import GroupingResult, find_groups
 from etl.noise.inputs import (
@@ -25,6 +24,7 @@ from etl.noise.outputs import ALERT_GROUP_SCHEMA, RECOMMENDATION_SCHEMA, _group_
 from etl.noise.recommend import build_recommendations
 from etl.noise.replay import replay_window
 from etl.noise.settings import GroupingSettings, NoiseSettings, load_settings
+from etl.noise.templates import mine_templates, template_id
 from etl.sqlfiles import sql_text
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from etl.config import Config
-from etl.grouping import template_id
 from etl.noise.advice import (
     MAINTENANCE_OCCURRENCES,
     maintenance_artifacts,
@@ -23,6 +22,7 @@ from etl.noise.advice import (
 from etl.noise.outputs import _examples
 from etl.noise.replay import Replay
 from etl.noise.settings import NoiseSettings
+from etl.noise.templates import template_id
 
 # PagerDuty's allowed auto-pause timeouts (AutoPauseNotificationsParameters.timeout).
 AUTO_PAUSE_TIMEOUTS = (120, 180, 300, 600, 900)

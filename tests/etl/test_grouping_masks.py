@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import random
 
-from etl.grouping import (
-    _ADDRESS_VALUE,
-    _PLAIN_VALUE,
-    _mask_distinct,
-    _tokenize,
-    _tokens,
-    mask_summary,
-)
+from etl.noise.templates import mask_summary
+from etl.noise.templates.positions import _tokenize, _tokens
+from etl.noise.templates.token_masks import _ADDRESS_VALUE, _PLAIN_VALUE, _mask_distinct
 
 # --- the token cache of mine_templates must equal mask_summary ---------------------------------
 
