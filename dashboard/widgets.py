@@ -106,6 +106,52 @@ def empty_section(what: str, hint: str) -> None:
     st.info(f"{what}: {hint}")
 
 
+BUILT_AFTER_SYNC = "they are computed by `pagerlens build` after a sync."
+REBUILD_MARTS = "rebuild the marts with `pagerlens build`."
+
+
+def has_rows(
+    frame: pd.DataFrame | None, missing: str, empty: str, *, hint: str = BUILT_AFTER_SYNC
+) -> bool:
+    """Whether a section has rows to show; if not, its empty state is drawn.
+
+    ``frame`` is None when the warehouse lacks the table (``missing: hint`` is shown) and
+    empty when the view selects nothing (``empty`` is shown).
+    """
+    if frame is None:
+        empty_section(missing, hint)
+        return False
+    if frame.empty:
+        st.info(empty)
+        return False
+    return True
+
+
+def metric(column, label: str, value: str, definition: str) -> None:
+    """A metric whose help text is the docs/metrics.md definition of ``definition``."""
+    column.metric(label, value, help=labels.definition(definition))
+
+
+def choose(
+    frame: pd.DataFrame,
+    id_column: str,
+    name_column: str,
+    label: str,
+    *,
+    key: str,
+    multiple: bool = False,
+    **options,
+) -> tuple[dict[str, str], object]:
+    """A select box over ``frame``'s rows showing names: the id-to-name map and the choice.
+
+    With ``multiple`` it is a multiselect and the choice is a list of ids.
+    """
+    names = labels.names(frame, id_column, name_column)
+    widget = st.multiselect if multiple else st.selectbox
+    chosen = widget(label, list(names), format_func=names.get, key=key, **options)
+    return names, chosen
+
+
 def start_page(title: str) -> data.Filters:
     """Gate on the warehouse, draw the shared filters, and title the page.
 

@@ -8,14 +8,11 @@ from dashboard import data, widgets
 
 widgets.start_page("Alert groups")
 groups = data.alert_groups()
-if groups is None:
-    widgets.empty_section(
-        "Alert groups are not in this warehouse",
-        "they are computed by `pagerlens build` after a sync.",
-    )
-elif groups.empty:
-    st.info("No alert types fire together often enough to form a group.")
-else:
+if widgets.has_rows(
+    groups,
+    "Alert groups are not in this warehouse",
+    "No alert types fire together often enough to form a group.",
+):
     st.caption(
         "Alert types whose alerts arrive close together, most frequent first. The "
         "spread is the time between the first and last alert of an occurrence."

@@ -21,32 +21,33 @@ cols = st.columns(3)
 if streaks is None:
     cols[0].metric("Current stretch without a major incident", "–")
 else:
-    cols[0].metric(
+    widgets.metric(
+        cols[0],
         "Current stretch without a major incident",
         fmt.duration(streaks["current_seconds"]),
-        help=labels.definition("current_major_free_streak"),
+        "current_major_free_streak",
     )
-    cols[1].metric(
+    widgets.metric(
+        cols[1],
         "Longest stretch in the data",
         fmt.duration(streaks["longest_seconds"]),
-        help=labels.definition("longest_major_free_streak"),
+        "longest_major_free_streak",
     )
     st.caption(labels.streak_caption(streaks))
 
 windows = data.impact_windows(view)
 if windows is None:
-    widgets.empty_section(
-        "Impact windows are not in this warehouse", "rebuild the marts with `pagerlens build`."
-    )
+    widgets.empty_section("Impact windows are not in this warehouse", widgets.REBUILD_MARTS)
 elif windows.empty:
     cols[2].metric("Impact windows in range", "0")
     st.success("No major-incident impact in this date range.")
 else:
     account = windows[windows["scope"] == "account"]
-    cols[2].metric(
+    widgets.metric(
+        cols[2],
         "Account impact in range",
         fmt.duration(account["duration_seconds"].sum()),
-        help=labels.definition("impact_window"),
+        "impact_window",
     )
     start_ts, end_ts = view.instants(data.reporting_time_zone())
     shown = data.timeline_windows(windows)

@@ -10,14 +10,9 @@ view = widgets.start_page("Noise and recommendations")
 
 templates = data.alert_templates(view)
 st.subheader("Noisiest alert types")
-if templates is None:
-    widgets.empty_section(
-        "Alert types are not in this warehouse",
-        "they are computed by `pagerlens build` after a sync.",
-    )
-elif templates.empty:
-    st.info("No alert types for these services.")
-else:
+if widgets.has_rows(
+    templates, "Alert types are not in this warehouse", "No alert types for these services."
+):
     st.caption(
         "Counts over the whole synced period (the date range does not apply); the team and "
         "service filters do. Alert types are the summaries with their variable parts as <*>."
@@ -31,40 +26,32 @@ else:
 
 st.subheader("Recommendations")
 recs = data.recommendations(view)
-if recs is None:
-    widgets.empty_section(
-        "Recommendations are not in this warehouse",
-        "they are computed by `pagerlens build` after a sync.",
-    )
-elif recs.empty:
-    st.info("No recommendations for these teams and services.")
-else:
+if widgets.has_rows(
+    recs,
+    "Recommendations are not in this warehouse",
+    "No recommendations for these teams and services.",
+):
     saved = data.replay_savings(recs)
     cols = st.columns(4)
     cols[0].metric("Recommendations", fmt.number(len(recs)))
-    cols[1].metric(
-        "Pages saved (replay)",
-        fmt.number(saved["pages_saved"]),
-        help=labels.definition("pages_saved"),
+    widgets.metric(cols[1], "Pages saved (replay)", fmt.number(saved["pages_saved"]), "pages_saved")
+    widgets.metric(
+        cols[2], "Incidents avoided", fmt.number(saved["incidents_saved"]), "incidents_before"
     )
-    cols[2].metric(
-        "Incidents avoided",
-        fmt.number(saved["incidents_saved"]),
-        help=labels.definition("incidents_before"),
-    )
-    cols[3].metric(
+    widgets.metric(
+        cols[3],
         "Sleep interruptions avoided",
         fmt.number(saved["sleep_saved"]),
-        help=labels.definition("sleep_interruptions_before"),
+        "sleep_interruptions_before",
     )
     # One table of every recommendation, then the detail of the chosen one: a page of many
     # expanders with JSON and code blocks is slow to draw in the browser.
     widgets.table(data.recommendation_summary(recs), key="recommendations_table")
-    titles = labels.names(recs, "recommendation_id", "title")
-    chosen = st.selectbox(
+    _, chosen = widgets.choose(
+        recs,
+        "recommendation_id",
+        "title",
         "Evidence and configuration for",
-        list(titles),
-        format_func=titles.get,
         key="recommendation_detail",
     )
     rec = recs.set_index("recommendation_id").loc[chosen]
@@ -82,10 +69,11 @@ else:
             delta_color="inverse",
             help=labels.definition(before),
         )
-    cols[3].metric(
+    widgets.metric(
+        cols[3],
         "Major incidents affected",
         fmt.number(rec["major_incidents_affected"]),
-        help=labels.definition("major_incidents_affected"),
+        "major_incidents_affected",
     )
     left, right = st.columns(2)
     with left:

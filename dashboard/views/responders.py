@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, labels, widgets
+from dashboard import charts, data, fmt, widgets
 
 view = widgets.start_page("Responders")
 people = data.responders(view)
@@ -42,22 +42,22 @@ st.caption(
 widgets.table(people, key="responders_table")
 
 st.subheader("Interruptions by hour of week")
-names = labels.names(people, "user_id", "user_name")
-chosen = st.multiselect(
+names, chosen = widgets.choose(
+    people,
+    "user_id",
+    "user_name",
     "Responders",
-    list(names),
-    format_func=names.get,
     key="heatmap_users",
+    multiple=True,
     placeholder="Everyone in the view",
 )
 cells = data.interruption_heatmap(view, chosen)
-if cells is None:
-    widgets.empty_section(
-        "Interruption detail is not in this warehouse", "rebuild the marts with `pagerlens build`."
-    )
-elif cells.empty:
-    st.info("No interruptions in this view.")
-else:
+if widgets.has_rows(
+    cells,
+    "Interruption detail is not in this warehouse",
+    "No interruptions in this view.",
+    hint=widgets.REBUILD_MARTS,
+):
     who = ", ".join(names[u] for u in chosen) if chosen else "everyone in the view"
     st.caption(f"In each responder's own time zone: {fmt.md_escape(who)}.")
     st.plotly_chart(charts.hour_of_week_heatmap(cells, title="Interruptions by local hour"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, labels, widgets
+from dashboard import charts, data, fmt, widgets
 
 view = widgets.start_page("Services and teams")
 teams = data.team_metrics(view)
@@ -30,9 +30,8 @@ st.plotly_chart(
     )
 )
 
-team_names = labels.names(teams, "team_id", "team_name")
-team_id = st.selectbox(
-    "Drill down into a team", list(team_names), format_func=team_names.get, key="drill_team"
+team_names, team_id = widgets.choose(
+    teams, "team_id", "team_name", "Drill down into a team", key="drill_team"
 )
 if team_id is None:
     st.info("These incidents belong to no team: pick services with the Service filter.")
@@ -41,12 +40,8 @@ st.subheader(f"Services of {fmt.md_escape(team_names[team_id])}")
 services = data.service_metrics(view, team_id=team_id)
 widgets.table(services, key="services_table")
 
-service_names = labels.names(services, "service_id", "service_name")
-service_id = st.selectbox(
-    "Drill down into a service",
-    list(service_names),
-    format_func=service_names.get,
-    key="drill_service",
+service_names, service_id = widgets.choose(
+    services, "service_id", "service_name", "Drill down into a service", key="drill_service"
 )
 if service_id is not None:
     st.subheader(f"Incidents of {fmt.md_escape(service_names[service_id])}")
