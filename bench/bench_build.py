@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.common import cached_warehouse  # noqa: E402
 
 SEED = 7
 SCALE = 8.0
@@ -65,33 +64,27 @@ print(json.dumps({{
 """
 
 
-def cache_dir() -> Path:
-    path = Path(
-        os.environ.get("PAGERLENS_BENCH_DIR", Path(tempfile.gettempdir()) / "pagerlens-bench")
-    )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def warehouse(label: str, days: int, synthetic: bool) -> Path:
     """The cached raw warehouse for a size, generated on first use."""
+
+    def generate(path: Path) -> None:
+        if synthetic:
+            write_synthetic(path, incidents=int(days * 1e6 / 365))
+        else:
+            from datetime import datetime
+
+            from simulator.generate import generate_to_warehouse
+
+            generate_to_warehouse(path, SEED, days, SCALE, end=datetime.fromisoformat(END))
+
     kind = "synthetic" if synthetic else "sim"
-    path = cache_dir() / f"{kind}-seed{SEED}-scale{SCALE:g}-days{days}.duckdb"
-    if path.exists():
-        print(f"[{label}] reusing {path}", flush=True)
-        return path
-    print(f"[{label}] generating {path} ...", flush=True)
-    started = time.perf_counter()
-    if synthetic:
-        write_synthetic(path, incidents=int(days * 1e6 / 365))
-    else:
-        from datetime import datetime
-
-        from simulator.generate import generate_to_warehouse
-
-        generate_to_warehouse(path, SEED, days, SCALE, end=datetime.fromisoformat(END))
-    print(f"[{label}] generated in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+    return cached_warehouse(
+        f"{kind}-seed{SEED}-scale{SCALE:g}-days{days}.duckdb",
+        generate,
+        prefix=f"[{label}] ",
+        making="generating {path} ...",
+        made="generated",
+    )
 
 
 def run_build(db: Path, threads: int, memory: str, noise: bool = True) -> dict:

@@ -25,7 +25,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import cached_warehouse  # noqa: E402
 from dashboard.browser import (  # noqa: E402
     CHROMIUM,
     VIEWPORT,
@@ -61,31 +61,25 @@ OBSERVE_JS = """() => {
 }"""
 
 
-def cache_dir() -> Path:
-    path = Path(
-        os.environ.get("PAGERLENS_BENCH_DIR", Path(tempfile.gettempdir()) / "pagerlens-bench")
-    )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def built_warehouse(days: int, scale: float) -> Path:
     """A simulated account generated and built once, then reused."""
-    path = cache_dir() / f"dashboard-sim-seed{SEED}-scale{scale:g}-days{days}.duckdb"
-    if path.exists():
-        print(f"reusing {path}", flush=True)
-        return path
-    from etl.transform import build
-    from simulator.generate import generate_to_warehouse
 
-    print(f"generating and building {path} (once) ...", flush=True)
-    started = time.perf_counter()
-    work = path.with_name(path.name + ".tmp")
-    generate_to_warehouse(work, SEED, days, scale, end=datetime.fromisoformat(END))
-    build(work)
-    os.replace(work, path)
-    print(f"built in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+    def generate_and_build(path: Path) -> None:
+        from etl.transform import build
+        from simulator.generate import generate_to_warehouse
+
+        work = path.with_name(path.name + ".tmp")
+        generate_to_warehouse(work, SEED, days, scale, end=datetime.fromisoformat(END))
+        build(work)
+        os.replace(work, path)
+
+    return cached_warehouse(
+        f"dashboard-sim-seed{SEED}-scale{scale:g}-days{days}.duckdb",
+        generate_and_build,
+        prefix="",
+        making="generating and building {path} (once) ...",
+        made="built",
+    )
 
 
 def incident_count(db: Path) -> int:
