@@ -55,6 +55,11 @@ class RawAccount:
     rows: dict[str, list[dict]] = field(default_factory=lambda: {r: [] for r in RAW_RESOURCES})
     _entry_seq: int = 0
 
+    def _add(self, resource: str, payload: dict) -> dict:
+        """Keep ``payload`` as a row of ``resource`` and hand it back to the test."""
+        self.rows[resource].append(payload)
+        return payload
+
     # -- directory objects -------------------------------------------------------------
     def team(self, team_id: str, name: str | None = None) -> dict:
         payload = {
@@ -63,8 +68,7 @@ class RawAccount:
             "name": name or team_id,
             "summary": name or team_id,
         }
-        self.rows["teams"].append(payload)
-        return payload
+        return self._add("teams", payload)
 
     def user(
         self, user_id: str, time_zone: str | None = "UTC", team_id: str | None = None, name=None
@@ -78,8 +82,7 @@ class RawAccount:
         }
         if time_zone is not None:
             payload["time_zone"] = time_zone
-        self.rows["users"].append(payload)
-        return payload
+        return self._add("users", payload)
 
     def service(self, service_id: str, team_id: str | None = None, name: str | None = None) -> dict:
         payload = {
@@ -90,8 +93,7 @@ class RawAccount:
             "teams": [ref("team", team_id)] if team_id else [],
             "escalation_policy": ref("escalation_policy", "PEP0001"),
         }
-        self.rows["services"].append(payload)
-        return payload
+        return self._add("services", payload)
 
     def priorities(self, names: tuple[str, ...] = ("P1", "P2", "P3", "P4", "P5")) -> None:
         for order, name in enumerate(names, start=1):
@@ -133,8 +135,7 @@ class RawAccount:
             ]
         )
         payload["_key"] = hashlib.md5(key.encode()).hexdigest()
-        self.rows["oncalls"].append(payload)
-        return payload
+        return self._add("oncalls", payload)
 
     # -- incidents and log entries ----------------------------------------------------
     def incident(
@@ -172,8 +173,7 @@ class RawAccount:
             "html_url": f"https://acme.pagerduty.com/incidents/{incident_id}",
             "resolved_at": iso(resolved_at) if resolved_at else None,
         }
-        self.rows["incidents"].append(payload)
-        return payload
+        return self._add("incidents", payload)
 
     def entry(
         self,
@@ -201,8 +201,7 @@ class RawAccount:
         if channel is not None:
             payload["channel"] = {"type": channel}
         payload.update(extra or {})
-        self.rows["log_entries"].append(payload)
-        return payload
+        return self._add("log_entries", payload)
 
     def trigger(self, incident_id: str, when: datetime) -> dict:
         return self.entry(
@@ -317,15 +316,33 @@ def default_config(**overrides):
     return replace(load_config(DEFAULTS_PATH), **overrides)
 
 
-def build_account(account: RawAccount, config=None, *, shuffle_seed: int | None = None):
-    """A fresh in-memory warehouse with ``account`` written and every mart built."""
+def build_account(
+    account: RawAccount,
+    *,
+    shuffle_seed: int | None = None,
+    synced: tuple[datetime, datetime] | None = None,
+    **overrides,
+):
+    """A fresh in-memory warehouse with ``account`` written and every mart built.
+
+    ``overrides`` change the shipped defaults (see :func:`default_config`); ``synced`` records a
+    finished sync run over ``(since, until)``, which the on-call and health marts read.
+    """
     from etl.transform import build_marts
 
     con = duckdb.connect()
     account.write(con, shuffle_seed=shuffle_seed)
+    if synced is not None:
+        account.sync_run(con, *synced)
     # The noise marts are another module's, tested there; the build tests run them.
-    build_marts(con, config or default_config(), noise=False)
+    build_marts(con, default_config(**overrides), noise=False)
     return con
+
+
+def records(columns: str, rows: list[tuple]) -> list[dict]:
+    """Expected rows written as a table: ``columns`` space-separated, then one tuple a row."""
+    names = columns.split()
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:

@@ -20,7 +20,6 @@ from tests.etl.models_support import (
     at,
     base_account,
     build_account,
-    default_config,
     fetch,
 )
 
@@ -402,10 +401,10 @@ def test_transient_threshold_is_configuration() -> None:
     account = base_account()
     _auto_resolved_at_threshold(account, "PTRANS1")
     _auto_resolved_after_threshold(account, "PAUTO01")
-    con = build_account(account, default_config(transient_seconds=600))
+    con = build_account(account, transient_seconds=600)
     reasons = dict(con.execute("select incident_id, noise_reason from incidents").fetchall())
     assert reasons == {"PTRANS1": "transient", "PAUTO01": "transient"}
-    con = build_account(account, default_config(transient_seconds=299))
+    con = build_account(account, transient_seconds=299)
     reasons = dict(con.execute("select incident_id, noise_reason from incidents").fetchall())
     assert reasons == {"PTRANS1": "auto_resolved_unacked", "PAUTO01": "auto_resolved_unacked"}
 
@@ -418,7 +417,7 @@ def test_major_priorities_from_configuration_replace_the_top_two() -> None:
     con = build_account(account)
     major = dict(con.execute("select incident_id, is_major from incidents").fetchall())
     assert major == {"PMAJP1": True, "PMAJP2": True, "PMAJP3": False, "PMAJNON": False}
-    con = build_account(account, default_config(major_priorities=("P3",)))
+    con = build_account(account, major_priorities=("P3",))
     major = dict(con.execute("select incident_id, is_major from incidents").fetchall())
     assert major == {"PMAJP1": False, "PMAJP2": False, "PMAJP3": True, "PMAJNON": False}
 
@@ -458,7 +457,7 @@ def test_week_start_in_reporting_zone(zone: str, created: str, week: date) -> No
     account.incident(
         "PWEEK01", datetime.fromisoformat(created), resolved_at=None, status="triggered"
     )
-    con = build_account(account, default_config(reporting_time_zone=zone))
+    con = build_account(account, reporting_time_zone=zone)
     assert con.execute("select week_start from incidents").fetchall() == [(week,)]
 
 

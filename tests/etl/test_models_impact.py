@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from etl.transform import build_marts
-from tests.etl.models_support import base_account, default_config, fetch
+from tests.etl.models_support import base_account, default_config, fetch, records
 
 SINCE = datetime.fromisoformat("2026-03-02T00:00:00Z")
 UNTIL = datetime.fromisoformat("2026-03-16T00:00:00Z")
@@ -107,38 +107,21 @@ def test_up_time_pct_per_service_and_week(con: duckdb.DuckDBPyConnection) -> Non
         " from service_weekly order by service_id, week_start",
     )
     week = 604800.0
-    assert rows == [
-        dict(
-            service_id="PSVC001",
-            week_start=date(2026, 3, 2),
-            impacted_seconds=12600.0,
-            up_time_pct=pytest.approx(100 * (1 - 12600 / week)),
-            total_major_incidents=3,
-        ),
-        dict(
-            service_id="PSVC001",
-            week_start=date(2026, 3, 9),
-            impacted_seconds=1800.0,
-            up_time_pct=pytest.approx(100 * (1 - 1800 / week)),
-            total_major_incidents=1,
-        ),
-        # PM2 (2 h) and the first two hours of the open PM5 before Monday.
-        dict(
-            service_id="PSVC002",
-            week_start=date(2026, 3, 2),
-            impacted_seconds=14400.0,
-            up_time_pct=pytest.approx(100 * (1 - 14400 / week)),
-            total_major_incidents=2,
-        ),
-        # A week with no incident of its own, fully inside the open major's window.
-        dict(
-            service_id="PSVC002",
-            week_start=date(2026, 3, 9),
-            impacted_seconds=week,
-            up_time_pct=0.0,
-            total_major_incidents=0,
-        ),
-    ]
+
+    def up_time(impacted: float):
+        return pytest.approx(100 * (1 - impacted / week))
+
+    assert rows == records(
+        "service_id week_start impacted_seconds up_time_pct total_major_incidents",
+        [
+            ("PSVC001", date(2026, 3, 2), 12600.0, up_time(12600), 3),
+            ("PSVC001", date(2026, 3, 9), 1800.0, up_time(1800), 1),
+            # PM2 (2 h) and the first two hours of the open PM5 before Monday.
+            ("PSVC002", date(2026, 3, 2), 14400.0, up_time(14400), 2),
+            # A week with no incident of its own, fully inside the open major's window.
+            ("PSVC002", date(2026, 3, 9), week, 0.0, 0),
+        ],
+    )
 
 
 def test_major_free_streaks_with_an_open_major(con: duckdb.DuckDBPyConnection) -> None:
@@ -213,36 +196,17 @@ def test_mtta_mttr_by_urgency_and_priority(con) -> None:
         " total_major_incidents from incident_weekly_by_dimension"
         " where week_start = '2026-03-02' order by dimension, dimension_value",
     )
-    assert rows == [
-        dict(
-            dimension="account",
-            dimension_value="all",
-            total_incident_count=6,
-            mean_seconds_to_resolve=(7200 + 7200 + 1800 + 3600 + 36000) / 5,
-            total_major_incidents=5,
-        ),
-        dict(
-            dimension="priority",
-            dimension_value="P1",
-            total_incident_count=5,
-            mean_seconds_to_resolve=(7200 + 7200 + 1800 + 3600) / 4,
-            total_major_incidents=5,
-        ),
-        dict(
-            dimension="priority",
-            dimension_value="P3",
-            total_incident_count=1,
-            mean_seconds_to_resolve=36000.0,
-            total_major_incidents=0,
-        ),
-        dict(
-            dimension="urgency",
-            dimension_value="high",
-            total_incident_count=6,
-            mean_seconds_to_resolve=(7200 + 7200 + 1800 + 3600 + 36000) / 5,
-            total_major_incidents=5,
-        ),
-    ]
+    every_resolve = (7200 + 7200 + 1800 + 3600 + 36000) / 5
+    assert rows == records(
+        "dimension dimension_value total_incident_count mean_seconds_to_resolve"
+        " total_major_incidents",
+        [
+            ("account", "all", 6, every_resolve, 5),
+            ("priority", "P1", 5, (7200 + 7200 + 1800 + 3600) / 4, 5),
+            ("priority", "P3", 1, 36000.0, 0),
+            ("urgency", "high", 6, every_resolve, 5),
+        ],
+    )
 
 
 def test_up_time_in_a_daylight_saving_week_of_the_reporting_zone() -> None:

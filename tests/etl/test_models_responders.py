@@ -15,8 +15,8 @@ from tests.etl.models_support import (
     at,
     base_account,
     build_account,
-    default_config,
     fetch,
+    records,
 )
 
 
@@ -88,7 +88,7 @@ def test_bucket(buckets: dict[str, str], case_id: str, expected: str) -> None:
 
 def test_account_time_zone_applies_to_users_without_one() -> None:
     # 07:30 UTC is 16:30 in Tokyo (UTC+9): business hours for the zone-less user only.
-    con = build_account(_bucket_account(), default_config(account_time_zone="Asia/Tokyo"))
+    con = build_account(_bucket_account(), account_time_zone="Asia/Tokyo")
     rows = dict(
         con.execute(
             "select users.user_name, i.bucket from int_interruptions as i"
@@ -101,11 +101,11 @@ def test_account_time_zone_applies_to_users_without_one() -> None:
 
 
 def test_bucket_edges_are_configuration() -> None:
-    config = default_config(
+    con = build_account(
+        _bucket_account(),
         business_start=datetime(2000, 1, 1, 9).time(),
         sleep_end=datetime(2000, 1, 1, 7).time(),
     )
-    con = build_account(_bucket_account(), config)
     rows = dict(
         con.execute(
             "select users.user_name, i.bucket from int_interruptions as i"
@@ -143,7 +143,7 @@ def _merge_account() -> RawAccount:
 
 @pytest.mark.parametrize("merge_seconds", [60, 30])
 def test_interruption_merging(merge_seconds: int) -> None:
-    con = build_account(_merge_account(), default_config(interruption_merge_seconds=merge_seconds))
+    con = build_account(_merge_account(), interruption_merge_seconds=merge_seconds)
     counts = dict(
         con.execute("select user_id, total_interruptions from responder_weekly").fetchall()
     )
@@ -193,22 +193,11 @@ def test_interruption_belongs_to_the_first_notifications_incident_and_week() -> 
     )
     # Notifications in service_weekly are summed per incident (incident's week); the one
     # interruption goes to the first notification's service and week.
-    assert service_rows == [
-        dict(
-            service_id="PSVC001",
-            week_start=date(2026, 3, 9),
-            total_interruptions=0,
-            total_notifications=1,
-            total_sleep_hour_interruptions=0,
-        ),
-        dict(
-            service_id="PSVC002",
-            week_start=date(2026, 3, 2),
-            total_interruptions=1,
-            total_notifications=1,
-            total_sleep_hour_interruptions=1,
-        ),
-    ]
+    assert service_rows == records(
+        "service_id week_start total_interruptions total_notifications"
+        " total_sleep_hour_interruptions",
+        [("PSVC001", date(2026, 3, 9), 0, 1, 0), ("PSVC002", date(2026, 3, 2), 1, 1, 1)],
+    )
     # A responder's notifications count in their own weeks.
     assert fetch(
         con,
@@ -259,69 +248,34 @@ def test_on_call_is_clipped_to_weeks_and_to_the_synced_period() -> None:
     # D: level 1 for a day, level 2 overlapping it by twelve hours.
     account.oncall("PUSERD", ts("2026-03-02T00:00:00Z"), ts("2026-03-03T00:00:00Z"), level=1)
     account.oncall("PUSERD", ts("2026-03-02T12:00:00Z"), ts("2026-03-04T00:00:00Z"), level=2)
-    con = build_account_with_sync(account, since, until)
+    con = build_account(account, synced=(since, until))
     rows = fetch(
         con,
         "select user_id, week_start, total_seconds_on_call, total_seconds_on_call_level_1,"
         " total_seconds_on_call_level_2_plus from responder_weekly order by user_id, week_start",
     )
     day = 86400.0
-    assert rows == [
-        dict(
-            user_id="PUSERA",
-            week_start=date(2026, 3, 2),
-            total_seconds_on_call=2.5 * day,
-            total_seconds_on_call_level_1=2.5 * day,
-            total_seconds_on_call_level_2_plus=0.0,
-        ),
-        dict(
-            user_id="PUSERB",
-            week_start=date(2026, 3, 2),
-            total_seconds_on_call=3 * day,
-            total_seconds_on_call_level_1=0.0,
-            total_seconds_on_call_level_2_plus=3 * day,
-        ),
-        dict(
-            user_id="PUSERB",
-            week_start=date(2026, 3, 9),
-            total_seconds_on_call=3 * day,
-            total_seconds_on_call_level_1=0.0,
-            total_seconds_on_call_level_2_plus=3 * day,
-        ),
-        dict(
-            user_id="PUSERC",
-            week_start=date(2026, 3, 2),
-            total_seconds_on_call=7 * day,
-            total_seconds_on_call_level_1=7 * day,
-            total_seconds_on_call_level_2_plus=0.0,
-        ),
-        dict(
-            user_id="PUSERC",
-            week_start=date(2026, 3, 9),
-            total_seconds_on_call=3 * day,
-            total_seconds_on_call_level_1=3 * day,
-            total_seconds_on_call_level_2_plus=0.0,
-        ),
-        dict(
-            user_id="PUSERD",
-            week_start=date(2026, 3, 2),
-            total_seconds_on_call=2 * day,
-            total_seconds_on_call_level_1=1 * day,
-            total_seconds_on_call_level_2_plus=1.5 * day,
-        ),
+    # (user, week, on call in total, at level 1, at level 2 or deeper), in days
+    expected = [
+        ("PUSERA", date(2026, 3, 2), 2.5, 2.5, 0.0),
+        ("PUSERB", date(2026, 3, 2), 3, 0.0, 3),
+        ("PUSERB", date(2026, 3, 9), 3, 0.0, 3),
+        ("PUSERC", date(2026, 3, 2), 7, 7, 0.0),
+        ("PUSERC", date(2026, 3, 9), 3, 3, 0.0),
+        ("PUSERD", date(2026, 3, 2), 2, 1, 1.5),
     ]
+    assert rows == records(
+        "user_id week_start total_seconds_on_call total_seconds_on_call_level_1"
+        " total_seconds_on_call_level_2_plus",
+        [
+            (user, week, total * day, one * day, deeper * day)
+            for user, week, total, one, deeper in expected
+        ],
+    )
 
 
-def build_account_with_sync(account: RawAccount, since: datetime, until: datetime, config=None):
-    import duckdb
-
-    from etl.transform import build_marts
-
-    con = duckdb.connect()
-    account.write(con)
-    account.sync_run(con, since, until)
-    build_marts(con, config or default_config(), noise=False)
-    return con
+# The health tests' sync run: one week.
+HEALTH_WEEK = (ts("2026-03-02T00:00:00Z"), ts("2026-03-09T00:00:00Z"))
 
 
 def _health_account() -> RawAccount:
@@ -358,10 +312,7 @@ def _health_account() -> RawAccount:
 def test_health_score_components_and_overload() -> None:
     # Three sleep interruptions in four weeks count as overload here (default: 7, the "bad"
     # band), to exercise the rule relative to the team.
-    config = default_config(overload_min_sleep_interruptions=3)
-    con = build_account_with_sync(
-        _health_account(), ts("2026-03-02T00:00:00Z"), ts("2026-03-09T00:00:00Z"), config
-    )
+    con = build_account(_health_account(), synced=HEALTH_WEEK, overload_min_sleep_interruptions=3)
     rows = {
         r["user_id"]: r
         for r in fetch(
@@ -406,14 +357,13 @@ def test_health_score_components_and_overload() -> None:
 
 
 def test_health_thresholds_are_configuration() -> None:
-    config = default_config(
+    con = build_account(
+        _health_account(),
+        synced=HEALTH_WEEK,
         health_sleep_weight=1.0,
         health_consecutive_night_penalty=0.0,
         overload_consecutive_nights=4,
         overload_min_sleep_interruptions=3,
-    )
-    con = build_account_with_sync(
-        _health_account(), ts("2026-03-02T00:00:00Z"), ts("2026-03-09T00:00:00Z"), config
     )
     h = fetch(
         con, "select health_score, overload_reason from responder_weekly where user_id = 'PUSERH'"
@@ -426,9 +376,7 @@ def test_health_thresholds_are_configuration() -> None:
 
 
 def test_default_overload_needs_the_bad_band_of_sleep_interruptions() -> None:
-    con = build_account_with_sync(
-        _health_account(), ts("2026-03-02T00:00:00Z"), ts("2026-03-09T00:00:00Z")
-    )
+    con = build_account(_health_account(), synced=HEALTH_WEEK)
     reasons = dict(
         con.execute(
             "select user_id, overload_reason from responder_weekly where overloaded"
