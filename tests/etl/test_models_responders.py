@@ -24,43 +24,43 @@ def ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-# (case id, user time zone or None, UTC instant of the notification, expected bucket)
-BUCKET_CASES = [
-    ("utc-0759", "UTC", "2026-03-02T07:59:59Z", "sleep"),
-    ("utc-0800", "UTC", "2026-03-02T08:00:00Z", "business"),
-    ("utc-1759", "UTC", "2026-03-02T17:59:59Z", "business"),
-    ("utc-1800", "UTC", "2026-03-02T18:00:00Z", "off_hour"),
-    ("utc-2159", "UTC", "2026-03-02T21:59:59Z", "off_hour"),
-    ("utc-2200", "UTC", "2026-03-02T22:00:00Z", "sleep"),
-    ("utc-sat-0800", "UTC", "2026-03-07T08:00:00Z", "off_hour"),
-    ("utc-sat-1000", "UTC", "2026-03-07T10:00:00Z", "off_hour"),
-    ("utc-sat-2300", "UTC", "2026-03-07T23:00:00Z", "sleep"),  # weekend night: sleep wins
-    ("utc-sun-0700", "UTC", "2026-03-08T07:00:00Z", "sleep"),
+# case id: (user time zone or None, UTC instant of the notification, expected bucket)
+BUCKET_CASES = {
+    "utc-0759": ("UTC", "2026-03-02T07:59:59Z", "sleep"),
+    "utc-0800": ("UTC", "2026-03-02T08:00:00Z", "business"),
+    "utc-1759": ("UTC", "2026-03-02T17:59:59Z", "business"),
+    "utc-1800": ("UTC", "2026-03-02T18:00:00Z", "off_hour"),
+    "utc-2159": ("UTC", "2026-03-02T21:59:59Z", "off_hour"),
+    "utc-2200": ("UTC", "2026-03-02T22:00:00Z", "sleep"),
+    "utc-sat-0800": ("UTC", "2026-03-07T08:00:00Z", "off_hour"),
+    "utc-sat-1000": ("UTC", "2026-03-07T10:00:00Z", "off_hour"),
+    "utc-sat-2300": ("UTC", "2026-03-07T23:00:00Z", "sleep"),  # weekend night: sleep wins
+    "utc-sun-0700": ("UTC", "2026-03-08T07:00:00Z", "sleep"),
     # Kolkata is UTC+05:30 all year.
-    ("kol-0759", "Asia/Kolkata", "2026-03-02T02:29:59Z", "sleep"),
-    ("kol-0800", "Asia/Kolkata", "2026-03-02T02:30:00Z", "business"),
-    ("kol-1800", "Asia/Kolkata", "2026-03-02T12:30:00Z", "off_hour"),
-    ("kol-2200", "Asia/Kolkata", "2026-03-02T16:30:00Z", "sleep"),
+    "kol-0759": ("Asia/Kolkata", "2026-03-02T02:29:59Z", "sleep"),
+    "kol-0800": ("Asia/Kolkata", "2026-03-02T02:30:00Z", "business"),
+    "kol-1800": ("Asia/Kolkata", "2026-03-02T12:30:00Z", "off_hour"),
+    "kol-2200": ("Asia/Kolkata", "2026-03-02T16:30:00Z", "sleep"),
     # Adelaide is UTC+10:30 in March (daylight time): Monday 21:30 UTC is Tuesday 08:00.
-    ("adl-tue-0759", "Australia/Adelaide", "2026-03-02T21:29:59Z", "sleep"),
-    ("adl-tue-0800", "Australia/Adelaide", "2026-03-02T21:30:00Z", "business"),
-    ("adl-sun-0830", "Australia/Adelaide", "2026-03-07T22:00:00Z", "off_hour"),  # UTC Sat
-    ("adl-mon-0830", "Australia/Adelaide", "2026-03-08T22:00:00Z", "business"),  # UTC Sun
+    "adl-tue-0759": ("Australia/Adelaide", "2026-03-02T21:29:59Z", "sleep"),
+    "adl-tue-0800": ("Australia/Adelaide", "2026-03-02T21:30:00Z", "business"),
+    "adl-sun-0830": ("Australia/Adelaide", "2026-03-07T22:00:00Z", "off_hour"),  # UTC Sat
+    "adl-mon-0830": ("Australia/Adelaide", "2026-03-08T22:00:00Z", "business"),  # UTC Sun
     # New York: UTC-5 until Sunday 2026-03-08 02:00, then UTC-4; back to UTC-5 on 2026-11-01.
-    ("ny-fri-0730-est", "America/New_York", "2026-03-06T12:30:00Z", "sleep"),
-    ("ny-mon-0830-edt", "America/New_York", "2026-03-09T12:30:00Z", "business"),
-    ("ny-mon-0730-edt", "America/New_York", "2026-03-09T11:30:00Z", "sleep"),
-    ("ny-fri-0830-edt", "America/New_York", "2026-10-30T12:30:00Z", "business"),
-    ("ny-mon-0730-est", "America/New_York", "2026-11-02T12:30:00Z", "sleep"),
+    "ny-fri-0730-est": ("America/New_York", "2026-03-06T12:30:00Z", "sleep"),
+    "ny-mon-0830-edt": ("America/New_York", "2026-03-09T12:30:00Z", "business"),
+    "ny-mon-0730-edt": ("America/New_York", "2026-03-09T11:30:00Z", "sleep"),
+    "ny-fri-0830-edt": ("America/New_York", "2026-10-30T12:30:00Z", "business"),
+    "ny-mon-0730-est": ("America/New_York", "2026-11-02T12:30:00Z", "sleep"),
     # No time zone, or one DuckDB does not know: the account zone (default UTC) applies.
-    ("none-0730", None, "2026-03-02T07:30:00Z", "sleep"),
-    ("bogus-0900", "Mars/Olympus_Mons", "2026-03-02T09:00:00Z", "business"),
-]
+    "none-0730": (None, "2026-03-02T07:30:00Z", "sleep"),
+    "bogus-0900": ("Mars/Olympus_Mons", "2026-03-02T09:00:00Z", "business"),
+}
 
 
 def _bucket_account() -> RawAccount:
     account = base_account()
-    for n, (case_id, zone, when, _) in enumerate(BUCKET_CASES):
+    for n, (case_id, (zone, when, _)) in enumerate(BUCKET_CASES.items()):
         user_id = f"PU{n:05d}"
         account.user(user_id, zone, "PTEAM01", name=case_id)
         incident_id = f"PB{n:05d}"
@@ -80,7 +80,9 @@ def buckets() -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("case_id", "expected"), [(c[0], c[3]) for c in BUCKET_CASES], ids=[c[0] for c in BUCKET_CASES]
+    ("case_id", "expected"),
+    [(case_id, expected) for case_id, (_, _, expected) in BUCKET_CASES.items()],
+    ids=list(BUCKET_CASES),
 )
 def test_bucket(buckets: dict[str, str], case_id: str, expected: str) -> None:
     assert buckets[case_id] == expected
