@@ -31,112 +31,73 @@ class Case:
     expected: dict
 
 
-def _never_acknowledged(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0), resolved_at=at(600))
-    a.trigger(i, at(0))
-    a.notify(i, at(2), "PUSER01")
-    a.resolve(i, at(600))
+def _incident_then(*steps: tuple, **incident) -> Callable[[RawAccount, str], None]:
+    """A case builder: the incident created at 0 s with the ``incident`` fields, then each step
+    ``(builder name, seconds after creation, *arguments[, keyword arguments])`` in order."""
+
+    def build(a: RawAccount, i: str) -> None:
+        a.incident(i, at(0), **incident)
+        for name, seconds, *arguments in steps:
+            keywords = arguments.pop() if arguments and isinstance(arguments[-1], dict) else {}
+            getattr(a, name)(i, at(seconds), *arguments, **keywords)
+
+    return build
 
 
-def _ack_unack_ack(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.trigger(i, at(0))
-    a.ack(i, at(120))
-    a.unack(i, at(1920))
-    a.ack(i, at(2000))
-    a.resolve(i, at(2400))
+_never_acknowledged = _incident_then(
+    ("trigger", 0), ("notify", 2, "PUSER01"), ("resolve", 600), resolved_at=at(600)
+)
 
+_ack_unack_ack = _incident_then(
+    ("trigger", 0), ("ack", 120), ("unack", 1920), ("ack", 2000), ("resolve", 2400)
+)
 
-def _acked_twice_same_user(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.ack(i, at(90))
-    a.ack(i, at(60))  # inserted after, earlier in time
-    a.resolve(i, at(1000))
+_acked_twice_same_user = _incident_then(("ack", 90), ("ack", 60), ("resolve", 1000))
 
+_acked_by_two_users = _incident_then(
+    ("ack", 200, "PUSER01"),
+    ("ack", 100, "PUSER02"),
+    ("resolve", 5000, {"agent_id": "PUSER02"}),
+    priority="P3",
+)
 
-def _acked_by_two_users(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0), priority="P3")
-    a.ack(i, at(200), "PUSER01")
-    a.ack(i, at(100), "PUSER02")
-    a.resolve(i, at(5000), agent_id="PUSER02")
+_auto_resolved_at_threshold = _incident_then(("trigger", 0), ("auto_resolve", 300))
 
+_auto_resolved_after_threshold = _incident_then(("auto_resolve", 301))
 
-def _auto_resolved_at_threshold(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.trigger(i, at(0))
-    a.auto_resolve(i, at(300))
+_auto_resolved_after_human_ack = _incident_then(("ack", 30), ("auto_resolve", 100))
 
+_human_resolves_via_api = _incident_then(("resolve", 120, {"channel": "api"}))
 
-def _auto_resolved_after_threshold(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.auto_resolve(i, at(301))
+_integration_acknowledges = _incident_then(
+    ("ack", 10, {"agent": INTEGRATION_AGENT, "channel": "api"}), ("auto_resolve", 200)
+)
 
+_still_open = _incident_then(("ack", 240), status="acknowledged")
 
-def _auto_resolved_after_human_ack(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.ack(i, at(30))
-    a.auto_resolve(i, at(100))
+_ack_before_creation = _incident_then(("ack", -30), ("resolve", 600))
 
+_resolve_before_creation = _incident_then(("auto_resolve", -5))
 
-def _human_resolves_via_api(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.resolve(i, at(120), channel="api")
+# A resolve entry on an incident that is open again: nothing is resolved.
+_reopened = _incident_then(("resolve", 300), ("trigger", 400), status="triggered")
 
+_last_resolve_wins = _incident_then(("resolve", 500), ("auto_resolve", 700))
 
-def _integration_acknowledges(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.ack(i, at(10), agent=INTEGRATION_AGENT, channel="api")
-    a.auto_resolve(i, at(200))
+_no_resolve_entry = _incident_then(resolved_at=at(450))
 
+_escalations_and_notifications = _incident_then(
+    ("notify", 1, "PUSER01", "email_notification"),
+    ("notify", 2, "PUSER01", "sms_notification"),
+    ("escalate", 300),
+    ("notify", 301, "PUSER02", "phone_notification"),
+    ("escalate", 600),
+    ("ack", 650, "PUSER02"),
+    ("resolve", 900, {"agent_id": "PUSER02"}),
+    alerts=3,
+)
 
-def _still_open(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0), status="acknowledged")
-    a.ack(i, at(240))
-
-
-def _ack_before_creation(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.ack(i, at(-30))
-    a.resolve(i, at(600))
-
-
-def _resolve_before_creation(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.auto_resolve(i, at(-5))
-
-
-def _reopened(a: RawAccount, i: str) -> None:
-    # A resolve entry on an incident that is open again: nothing is resolved.
-    a.incident(i, at(0), status="triggered")
-    a.resolve(i, at(300))
-    a.trigger(i, at(400))
-
-
-def _last_resolve_wins(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.resolve(i, at(500))
-    a.auto_resolve(i, at(700))
-
-
-def _no_resolve_entry(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0), resolved_at=at(450))
-
-
-def _escalations_and_notifications(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0), alerts=3)
-    a.notify(i, at(1), "PUSER01", "email_notification")
-    a.notify(i, at(2), "PUSER01", "sms_notification")
-    a.escalate(i, at(300))
-    a.notify(i, at(301), "PUSER02", "phone_notification")
-    a.escalate(i, at(600))
-    a.ack(i, at(650), "PUSER02")
-    a.resolve(i, at(900), agent_id="PUSER02")
-
-
-def _priority_two_is_major(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0), priority="P2")
-    a.ack(i, at(60))
-    a.resolve(i, at(100))
+_priority_two_is_major = _incident_then(("ack", 60), ("resolve", 100), priority="P2")
 
 
 def _spec_ack_name_variant(a: RawAccount, i: str) -> None:
@@ -152,19 +113,17 @@ def _overview_reference_type_names(a: RawAccount, i: str) -> None:
     a.entry(i, "resolve_log_entry_reference", at(84))
 
 
-def _timeout_without_agent_is_automatic(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.resolve(i, at(1000), agent=None, channel="timeout")
+_timeout_without_agent_is_automatic = _incident_then(
+    ("resolve", 1000, {"agent": None, "channel": "timeout"})
+)
 
+_web_ui_without_agent_is_human = _incident_then(
+    ("resolve", 1000, {"agent": None, "channel": "web_ui"})
+)
 
-def _web_ui_without_agent_is_human(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.resolve(i, at(1000), agent=None, channel="web_ui")
-
-
-def _service_agent_email_is_automatic(a: RawAccount, i: str) -> None:
-    a.incident(i, at(0))
-    a.resolve(i, at(30), agent=SERVICE_AGENT, channel="email")
+_service_agent_email_is_automatic = _incident_then(
+    ("resolve", 30, {"agent": SERVICE_AGENT, "channel": "email"})
+)
 
 
 NULL = None
