@@ -3,18 +3,17 @@ as raw tables, the fixed quality draws' ids, and the production path of the nois
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from bench.truth import load_account as _load_account
 from etl.config import load_config
 from etl.noise import (
     build_noise_marts,
 )
-from etl.warehouse import ensure_raw_schema
 
 T0 = pd.Timestamp("2026-03-02T00:00:00Z")  # a Monday
 
@@ -70,56 +69,9 @@ def _storm_frame(seed: int = 5) -> pd.DataFrame:
     return frame
 
 
-def _load_account(con: duckdb.DuckDBPyConnection, account) -> None:
-    ensure_raw_schema(con)
-
-    def put(name: str, rows: list[dict]) -> None:
-        frame = pd.DataFrame(
-            {"id": [r["id"] for r in rows], "payload": [json.dumps(r) for r in rows]}
-        )
-        con.register("fixture_rows", frame)
-        con.execute(
-            f"insert or replace into raw_{name} "  # noqa: S608
-            "select id, payload::json, now() from fixture_rows"
-        )
-        con.unregister("fixture_rows")
-
-    put("incidents", [i.incident for i in account.incidents])
-    entries = []
-    for item in account.incidents:
-        for entry in item.log_entries:
-            entry = dict(entry)
-            inline = entry.get("incident") or {}
-            # The loader keeps log entries with the incident reduced to a reference.
-            entry["incident"] = {k: inline.get(k) for k in ("id", "type", "summary", "html_url")}
-            entries.append(entry)
-    put("log_entries", entries)
-    put("alerts", [alert for item in account.incidents for alert in item.alerts])
-    for name in ("services", "teams", "users", "escalation_policies", "priorities"):
-        put(name, getattr(account, name))
-
-
 def _draw_id(draw: tuple[int, object]) -> str:
     seed, end = draw
     return f"seed{seed}-{end:%Y-%m-%d}"
-
-
-def _components(dependencies: list[dict]) -> dict[str, int]:
-    """Connected components of the planted service-dependency graph (union-find)."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for dep in dependencies:
-        for upstream in dep["depends_on"]:
-            parent[find(dep["service_id"])] = find(upstream)
-    roots = sorted({find(x) for x in parent})
-    return {x: roots.index(find(x)) for x in parent}
 
 
 def _build_noise(tmp_path: Path, account) -> tuple[Path, dict]:

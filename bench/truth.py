@@ -1,0 +1,60 @@
+"""A simulated account's raw tables and planted dependency graph, for the grouping-quality
+benchmark and the noise tests (tests import this module; benchmarks never import tests)."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+
+from etl.warehouse import ensure_raw_schema
+
+
+def load_account(con: duckdb.DuckDBPyConnection, account) -> None:
+    """The account's incidents, log entries, alerts and catalogs as raw rows, the way the
+    loader stores them (log entries keep only a reference to their incident)."""
+    ensure_raw_schema(con)
+
+    def put(name: str, rows: list[dict]) -> None:
+        frame = pd.DataFrame(
+            {"id": [r["id"] for r in rows], "payload": [json.dumps(r) for r in rows]}
+        )
+        con.register("fixture_rows", frame)
+        con.execute(
+            f"insert or replace into raw_{name} "  # noqa: S608
+            "select id, payload::json, now() from fixture_rows"
+        )
+        con.unregister("fixture_rows")
+
+    put("incidents", [i.incident for i in account.incidents])
+    entries = []
+    for item in account.incidents:
+        for entry in item.log_entries:
+            entry = dict(entry)
+            inline = entry.get("incident") or {}
+            # The loader keeps log entries with the incident reduced to a reference.
+            entry["incident"] = {k: inline.get(k) for k in ("id", "type", "summary", "html_url")}
+            entries.append(entry)
+    put("log_entries", entries)
+    put("alerts", [alert for item in account.incidents for alert in item.alerts])
+    for name in ("services", "teams", "users", "escalation_policies", "priorities"):
+        put(name, getattr(account, name))
+
+
+def dependency_components(dependencies: list[dict]) -> dict[str, int]:
+    """Connected components of the planted service-dependency graph (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for dep in dependencies:
+        for upstream in dep["depends_on"]:
+            parent[find(dep["service_id"])] = find(upstream)
+    roots = sorted({find(x) for x in parent})
+    return {x: roots.index(find(x)) for x in parent}
