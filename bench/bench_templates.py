@@ -76,7 +76,7 @@ def _simulated_summaries(size: int, seed: int = 7, services: int = 400) -> list[
 
 
 def _rule_summaries(size: int, seed: int = 5) -> list[str]:
-    from bench.corpora import WORDS, fill_template, first_line, label_value, load_rules
+    from bench.corpora import alertmanager_summary, fill_template, first_line, load_rules
 
     rng = random.Random(seed)
     rules = load_rules()
@@ -89,15 +89,7 @@ def _rule_summaries(size: int, seed: int = 5) -> list[str]:
         elif shape == 1 and rule["description_template"]:
             text = fill_template(first_line(rule["description_template"]), rng)
         else:
-            others = [
-                label_value("instance", rng),
-                rng.choice(WORDS["job"]),
-                rng.choice(WORDS["namespace"]),
-            ]
-            text = (
-                f"[FIRING:{rng.randint(1, 6)}] {rule['alert']} "
-                f"({' '.join(others)} {rule['severity'] or 'warning'})"
-            )
+            text = alertmanager_summary(rule, rng)
         if text:
             seen[text] = None
     return list(seen)

@@ -239,6 +239,20 @@ def first_line(text: str | None) -> str:
     return (text or "").strip().split("\n")[0]
 
 
+def alertmanager_summary(rule: dict, rng) -> str:
+    """Alertmanager's default PagerDuty summary for one firing of ``rule``:
+    ``[FIRING:n] <alertname> (<other label values> <severity>)``."""
+    others = [
+        label_value("instance", rng),
+        rng.choice(WORDS["job"]),
+        rng.choice(WORDS["namespace"]),
+    ]
+    return (
+        f"[FIRING:{rng.randint(1, 6)}] {rule['alert']} "
+        f"({' '.join(others)} {rule['severity'] or 'warning'})"
+    )
+
+
 def realdata_corpora(
     rules: list[dict], instances: int = 8, seed: int = 11
 ) -> dict[str, tuple[list[str], list[int]]]:
@@ -271,15 +285,7 @@ def realdata_corpora(
             label = seen.setdefault(key, index)
             for _ in range(instances):
                 if shape == "alertmanager":
-                    others = [
-                        label_value("instance", rng),
-                        rng.choice(WORDS["job"]),
-                        rng.choice(WORDS["namespace"]),
-                    ]
-                    text = (
-                        f"[FIRING:{rng.randint(1, 6)}] {rule['alert']} "
-                        f"({' '.join(others)} {rule['severity'] or 'warning'})"
-                    )
+                    text = alertmanager_summary(rule, rng)
                 else:
                     text = fill_template(template, rng)
                 texts.append(text)
