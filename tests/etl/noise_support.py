@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from bench.truth import dependency_components as _components  # noqa: F401 - for the tests
 from bench.truth import load_account as _load_account
 from etl.config import load_config
 from etl.noise import (
