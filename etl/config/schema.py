@@ -396,16 +396,6 @@ class GroupingSection(Section):
         ge=0,
         le=1,
     )
-    auto_max_decoy_ratio: Number = _key(
-        0.05,
-        "A single storm: an event of automatically resolved incidents on at least as many "
-        "services as makes decoy histories yield at most this share of such events.",
-        ge=0,
-        le=1,
-    )
-    auto_decoys: Count = _key(
-        8, "Decoy histories of the automatically resolved incidents (single storms).", ge=1, le=100
-    )
 
     @model_validator(mode="after")
     def _joint_range(self) -> GroupingSection:

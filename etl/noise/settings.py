@@ -62,10 +62,6 @@ class GroupingSettings:
     # A group is kept only if its decoy histories (joint_decoys, days permuted per service)
     # yield at most this share of its real occurrences (needs resolved_at).
     max_occurrence_decoy_ratio: float = 0.4
-    # A single storm (no recurrence needed): an event of incidents resolved automatically, on
-    # at least as many services as makes decoys yield at most this share of such events.
-    auto_max_decoy_ratio: float = 0.05
-    auto_decoys: int = 8  # decoy histories of the automatically resolved incidents
 
 
 def load_settings(kind: type, overrides: tuple[tuple[str, object], ...], section: str):
