@@ -14,18 +14,10 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from etl.config import load_config
-from etl.noise import (
-    Replay,
-    build_noise_marts,
-    write_recommendations,
-)
+from etl.noise import Replay, write_recommendations
 from etl.sqlfiles import sql_text
 from tests.conftest import QUALITY_DRAWS
-from tests.etl.noise_support import (
-    _components,
-    _draw_id,
-    _load_account,
-)
+from tests.etl.noise_support import _build_noise, _components, _draw_id
 
 
 @pytest.fixture(scope="module", params=QUALITY_DRAWS, ids=_draw_id)
@@ -33,21 +25,9 @@ def simulated(request, tmp_path_factory) -> dict:
     """90 days of the default-scale account, once per fixed draw (tests/conftest.py): every
     quality test must hold on each of them, not on one lucky draw."""
     account_module = pytest.importorskip("simulator.account")
-    from etl.transform import create_macros, discover_models, run_model
-
     seed, end = request.param
     account = account_module.generate_account(seed=seed, days=90, end=end)
-    path = tmp_path_factory.mktemp("noise") / "warehouse.duckdb"
-    con = duckdb.connect(str(path))
-    config = load_config()
-    _load_account(con, account)
-    con.execute("set TimeZone = 'UTC'")
-    params = config.sql_params()
-    create_macros(con)
-    for model in discover_models():
-        run_model(con, model, params)
-    result = build_noise_marts(con, config)
-    con.close()
+    path, result = _build_noise(tmp_path_factory.mktemp("noise"), account)
     return {"path": path, "truth": account.ground_truth, "result": result, "account": account}
 
 
