@@ -151,15 +151,32 @@ def load_query(name: str) -> Query:
 
 
 @cache
-def temp_macros() -> tuple[str, ...]:
-    """The statements creating the models' macros as ``temp`` macros, one per file."""
+def temp_macros() -> tuple[tuple[str, str], ...]:
+    """(name, statement creating it as a ``temp`` macro) for each of the models' macros, in
+    file order; the name is the file's stem."""
     statements = []
     for path in sorted(MACROS_DIR.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
-        if not _CREATE_MACRO.search(text):
-            raise ValueError(f"{path.name}: expected 'create or replace macro'")
-        statements.append(_CREATE_MACRO.sub("create or replace temp macro", text))
+        if not re.search(rf"\bcreate\s+or\s+replace\s+macro\s+{path.stem}\b", text, re.I):
+            raise ValueError(f"{path.name}: expected 'create or replace macro {path.stem}'")
+        statements.append((path.stem, _CREATE_MACRO.sub("create or replace temp macro", text)))
     return tuple(statements)
+
+
+@cache
+def macros_for(sql: str) -> tuple[str, ...]:
+    """The temp-macro statements a query needs: the macros it names, and those they name,
+    in file order (a query that calls no macro needs none)."""
+    macros = temp_macros()
+    wanted: set[str] = set()
+    texts = [sql]
+    while texts:
+        text = texts.pop()
+        for name, statement in macros:
+            if name not in wanted and re.search(rf"\b{re.escape(name)}\s*\(", text):
+                wanted.add(name)
+                texts.append(statement)
+    return tuple(statement for name, statement in macros if name in wanted)
 
 
 def all_queries() -> list[str]:
