@@ -22,12 +22,23 @@ Spec strings (the ``--faults`` option of ``pagerlens simulate serve``)::
 * ``expire_token_after=N``: requests after the N-th answer 401, as if the key were revoked.
 
 The probabilities are of disjoint outcomes and must add up to at most 1.
+
+Disabled endpoints (``disabled_endpoints``, the ``--disable-endpoint /priorities=402`` option
+of ``pagerlens simulate serve``) answer every request on that path (and below it) with what a
+real account answers when a feature is missing, after authentication and the rate limit, as
+PagerDuty checks them: 402 when the plan lacks the ability (the spec's ``PaymentRequired``),
+403 when the key may not read it (``Forbidden``), 404 when the feature is switched off (an
+account with priorities disabled answers ``GET /priorities`` with 404). Unlike the random
+faults these are not retried by a client: they hold until the endpoint is enabled again.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from simulator.protocol import ApiError, not_found
 
 # Order matters: it fixes how the unit interval is cut into outcomes, and so which request
 # gets which fault for a given seed. Appending new kinds at the end keeps old seeds stable.
@@ -43,6 +54,47 @@ FAULT_KINDS: tuple[str, ...] = (
     "truncated",
 )
 ERROR_STATUS_KINDS = frozenset({"429", "500", "502", "503", "504"})
+# PagerDuty's error body for a missing feature: the messages follow the OpenAPI spec's shared
+# responses (components/responses PaymentRequired, Forbidden, NotFound); 2010 and 2100 are the
+# codes the simulator already answers for access denied and not found, the spec names no code
+# for 402 (2000 is the generic one).
+GATE_STATUSES = (402, 403, 404)
+
+
+def gate_error(status: int) -> ApiError:
+    """The error a disabled endpoint answers (402, 403 or 404)."""
+    if status == 402:
+        return ApiError(
+            402,
+            "Payment Required",
+            2000,
+            [
+                "Account does not have the abilities to perform the action. Please review "
+                "the response for the required abilities."
+            ],
+        )
+    if status == 403:
+        return ApiError(
+            403,
+            "Access Denied",
+            2010,
+            ["The authenticated user or token does not have permission to perform this action."],
+        )
+    if status == 404:
+        return not_found()
+    raise ValueError(f"a disabled endpoint answers 402, 403 or 404, not {status}")
+
+
+def parse_disabled_endpoint(text: str) -> tuple[str, int]:
+    """``"/priorities=402"`` as ``("/priorities", 402)``; raises ValueError if invalid."""
+    path, sep, status_text = text.strip().partition("=")
+    path = "/" + path.strip().strip("/")
+    if not sep or path == "/" or not status_text.strip().isdigit():
+        raise ValueError(f"{text!r} is not PATH=STATUS, e.g. /priorities=402")
+    status = int(status_text)
+    if status not in GATE_STATUSES:
+        raise ValueError(f"{text!r}: a disabled endpoint answers 402, 403 or 404")
+    return path, status
 
 
 @dataclass(frozen=True)
@@ -66,13 +118,15 @@ class Fault:
 class FaultSpec:
     """How often each fault happens; ``FaultSpec()`` injects nothing.
 
-    ``rates`` maps a kind of :data:`FAULT_KINDS` to its probability per request.
+    ``rates`` maps a kind of :data:`FAULT_KINDS` to its probability per request;
+    ``disabled_endpoints`` maps a path (``"/priorities"``) to the status it answers.
     """
 
     rates: dict[str, float] = field(default_factory=dict)
     slow_seconds: float = 2.0
     seed: int = 0
     expire_token_after: int | None = None
+    disabled_endpoints: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.rates) - set(FAULT_KINDS)
@@ -87,6 +141,8 @@ class FaultSpec:
             raise ValueError("slow delay must not be negative")
         if self.expire_token_after is not None and self.expire_token_after < 0:
             raise ValueError("expire_token_after must not be negative")
+        for path, status in self.disabled_endpoints.items():
+            parse_disabled_endpoint(f"{path}={status}")
 
     @classmethod
     def parse(cls, spec: str) -> FaultSpec:
@@ -141,7 +197,18 @@ class FaultSpec:
     @property
     def active(self) -> bool:
         """True if this spec can inject anything at all."""
-        return any(self.rates.values()) or self.expire_token_after is not None
+        return (
+            any(self.rates.values())
+            or self.expire_token_after is not None
+            or bool(self.disabled_endpoints)
+        )
+
+    def gate(self, path: str) -> ApiError | None:
+        """The error a disabled endpoint answers for ``path`` (or a path below it), or None."""
+        for disabled, status in self.disabled_endpoints.items():
+            if path == disabled or path.startswith(disabled + "/"):
+                return gate_error(status)
+        return None
 
     def decide(self, request_number: int) -> Fault | None:
         """The fault for the ``request_number``-th API request (1-based), or None.

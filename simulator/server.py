@@ -45,7 +45,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from simulator.endpoints import catalogs, incidents, log_entries
+from simulator.analytics import AnalyticsSettings
+from simulator.endpoints import analytics, catalogs, incidents, log_entries, maintenance
 from simulator.faults import ERROR_STATUS_KINDS, Fault, FaultSpec
 from simulator.index import Snapshot, index_for
 from simulator.protocol import (
@@ -104,7 +105,10 @@ class SimServer:
         self.latency_ms = latency_ms
         self.tls = tls
         self._sleep = sleep  # how latency and slow faults wait; tests pass a recorder
+        # The Analytics API's access and quirks (simulator/analytics.py); tests change it.
+        self.analytics = AnalyticsSettings()
         self._index = index_for(account)
+        self._maintenance_windows = maintenance.account_windows(account)
         self._snapshot = Snapshot(self._index, self._check_clock(now or account.end))
         self._limiter = RateLimiter(rate_per_minute)
         self._log: list[RequestRecord] = []
@@ -222,8 +226,8 @@ class SimServer:
         path = parts.path.rstrip("/") or "/"
         query = Query(parse_qsl(parts.query, keep_blank_values=True))
         length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)  # keep the connection's framing right
+        # Read in any case, to keep the connection's framing right; Analytics POSTs use it.
+        request_body = handler.rfile.read(length) if length else b""
         if path.startswith("/_sim/"):
             self._handle_admin(handler, method, path, query)
             return
@@ -234,7 +238,7 @@ class SimServer:
         fault = self.faults.decide(number)
         reply: Reply | None = None
         try:
-            reply = self._respond(handler, method, path, query, number, fault)
+            reply = self._respond(handler, method, path, query, number, fault, request_body)
         finally:
             # Logged before the first byte goes out, so a client that has its response can
             # rely on finding the request in the log.
@@ -269,6 +273,7 @@ class SimServer:
         query: Query,
         number: int,
         fault: Fault | None,
+        request_body: bytes = b"",
     ) -> Reply | None:
         """The reply to one API request (None: drop the connection)."""
         credential = handler.headers.get("Authorization") or ""
@@ -289,10 +294,19 @@ class SimServer:
             return Reply.error(status_error(429), headers)
         if not authorized(credential, self.token) or self.faults.token_expired(number):
             return Reply.error(status_error(401), headers)
-        if method != "GET":
+        gate = self.faults.gate(path)
+        if gate is not None:  # a disabled endpoint: the plan, the key or the account lacks it
+            return Reply.error(gate, headers)
+        if method == "POST" and path.startswith("/analytics/"):
+            route = lambda: analytics.handle(  # noqa: E731
+                self._index, self.now, self.analytics, path, request_body
+            )
+        elif method != "GET":
             return Reply.error(status_error(405), headers)
+        else:
+            route = lambda: self._route(path, query, self._snapshot)  # noqa: E731
         try:
-            body = self._route(path, query, self._snapshot)
+            body = route()
         except ApiError as error:
             return Reply.error(error, headers)
         except Exception:
@@ -372,6 +386,8 @@ class SimServer:
             return log_entries.list_log_entries(index, query, snap)
         elif head == "oncalls" and len(parts) == 1:
             return catalogs.list_oncalls(index, query, snap)
+        elif head == "maintenance_windows" and len(parts) == 1:
+            return maintenance.list_maintenance_windows(self._maintenance_windows, query, snap)
         elif head in index.catalogs:
             if len(parts) == 1:
                 return catalogs.list_catalog(index, head, query)

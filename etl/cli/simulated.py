@@ -132,10 +132,20 @@ def simulate():
     type=int,
     help="Requests per minute before HTTP 429.",
 )
+@click.option(
+    "--disable-endpoint",
+    "disabled",
+    multiple=True,
+    metavar="PATH=STATUS",
+    help="Answer PATH (and below) with 402 (plan), 403 (key scope) or 404 (feature absent), "
+    "e.g. /priorities=402; repeatable.",
+)
 @click.option("--latency-ms", default=0, show_default=True, type=int)
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a certificate generated at start-up.")
 @end_option
-def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms, tls, end):
+def simulate_serve(
+    port, seed, days, scale, faults, disabled, rate_per_minute, latency_ms, tls, end
+):
     """Serve a simulated PagerDuty account (REST API v2 subset) on 127.0.0.1.
 
     Prints the base URL and the API token the server accepts (a simulator token, not a
@@ -144,15 +154,23 @@ def simulate_serve(port, seed, days, scale, faults, rate_per_minute, latency_ms,
     \b
     Example:
         pagerlens simulate serve --port 8765 --days 30 --faults "429=0.05,seed=1"
+        pagerlens simulate serve --disable-endpoint /priorities=402
     """
+    import dataclasses
+
     from simulator.account import generate_account
-    from simulator.faults import FaultSpec
+    from simulator.faults import FaultSpec, parse_disabled_endpoint
     from simulator.server import SimServer
 
     try:
-        fault_spec = FaultSpec.parse(faults) if faults else None
+        fault_spec = FaultSpec.parse(faults) if faults else FaultSpec()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from exc
+    try:
+        gates = dict(parse_disabled_endpoint(item) for item in disabled)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--disable-endpoint") from exc
+    fault_spec = dataclasses.replace(fault_spec, disabled_endpoints=gates)
     account = generate_account(seed=seed, days=days, scale=scale, end=end)
     server = SimServer(
         account,

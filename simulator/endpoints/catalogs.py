@@ -22,6 +22,10 @@ from simulator.protocol import (
 )
 
 USER_INCLUDES = frozenset({"contact_methods", "notification_rules"})
+# PagerDuty sends this object on every service; the simulated organisation does not model
+# auto-pause (it would hold back the transient incidents the account plants), so every
+# service shows it switched off.
+AUTO_PAUSE_OFF = {"enabled": False}
 
 
 def catalog_fragment(
@@ -36,6 +40,8 @@ def catalog_fragment(
             for field in USER_INCLUDES - includes:
                 if isinstance(item.get(field), list):
                     item[field] = [reference(x) if isinstance(x, dict) else x for x in item[field]]
+        elif name == "services" and "auto_pause_notifications_parameters" not in item:
+            item = dict(item, auto_pause_notifications_parameters=dict(AUTO_PAUSE_OFF))
         found = dumps(item)
         index.catalog_fragments[key] = found
     return found
