@@ -1,0 +1,86 @@
+"""Webhook signatures (PagerDuty webhooks v3) and the subscription secret.
+
+PagerDuty signs every delivery with the subscription's secret: ``X-PagerDuty-Signature`` holds
+``v1=<hex HMAC-SHA256 of the raw body>``, several of them comma-separated while a secret is
+being rotated (one per secret in force). A delivery is genuine when any ``v1`` signature
+matches the HMAC under any secret we hold; every comparison is constant-time
+(:func:`hmac.compare_digest`), and signatures of another scheme (``v0=``, ``v2=``) are ignored,
+so a header with only those is refused.
+
+The secret is read from ``PAGERLENS_WEBHOOK_SECRET`` or from a file (``--secret-file``), never
+from the command line, and travels inside :class:`etl.credentials.Secret`, which never prints
+its value. A secret file may hold several secrets, one per line, for rotation on our side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from etl.credentials import CredentialsError, Secret
+
+SECRET_ENV = "PAGERLENS_WEBHOOK_SECRET"
+SIGNATURE_HEADER = "X-PagerDuty-Signature"
+SCHEME = "v1"
+
+
+def sign(body: bytes, secret: Secret) -> str:
+    """The ``v1=<hex>`` signature of ``body`` under ``secret`` (as PagerDuty computes it)."""
+    digest = hmac.new(secret.reveal().encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return f"{SCHEME}={digest}"
+
+
+def verify(body: bytes, header: str | None, secrets: Iterable[Secret]) -> bool:
+    """Whether ``header`` carries a ``v1`` signature of ``body`` under one of ``secrets``.
+
+    Every candidate is compared (no early exit on the first mismatch), each in constant time.
+    A missing or empty header, or one without any ``v1=`` part, is not valid.
+    """
+    if not header:
+        return False
+    offered = []
+    for part in header.split(","):
+        scheme, sep, value = part.strip().partition("=")
+        if sep and scheme == SCHEME and value:
+            offered.append(value.strip().lower().encode("ascii", "replace"))
+    if not offered:
+        return False
+    valid = False
+    for secret in secrets:
+        expected = sign(body, secret).partition("=")[2].encode("ascii")
+        for candidate in offered:
+            valid |= hmac.compare_digest(expected, candidate)
+    return valid
+
+
+def read_webhook_secrets(
+    secret_file: str | os.PathLike | None = None, env: Mapping[str, str] | None = None
+) -> list[Secret]:
+    """The webhook secret(s) from ``secret_file`` (one per line) or ``PAGERLENS_WEBHOOK_SECRET``.
+
+    Raises :class:`etl.credentials.CredentialsError` naming the source, never the value.
+    """
+    if secret_file is not None:
+        path = Path(secret_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CredentialsError(f"webhook secret file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise CredentialsError(f"cannot read webhook secret file {path}: {reason}") from None
+        values = [line.strip() for line in text.splitlines() if line.strip()]
+        if not values:
+            raise CredentialsError(f"webhook secret file {path} is empty")
+        return [Secret(value) for value in values]
+    environ = os.environ if env is None else env
+    value = environ.get(SECRET_ENV, "").strip()
+    if not value:
+        raise CredentialsError(
+            f"no webhook secret: set {SECRET_ENV} or pass --secret-file PATH (the secret "
+            "PagerDuty showed when the webhook subscription was created)"
+        )
+    return [Secret(value)]

@@ -1,0 +1,147 @@
+"""The apply worker: drains the spool every few seconds, debounced, one apply at a time.
+
+A burst of deliveries (an incident storm, PagerDuty's retries) becomes one apply: after the
+first pending event the worker waits until no new event arrived for ``debounce`` seconds, or
+``max_delay`` seconds have passed since it first saw one, then applies every pending event up
+to the newest (:func:`etl.live.apply.apply_incidents`) and marks them applied only after the
+publish. A crash in between re-applies them next time (an idempotent upsert). When the apply
+cannot run (a sync holds the writer lock, the API is down, the warehouse was never synced) the
+events stay pending and the worker tries again with a growing pause; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from etl.config import Config
+from etl.live.apply import ApplyResult, LiveSession, NotSynced, apply_incidents
+from etl.live.spool import Spool
+from etl.pd_client import PagerDutyClient, PagerDutyError
+from etl.warehouse import WarehouseBusy
+
+log = logging.getLogger(__name__)
+
+
+class ApplyWorker:
+    """Applies the spool's pending events to the warehouse; ``start()`` runs it in a thread."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        db_path: str | os.PathLike,
+        client: PagerDutyClient,
+        *,
+        config: Config | None = None,
+        poll_interval: float = 2.0,
+        debounce: float = 1.0,
+        max_delay: float = 5.0,
+        max_backoff: float = 60.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch_limit: int = 5000,
+    ):
+        self.spool = spool
+        self.db_path = Path(db_path)
+        self.client = client
+        self.config = config
+        self.poll_interval = poll_interval
+        self.debounce = debounce
+        self.max_delay = max_delay
+        self.max_backoff = max_backoff
+        self.clock = clock
+        self.batch_limit = batch_limit
+        self.session = LiveSession()
+        self.applied_events = 0
+        self.failures = 0
+        self.last_result: ApplyResult | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._last_arrival = time.monotonic()
+        self._thread: threading.Thread | None = None
+
+    # -- control ------------------------------------------------------------------------------
+    def notify(self) -> None:
+        """A new event was stored (the receiver's ``on_stored``)."""
+        self._last_arrival = time.monotonic()
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="pagerlens-apply", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop after the apply under way, if any (it publishes or leaves the warehouse as is)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """The loop: wait for events, settle, apply; back off while the apply cannot run."""
+        backoff = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(backoff or self.poll_interval)
+            self._wake.clear()
+            if self._stop.is_set() or self.spool.pending(limit=1) is None:
+                continue
+            self._settle()
+            try:
+                self.apply_pending()
+                backoff = 0.0
+            except (WarehouseBusy, NotSynced, PagerDutyError, OSError) as exc:
+                self.failures += 1
+                backoff = min(self.max_backoff, max(self.poll_interval, 2 * backoff))
+                log.warning("live apply postponed %.0f s: %s", backoff, exc)
+            except Exception:  # noqa: BLE001 - keep listening; the events stay pending
+                self.failures += 1
+                backoff = self.max_backoff
+                log.exception("live apply failed; events kept, retry in %.0f s", backoff)
+
+    # -- one apply ----------------------------------------------------------------------------
+    def apply_pending(self) -> ApplyResult | None:
+        """Apply the pending events now (no debounce); None when there were none."""
+        batch = self.spool.pending(limit=self.batch_limit)
+        if batch is None:
+            return None
+        result = apply_incidents(
+            self.db_path,
+            batch.incident_ids,
+            client=self.client,
+            session=self.session,
+            config=self.config,
+            clock=self.clock,
+        )
+        marked = self.spool.mark_applied(batch.last_seq)
+        self.applied_events += marked
+        self.last_result = result
+        log.info(
+            "live apply: %d events, %d incidents refreshed (%d not found), %d requests, "
+            "published in %.1f s",
+            marked,
+            result.incidents,
+            len(result.missing),
+            result.requests,
+            result.seconds,
+        )
+        return result
+
+    def drain(self, max_rounds: int = 100) -> int:
+        """Apply until nothing is pending (tests, shutdown); returns the rounds that ran."""
+        rounds = 0
+        while rounds < max_rounds and self.apply_pending() is not None:
+            rounds += 1
+        return rounds
+
+    def _settle(self) -> None:
+        first_seen = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            quiet = now - self._last_arrival
+            if quiet >= self.debounce or now - first_seen >= self.max_delay:
+                return
+            time.sleep(min(self.debounce - quiet, 0.25))
