@@ -33,6 +33,7 @@ STABLE_LABELS = ("alertname", "severity", "namespace", "job", "service", "grafan
 MAX_KEY_CHARS = 512
 
 _GRAFANA_RULE_URL = re.compile(r"/alerting/grafana/([A-Za-z0-9_-]+)/view")
+_GRAFANA_SOURCE_LINE = re.compile(r"^Source: \S*/alerting/grafana/([A-Za-z0-9_-]+)/view", re.M)
 _TEXT_LABEL = re.compile(r"^ - ([^=\n]+?) = (.*)$")
 
 
@@ -160,8 +161,11 @@ def _is_grafana(details: dict, alerts: list[dict[str, str]], text: str = "") -> 
     return "\nSilence: " in text or text.startswith("\nValue: ")
 
 
-def _grafana_rule_uid(details: dict) -> str:
-    """The rule UID of a Grafana alert, from its labels or generator URL (webhook body)."""
+def _grafana_rule_uid(details: dict, text: str = "") -> str:
+    """The rule UID of a Grafana alert: from the text list's first ``Source:`` line, or a
+    webhook alert's ``__alert_rule_uid__`` label or generator URL."""
+    if text and (match := _GRAFANA_SOURCE_LINE.search(text)):
+        return match.group(1)
     for item in details.get("alerts") or ():
         if not isinstance(item, dict):
             continue
@@ -179,7 +183,7 @@ def _from_labels(details: dict, alerts: list[dict[str, str]], text: str = "") ->
     parts = _stable_labels(alerts)
     fields = dict(parts)
     if _is_grafana(details, alerts, text):
-        uid = _grafana_rule_uid(details)
+        uid = _grafana_rule_uid(details, text)
         if uid:
             fields["rule_uid"] = uid
             parts = [("rule_uid", uid)] + [p for p in parts if p[0] != "alertname"]

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.config import Config
+from etl.noise.alert_types import apply_identities, read_identities
 from etl.noise.flapping import flag_flapping
 from etl.noise.groups import GroupingResult, find_groups
 from etl.noise.inputs import (
@@ -55,7 +56,13 @@ def build_noise_marts(
     _write_templates(con)
     incidents = read_incidents(con)
     timings["templates"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    structured = apply_identities(incidents, read_identities(con))
+    timings["identities"] = time.perf_counter() - mark
     log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
+    log.debug(
+        "noise: %d structured identities in %.2fs", structured.num_rows, timings["identities"]
+    )
 
     incidents["is_flapping"] = flag_flapping(incidents, config, settings)
     mark = time.perf_counter()
@@ -63,7 +70,7 @@ def build_noise_marts(
     timings["grouping"] = time.perf_counter() - mark
     log.debug("noise: grouping in %.2fs", timings["grouping"])
 
-    _write_incident_noise(con, incidents)
+    _write_incident_noise(con, incidents, structured)
     con.execute(sql_text("noise/sql/alert_templates.sql"))
     groups = _group_table(grouping, incidents, settings)
     _write_frame(con, "alert_groups", groups, ALERT_GROUP_SCHEMA)
@@ -114,6 +121,9 @@ def _result(
     result = {
         "rows": counts,
         "templates": int(incidents["template_id"].nunique()),
+        "identity_sources": {
+            str(k): int(v) for k, v in incidents["identity_source"].value_counts().items()
+        },
         "flapping_incidents": int(incidents["is_flapping"].sum()),
         "grouping": grouping.quality,
         "seconds": {k: round(v, 3) for k, v in timings.items()}
@@ -149,9 +159,12 @@ def _write_templates(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("noise_template_rows")
 
 
-def _write_incident_noise(con: duckdb.DuckDBPyConnection, incidents: pd.DataFrame) -> None:
-    """int_incident_noise: incident -> template, flapping flag, group and occurrence. Only the
-    flapping or grouped incidents go back to DuckDB (as Arrow); the rest is joined there."""
+def _write_incident_noise(
+    con: duckdb.DuckDBPyConnection, incidents: pd.DataFrame, structured: pa.Table
+) -> None:
+    """int_incident_noise: incident -> alert type, flapping flag, group and occurrence. Only the
+    flapping or grouped incidents and the structured types go back to DuckDB (as Arrow); the
+    text templates are joined there."""
     marked = incidents[incidents["is_flapping"] | incidents["group_id"].notna()]
     flags = pa.table(
         {
@@ -162,7 +175,9 @@ def _write_incident_noise(con: duckdb.DuckDBPyConnection, incidents: pd.DataFram
         }
     )
     con.register("noise_incident_flags", flags)
+    con.register("noise_structured_types", structured)
     try:
         con.execute(sql_text("noise/sql/int_incident_noise.sql"))
     finally:
         con.unregister("noise_incident_flags")
+        con.unregister("noise_structured_types")

@@ -1,8 +1,13 @@
--- alert_templates: one row per alert type (template) and service, from int_incident_noise
+-- alert_templates: one row per alert type (structured identity or template) and service, from int_incident_noise
 -- (template, flapping flag) and the noise_incidents model (durations, counts, sleep pages).
 create or replace table alert_templates as
 with typed as (
-    select base.*, noise.template_id, noise.template, noise.is_flapping
+    select
+        base.*,
+        noise.template_id,
+        noise.template,
+        noise.is_flapping,
+        noise.identity_source
     from int_incident_noise as noise
     join noise_incidents as base on base.incident_id = noise.incident_id
 ),
@@ -27,7 +32,9 @@ final as (
         sum(total_notifications) as total_notifications,
         sum(case when is_major then 1 else 0 end) as major_incidents,
         avg(case when is_flapping then 1.0 else 0.0 end) as share_flapping,
-        any_value(summary order by created_at desc) as example_summary
+        any_value(summary order by created_at desc) as example_summary,
+        -- The integration whose structured identity defines the type, or 'text'.
+        any_value(identity_source) as identity_source
     from typed
     group by template_id, service_id
 )
