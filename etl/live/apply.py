@@ -35,11 +35,13 @@ from etl.config import Config, load_config
 from etl.extract import MAX_INCIDENT_WINDOW, Extractor, Listing, alert_listings, windows
 from etl.load import Loader, Scope, read_watermarks, sql
 from etl.pd_client import PagerDutyClient, PagerDutyError
+from etl.sqlfiles import sql_text
 from etl.warehouse import building
 
 log = logging.getLogger(__name__)
 
 LIVE_MODE = "live"
+OPEN_INCIDENTS = "sql/live/open_incidents.sql"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -85,8 +87,12 @@ def apply_incidents(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     workers: int = 4,
     build: bool = True,
+    refresh_open: bool = False,
 ) -> ApplyResult:
     """Refresh ``incident_ids`` from the API into the warehouse at ``db_path`` and publish.
+
+    ``refresh_open`` adds every incident still open in the warehouse (the worker does it every
+    few minutes: notifications send no webhook, and a delivery may never arrive).
 
     Raises :class:`NotSynced` before any request if the warehouse was never synced,
     :class:`etl.warehouse.WarehouseBusy` if a sync (or another apply) is writing, and
@@ -102,6 +108,9 @@ def apply_incidents(
             raise NotSynced(
                 f"{db_path} has never been synced: run `pagerlens sync` once, then listen"
             )
+        if refresh_open:
+            open_ids = [row[0] for row in con.execute(sql_text(OPEN_INCIDENTS)).fetchall()]
+            ids = list(dict.fromkeys([*ids, *open_ids]))
         until = clock().astimezone(UTC).replace(microsecond=0)
         scope = Scope(marks["scope_since"], max(until, marks["scope_until"]))
         loader = Loader(con, session.run_id, scope)

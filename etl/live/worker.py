@@ -44,6 +44,7 @@ class ApplyWorker:
         max_backoff: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_limit: int = 5000,
+        open_refresh_interval: float = 300.0,
     ):
         self.spool = spool
         self.db_path = Path(db_path)
@@ -55,6 +56,8 @@ class ApplyWorker:
         self.max_backoff = max_backoff
         self.clock = clock
         self.batch_limit = batch_limit
+        self.open_refresh_interval = open_refresh_interval
+        self._last_open_refresh = time.monotonic()
         self.session = LiveSession()
         self.applied_events = 0
         self.failures = 0
@@ -87,11 +90,14 @@ class ApplyWorker:
         while not self._stop.is_set():
             self._wake.wait(backoff or self.poll_interval)
             self._wake.clear()
-            if self._stop.is_set() or self.spool.pending(limit=1) is None:
+            if self._stop.is_set():
+                continue
+            refresh_due = self._refresh_due()
+            if self.spool.pending(limit=1) is None and not refresh_due:
                 continue
             self._settle()
             try:
-                self.apply_pending()
+                self.apply_pending(refresh_open=refresh_due)
                 backoff = 0.0
             except (WarehouseBusy, NotSynced, PagerDutyError, OSError) as exc:
                 self.failures += 1
@@ -103,20 +109,24 @@ class ApplyWorker:
                 log.exception("live apply failed; events kept, retry in %.0f s", backoff)
 
     # -- one apply ----------------------------------------------------------------------------
-    def apply_pending(self) -> ApplyResult | None:
-        """Apply the pending events now (no debounce); None when there were none."""
+    def apply_pending(self, *, refresh_open: bool = False) -> ApplyResult | None:
+        """Apply the pending events now (no debounce), with every open incident too when
+        ``refresh_open``; None when there was nothing to do."""
         batch = self.spool.pending(limit=self.batch_limit)
-        if batch is None:
+        if batch is None and not refresh_open:
             return None
         result = apply_incidents(
             self.db_path,
-            batch.incident_ids,
+            batch.incident_ids if batch is not None else [],
             client=self.client,
             session=self.session,
             config=self.config,
             clock=self.clock,
+            refresh_open=refresh_open,
         )
-        marked = self.spool.mark_applied(batch.last_seq)
+        if refresh_open:
+            self._last_open_refresh = time.monotonic()
+        marked = self.spool.mark_applied(batch.last_seq) if batch is not None else 0
         self.applied_events += marked
         self.last_result = result
         log.info(
@@ -136,6 +146,9 @@ class ApplyWorker:
         while rounds < max_rounds and self.apply_pending() is not None:
             rounds += 1
         return rounds
+
+    def _refresh_due(self) -> bool:
+        return time.monotonic() - self._last_open_refresh >= self.open_refresh_interval
 
     def _settle(self) -> None:
         first_seen = time.monotonic()
