@@ -101,7 +101,9 @@ def event_for(sim: Any, entry: dict) -> dict | None:
     if event_type is None:
         return None
     at = datetime.fromisoformat(entry["created_at"])
-    incident = sim.as_of(at)[0]
+    # A clock-skewed entry may predate its incident (planted on purpose): describe the
+    # incident as it first existed.
+    incident = sim.as_of(max(at, datetime.fromisoformat(sim.incident["created_at"])))[0]
     if event_type == "incident.annotated":
         data = {
             "incident": {k: incident[k] for k in ("id", "self", "html_url", "summary")},
