@@ -41,10 +41,7 @@ interruption_stats as (
         grain,
         group_id,
         week_start,
-        count(*) as total_interruptions,
-        count(*) filter (where bucket = 'business') as total_business_hour_interruptions,
-        count(*) filter (where bucket = 'off_hour') as total_off_hour_interruptions,
-        count(*) filter (where bucket = 'sleep') as total_sleep_hour_interruptions
+        unnest(interruption_counts(bucket))
     from interruption_groups
     group by grain, group_id, week_start
 ),
@@ -82,10 +79,8 @@ final as (
         s.p95_seconds_to_resolve,
         coalesce(s.total_escalation_count, 0) as total_escalation_count,
         coalesce(s.total_notifications, 0) as total_notifications,
-        coalesce(i.total_interruptions, 0) as total_interruptions,
-        coalesce(i.total_business_hour_interruptions, 0) as total_business_hour_interruptions,
-        coalesce(i.total_off_hour_interruptions, 0) as total_off_hour_interruptions,
-        coalesce(i.total_sleep_hour_interruptions, 0) as total_sleep_hour_interruptions,
+        -- The interruption counts (etl/models/macros/interruption_counts.sql), 0 without any.
+        coalesce(columns(i.* exclude (grain, group_id, week_start)), 0),
         coalesce(s.total_major_incidents, 0) as total_major_incidents,
         coalesce(s.total_noise_incidents, 0) as total_noise_incidents,
         s.noise_ratio,

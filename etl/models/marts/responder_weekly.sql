@@ -5,10 +5,7 @@ with interruptions as (
     select
         user_id,
         week_start,
-        count(*) as total_interruptions,
-        count(*) filter (where bucket = 'business') as total_business_hour_interruptions,
-        count(*) filter (where bucket = 'off_hour') as total_off_hour_interruptions,
-        count(*) filter (where bucket = 'sleep') as total_sleep_hour_interruptions,
+        unnest(interruption_counts(bucket)),
         count(distinct night_of) as disrupted_nights
     from int_interruptions
     group by user_id, week_start
@@ -89,10 +86,8 @@ weekly_load as (
         users.user_name,
         users.team_id,
         keys.week_start,
-        coalesce(i.total_interruptions, 0) as total_interruptions,
-        coalesce(i.total_business_hour_interruptions, 0) as total_business_hour_interruptions,
-        coalesce(i.total_off_hour_interruptions, 0) as total_off_hour_interruptions,
-        coalesce(i.total_sleep_hour_interruptions, 0) as total_sleep_hour_interruptions,
+        -- The interruption counts (etl/models/macros/interruption_counts.sql), 0 without any.
+        coalesce(columns(i.* exclude (user_id, week_start, disrupted_nights)), 0),
         coalesce(n.total_notifications, 0) as total_notifications,
         coalesce(a.total_incidents_acknowledged, 0) as total_incidents_acknowledged,
         coalesce(a.total_engaged_seconds, 0) as total_engaged_seconds,

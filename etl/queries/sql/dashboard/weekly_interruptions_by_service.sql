@@ -3,10 +3,8 @@
 -- params: start_week date, end_week date, team_ids varchar[], service_ids varchar[]
 select
     week_start,
-    sum(total_interruptions) as total_interruptions,
-    sum(total_business_hour_interruptions) as total_business_hour_interruptions,
-    sum(total_off_hour_interruptions) as total_off_hour_interruptions,
-    sum(total_sleep_hour_interruptions) as total_sleep_hour_interruptions
+    -- total_interruptions and its three hour buckets, in the mart's order, each summed.
+    sum(columns('^total_.*interruptions$'))
 from service_weekly
 where week_start >= $start_week and week_start <= $end_week
     and (len($team_ids) = 0 or service_id in (

@@ -4,10 +4,8 @@
 with final as (
     select
         week_start,
-        sum(total_interruptions) as total_interruptions,
-        sum(total_business_hour_interruptions) as total_business_hour_interruptions,
-        sum(total_off_hour_interruptions) as total_off_hour_interruptions,
-        sum(total_sleep_hour_interruptions) as total_sleep_hour_interruptions
+        -- total_interruptions and its three hour buckets, in the mart's order, each summed.
+        sum(columns('^total_.*interruptions$'))
     from responder_weekly
     where week_start >= $first_week and week_start <= $last_week
     group by week_start
