@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from simulator.generator import AccountGenerator
+from simulator.org_model import ApiObjects
 from simulator.scenario import default_end, default_volume
 from simulator.state import SimIncident, derive_incident_state
 
@@ -25,20 +26,14 @@ ONCALL_LOOKAHEAD_DAYS = 14
 
 
 @dataclass
-class SimAccount:
-    """A complete simulated PagerDuty account over ``[start, end)`` (UTC)."""
+class SimAccount(ApiObjects):
+    """A complete simulated PagerDuty account over ``[start, end)`` (UTC): the organisation's
+    API objects (its ``oncalls`` cover ``[start, end + 14 days)``) and the incidents."""
 
     seed: int
     start: datetime
     end: datetime
     account_time_zone: str
-    teams: list[dict]
-    users: list[dict]
-    services: list[dict]
-    escalation_policies: list[dict]
-    schedules: list[dict]
-    priorities: list[dict]
-    oncalls: list[dict]  # OnCall objects covering [start, end + 14 days)
     incidents: list[SimIncident]  # ascending incident created_at
     ground_truth: dict  # JSON-serialisable, see docs/simulator.md
     token: str  # the API token the simulated server accepts
@@ -66,15 +61,7 @@ def account_digest(account: SimAccount) -> str:
 
     feed([account.seed, account.start.isoformat(), account.end.isoformat()])
     feed(account.account_time_zone)
-    for part in (
-        account.teams,
-        account.users,
-        account.services,
-        account.escalation_policies,
-        account.schedules,
-        account.priorities,
-        account.oncalls,
-    ):
+    for part in account.api_objects().values():
         feed(part)
     for inc in account.incidents:
         feed([inc.incident, inc.log_entries, inc.alerts, inc.entry_times, inc.alert_times])
@@ -106,19 +93,12 @@ def generate_account(
     incidents: list[SimIncident] = []
     for chunk in gen.chunks():
         incidents.extend(chunk)
-    org = gen.org
     return SimAccount(
+        **gen.org.api_objects(),
         seed=seed,
         start=gen.start_dt,
         end=gen.end_dt,
         account_time_zone=ACCOUNT_TIME_ZONE,
-        teams=org.teams,
-        users=org.users,
-        services=org.services,
-        escalation_policies=org.escalation_policies,
-        schedules=org.schedules,
-        priorities=org.priorities,
-        oncalls=org.oncalls,
         incidents=incidents,
         ground_truth=gen.ground_truth(),
         token=account_token(seed),

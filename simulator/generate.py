@@ -83,18 +83,11 @@ def incident_rows(sims: Iterable[SimIncident]) -> dict[str, Rows]:
 
 def organisation_rows(gen: AccountGenerator) -> dict[str, Rows]:
     """Raw rows for teams, users, services, policies, schedules, priorities and on-calls."""
-    org = gen.org
     out: dict[str, Rows] = {}
-    for name, objects in (
-        ("teams", org.teams),
-        ("users", org.users),
-        ("services", org.services),
-        ("escalation_policies", org.escalation_policies),
-        ("schedules", org.schedules),
-        ("priorities", org.priorities),
-    ):
-        out[name] = ([o["id"] for o in objects], [_dumps(o) for o in objects])
-    out["oncalls"] = ([oncall_id(o) for o in org.oncalls], [_dumps(o) for o in org.oncalls])
+    for name, objects in gen.org.api_objects().items():
+        # An on-call has no id of its own: keyed as the loader keys it.
+        ids = [oncall_id(o) if name == "oncalls" else o["id"] for o in objects]
+        out[name] = (ids, [_dumps(o) for o in objects])
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -85,8 +85,9 @@ class ServiceInfo:
 
 
 @dataclass
-class Organisation:
-    """The organisation as API objects plus the precomputed facts behind them."""
+class ApiObjects:
+    """The organisation's API objects, one list per collection the account serves (the
+    organisation builds them, the account serves them, the scale generator stores them)."""
 
     teams: list[dict]
     users: list[dict]
@@ -95,6 +96,19 @@ class Organisation:
     schedules: list[dict]
     priorities: list[dict]
     oncalls: list[dict]
+
+    def api_objects(self) -> dict[str, list[dict]]:
+        """Collection name -> its objects, in :data:`API_COLLECTIONS` order."""
+        return {name: getattr(self, name) for name in API_COLLECTIONS}
+
+
+API_COLLECTIONS: tuple[str, ...] = tuple(f.name for f in fields(ApiObjects))
+
+
+@dataclass
+class Organisation(ApiObjects):
+    """The organisation as API objects plus the precomputed facts behind them."""
+
     team_info: list[TeamInfo]
     user_info: list[UserInfo]
     service_info: list[ServiceInfo]

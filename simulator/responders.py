@@ -103,6 +103,20 @@ def acknowledge(scn: Scenario, life: Life, user: int, at: int, channel: str) -> 
     )
 
 
+def assign(scn: Scenario, life: Life, at: int, by: int, to: list[int], action: str) -> None:
+    """An assign entry: user ``by`` assigns the incident to users ``to`` on the website;
+    the summary is ``action`` followed by " by <name>."."""
+    users = scn.org.user_info
+    life.add(
+        at,
+        "assign_log_entry",
+        agent=users[by].ref,
+        channel={"type": "website"},
+        assignees=[users[u].ref for u in to],
+        summary=f"{action} by {users[by].name}.",
+    )
+
+
 def add_helpers(scn: Scenario, life: Life, rng, extra: int) -> None:
     """Extra responders: the acknowledger pulls in colleagues, who acknowledge too."""
     org, acker, human_resolve = scn.org, life.acker, life.human_resolve
@@ -113,16 +127,8 @@ def add_helpers(scn: Scenario, life: Life, rng, extra: int) -> None:
     t_add = life.ack_time + rng.randint(60, 900)
     if not (helpers and t_add < human_resolve):
         return
-    life.add(
-        t_add,
-        "assign_log_entry",
-        agent=org.user_info[acker].ref,
-        channel={"type": "website"},
-        assignees=[org.user_info[u].ref for u in [acker] + helpers],
-        summary="Assigned to "
-        + ", ".join(org.user_info[u].name for u in helpers)
-        + f" by {org.user_info[acker].name}.",
-    )
+    names = ", ".join(org.user_info[u].name for u in helpers)
+    assign(scn, life, t_add, acker, [acker] + helpers, f"Assigned to {names}")
     for hu in helpers:
         ha = t_add + max(15, ack_delay(scn, rng, hu, t_add, life.urgency) // 2)
         notify(scn, life, rng, [hu], t_add, min(ha, human_resolve))
@@ -139,14 +145,7 @@ def reassign(scn: Scenario, life: Life, rng) -> None:
     t_re = life.ack_time + rng.randint(60, 1200)
     if t_re >= human_resolve:
         return
-    life.add(
-        t_re,
-        "assign_log_entry",
-        agent=org.user_info[acker].ref,
-        channel={"type": "website"},
-        assignees=[org.user_info[colleague].ref],
-        summary=f"Reassigned to {org.user_info[colleague].name} by {org.user_info[acker].name}.",
-    )
+    assign(scn, life, t_re, acker, [colleague], f"Reassigned to {org.user_info[colleague].name}")
     ca = t_re + ack_delay(scn, rng, colleague, t_re, life.urgency)
     notify(scn, life, rng, [colleague], t_re, min(ca, human_resolve))
     if ca < human_resolve:
