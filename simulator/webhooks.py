@@ -315,3 +315,29 @@ class WebhookPlayer:
         with self._cond:
             while (self._queue or self._in_flight) and not self._stop.is_set():
                 self._cond.wait(0.2)
+
+
+def start_live_play(
+    server: Any, url: str, secret_file: str, speed: float, hours: float = 24.0
+) -> WebhookPlayer:
+    """``pagerlens simulate serve --webhook-url``: play the account's last ``hours`` forward at
+    ``speed`` in the background (the server's clock starts ``hours`` before the account's end).
+
+    The secret file holds the subscription secret (several lines: one signature per secret,
+    as PagerDuty signs during a rotation). Only loopback URLs: the simulator stays on this
+    machine.
+    """
+    from simulator.protocol import is_loopback
+
+    host = urlsplit(url).hostname or ""
+    if urlsplit(url).scheme != "http" or not is_loopback(host):
+        raise ValueError(f"--webhook-url must be http:// on a loopback host, not {url!r}")
+    with open(secret_file, encoding="utf-8") as handle:
+        secrets = [line.strip() for line in handle if line.strip()]
+    if not secrets:
+        raise ValueError(f"webhook secret file {secret_file} is empty")
+    end = server.account.end
+    player = WebhookPlayer(server, url, secrets, speed=speed, start=end - timedelta(hours=hours))
+    server.set_clock(player.start)
+    player.start_background()
+    return player

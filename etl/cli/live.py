@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -114,6 +115,10 @@ def listen(
     except CredentialsError as exc:
         raise BadInput([str(exc)]) from None
     db = _db(db_path)
+    if not click.get_current_context().find_root().params.get("verbose"):
+        # A build per apply: its per-model lines would drown the listener's own.
+        for name in ("etl.transform", "etl.noise", "etl.extract"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     spool = Spool(spool_file or spool_path(db))
     worker = None if no_apply else _worker(spool, db, config_path, api_url, token_file)
     receiver = Receiver(

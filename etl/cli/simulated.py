@@ -142,9 +142,26 @@ def simulate():
 )
 @click.option("--latency-ms", default=0, show_default=True, type=int)
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a certificate generated at start-up.")
+@click.option(
+    "--webhook-url", default=None, help="Play the last day live, POSTing v3 webhooks here."
+)
+@click.option("--webhook-secret-file", type=click.Path(dir_okay=False, exists=True), default=None)
+@click.option("--live-speed", default=60.0, show_default=True, type=click.FloatRange(1, 1e6))
 @end_option
 def simulate_serve(
-    port, seed, days, scale, faults, disabled, rate_per_minute, latency_ms, tls, end
+    port,
+    seed,
+    days,
+    scale,
+    faults,
+    disabled,
+    rate_per_minute,
+    latency_ms,
+    tls,
+    end,
+    webhook_url,
+    webhook_secret_file,
+    live_speed,
 ):
     """Serve a simulated PagerDuty account (REST API v2 subset) on 127.0.0.1.
 
@@ -155,6 +172,8 @@ def simulate_serve(
     Example:
         pagerlens simulate serve --port 8765 --days 30 --faults "429=0.05,seed=1"
         pagerlens simulate serve --disable-endpoint /priorities=402
+        pagerlens simulate serve --days 7 --webhook-url http://127.0.0.1:8787/ \\
+            --webhook-secret-file secret.txt --live-speed 60
     """
     import dataclasses
 
@@ -182,6 +201,13 @@ def simulate_serve(
     )
     url = server.start()
     click.echo(f"simulated PagerDuty at {url} (token: {account.token}); Ctrl-C to stop")
+    if webhook_url:
+        from simulator.webhooks import start_live_play
+
+        if not webhook_secret_file:
+            raise click.UsageError("--webhook-url needs --webhook-secret-file")
+        player = start_live_play(server, webhook_url, webhook_secret_file, live_speed)
+        click.echo(f"playing [{player.start:%Y-%m-%d %H:%M}, {player.end:%Y-%m-%d %H:%M}) UTC live")
     try:
         server.wait()
     except KeyboardInterrupt:
