@@ -272,7 +272,7 @@ class HealthSection(Section):
 
 
 class RecommendationsSection(Section):
-    """Noise recommendations (etl/noise.py NoiseSettings; docs/grouping.md)."""
+    """Noise recommendations (etl/noise/settings.py NoiseSettings; docs/grouping.md)."""
 
     replay_weeks: Count = _key(
         4, "Counterfactual period: the last N weeks of synced history.", ge=1, le=520
@@ -303,7 +303,7 @@ class RecommendationsSection(Section):
 
 
 class GroupingSection(Section):
-    """Alerts that fire together (etl/clustering.py GroupingSettings; docs/grouping.md)."""
+    """Alerts that fire together (etl/noise/settings.py GroupingSettings; docs/grouping.md)."""
 
     window_seconds: Count = _key(
         600, 'Two incidents "fire together" when at most this far apart.', ge=1, le=DAY
