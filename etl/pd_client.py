@@ -442,3 +442,19 @@ def _failure_message(method: str, path: str, response: httpx2.Response) -> str:
     detail = detail[:200]
     suffix = f": {detail}" if detail else ""
     return f"{method} {path} returned HTTP {response.status_code}{suffix}"
+
+
+def post_json(
+    client: PagerDutyClient, path: str, body: Mapping[str, Any]
+) -> tuple[int, dict[str, Any] | None, str]:
+    """POST a JSON ``body`` (the Analytics API) under the client's limiter and retry policy.
+
+    Returns the status, the decoded JSON object of a 2xx answer (else None) and, for any other
+    status, a one-line description of the refusal (else ""), so a caller can tell a plan or key
+    without access (402/403/404) from a failure. 401 raises :class:`AuthenticationError` as
+    every request does.
+    """
+    response, decoded = client._send("POST", path, {"json": dict(body)}, decode=True)
+    if response.status_code // 100 == 2:
+        return response.status_code, decoded, ""
+    return response.status_code, None, _failure_message("POST", path, response)
