@@ -105,11 +105,12 @@ class AccountAnalytics:
     # ----------------------------------------------------------------- interruptions
 
     def _user_zone(self, user_id: str) -> ZoneInfo:
+        # A user without a zone: the account's own (the REST API's), like pagerlens' default.
         user = self.index.by_id["users"].get(user_id) or {}
         try:
-            return ZoneInfo(user.get("time_zone") or self.account_zone.key)
+            return ZoneInfo(user.get("time_zone") or self.index.tz.key)
         except (KeyError, ValueError):
-            return self.account_zone
+            return self.index.tz
 
     def _interruptions_by_incident(self) -> dict[str, dict[str, int]]:
         """Interruptions per incident and bucket, by the rule the settings say."""

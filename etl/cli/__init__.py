@@ -16,7 +16,7 @@ import traceback
 
 import click
 
-from etl.cli import commands, export, live, simulated  # noqa: F401 - they register the commands
+from etl.cli import commands, export, live, reconcile, simulated  # noqa: F401 - they register the commands
 from etl.cli.base import Failure, _scrub, cli
 from etl.cli.commands import dashboard_command
 

@@ -1,0 +1,240 @@
+"""Service-week by service-week and all responders: our marts against PagerDuty's aggregates.
+
+An aggregate's difference is explained by the incidents under it: the week was bucketed in
+another time zone (some of the service's incidents fall in another week there), or every
+incident-level difference feeding the metric has a reason and, for sums, PagerDuty's figure
+equals the sum of its own raw incidents and ours the sum of our incidents (our interruptions
+belong to the week of their first notification, PagerDuty's to their incident's week: that
+shift is the ``interruption_week`` reason). Anything else is unexplained.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from etl.reconcile import reasons as r
+from etl.reconcile.incidents import DIFF_COLUMNS, same, to_utc, week_of
+
+INTERRUPTION_WEEK = "interruption_week"
+BUCKETS = ("business_hour", "off_hour", "sleep_hour")
+# Weekly metric -> the incident metrics it is made of (None: a sum of that incident metric).
+WEEK_METRICS: dict[str, tuple[str, ...]] = {
+    "total_incident_count": ("incident",),
+    "total_incidents_acknowledged": ("incident", "seconds_to_first_ack"),
+    "total_incidents_auto_resolved": ("incident", "auto_resolved"),
+    "mean_seconds_to_first_ack": ("incident", "seconds_to_first_ack"),
+    "mean_seconds_to_resolve": ("incident", "seconds_to_resolve"),
+    "total_escalation_count": ("incident", "escalation_count"),
+    "total_notifications": ("incident", "total_notifications"),
+    "total_business_hour_interruptions": ("incident", "business_hour_interruptions"),
+    "total_off_hour_interruptions": ("incident", "off_hour_interruptions"),
+    "total_sleep_hour_interruptions": ("incident", "sleep_hour_interruptions"),
+    "total_interruptions": ("incident",) + tuple(f"{b}_interruptions" for b in BUCKETS),
+    "up_time_pct": ("incident", "major", "seconds_to_resolve"),
+}
+# Sums whose incident-level parts are compared too: weekly metric -> incident columns.
+SUMS: dict[str, tuple[str, ...]] = {
+    "total_escalation_count": ("escalation_count",),
+    "total_notifications": ("total_notifications",),
+    "total_interruptions": tuple(f"{b}_interruptions" for b in BUCKETS),
+    **{f"total_{b}_interruptions": (f"{b}_interruptions",) for b in BUCKETS},
+}
+TOLERANCE = {"mean_seconds_to_first_ack": 1.0, "mean_seconds_to_resolve": 1.0, "up_time_pct": 0.01}
+
+
+def _explain(related: pd.DataFrame) -> tuple[str | None, str]:
+    """The joined reasons of the incident differences behind an aggregate, or None."""
+    if related.empty:
+        return None, "no incident-level difference explains it"
+    if related["reason"].isna().any():
+        return None, "follows unexplained incident differences"
+    found: set[str] = set()
+    for reason in related["reason"]:
+        found.update(r.split(reason))
+    return r.join(found), f"{len(related)} incident difference(s)"
+
+
+def _sum_parts(frame: pd.DataFrame, columns: tuple[str, ...]) -> float:
+    return float(sum(pd.to_numeric(frame[c], errors="coerce").fillna(0).sum() for c in columns))
+
+
+class WeekContext:
+    """What the service-week comparison needs about incidents on both sides."""
+
+    def __init__(
+        self,
+        ours: pd.DataFrame,
+        raw: list[dict],
+        raw_zone: str,
+        week_zone: str,
+        reporting_zone: str,
+        incident_diffs: pd.DataFrame,
+    ):
+        self.reporting_zone = reporting_zone
+        self.zone_differs = week_zone != reporting_zone
+        self.ours = ours.assign(week=pd.to_datetime(ours["week_start"]))
+        theirs = pd.DataFrame(raw)
+        if not theirs.empty:
+            created = theirs["created_at"].map(lambda v: to_utc(v, raw_zone))
+            theirs = theirs.assign(week=created.map(lambda c: week_of(c, week_zone)))
+        self.theirs = theirs
+        self.diffs = incident_diffs.assign(week=pd.to_datetime(incident_diffs["week_start"]))
+        # PagerDuty's Analytics clock: the earliest time it last processed an incident.
+        processed = theirs["updated_at"].map(lambda v: to_utc(v, raw_zone)) if raw else None
+        self.horizon = processed.min() if processed is not None else None
+        self.moved: set[tuple[str, pd.Timestamp]] = set()
+        if week_zone != reporting_zone and not ours.empty:
+            there = ours["created_at"].map(lambda c: week_of(c, week_zone))
+            for service, here, other in zip(
+                ours["service_id"], self.ours["week"], there, strict=True
+            ):
+                if here != other:
+                    self.moved.update({(service, here), (service, other)})
+
+    def reason(self, metric: str, service: str, week: pd.Timestamp, gap: float):
+        """(reason, detail) for a difference ``gap`` = ours - PagerDuty of one service-week."""
+        if (service, week) in self.moved:
+            return r.WEEK_TIME_ZONE, "incidents near the week's edges"
+        if metric == "up_time_pct" and self.zone_differs and self._has_major(service):
+            # Up-time is measured over the week's instants, which differ between the zones.
+            return r.WEEK_TIME_ZONE, "the week's instants differ between the zones"
+        if metric == "up_time_pct" and self._major_open_at_horizon(service, week):
+            return r.ANALYTICS_LAG, "a major incident open when PagerDuty last processed"
+        diffs = self.diffs[self.diffs["metric"].isin(WEEK_METRICS[metric])]
+        if metric == "up_time_pct":
+            related = diffs[diffs["service_id"] == service]
+        else:
+            related = diffs[(diffs["service_id"] == service) & (diffs["week"] == week)]
+        reason, detail = _explain(related)
+        if metric not in SUMS:
+            return reason, detail
+        columns = SUMS[metric]
+        mine = self.ours[(self.ours["service_id"] == service) & (self.ours["week"] == week)]
+        parts_gap = _sum_parts(mine, columns) - self._their_sum(service, week, columns)
+        if same(parts_gap, gap, 0):
+            return (reason, detail) if parts_gap else (None, "no incident-level difference")
+        if metric.endswith("interruptions") and (reason is not None or related.empty):
+            return r.join(set(r.split(reason)) | {INTERRUPTION_WEEK}), "first notification's week"
+        return None, "the sum of the incidents differs from the week's figure"
+
+    def _has_major(self, service: str) -> bool:
+        return bool(self.ours[(self.ours["service_id"] == service) & self.ours["major"]].shape[0])
+
+    def _major_open_at_horizon(self, service: str, week: pd.Timestamp) -> bool:
+        """A major incident of the service still open at PagerDuty's clock, in this week."""
+        if self.horizon is None or pd.isna(self.horizon):
+            return False
+        majors = self.ours[(self.ours["service_id"] == service) & self.ours["major"]]
+        open_then = majors["resolved_at"].isna() | (majors["resolved_at"] > self.horizon)
+        week_end = (week + pd.Timedelta(days=7)).tz_localize(self.reporting_zone)
+        return bool(open_then.any()) and week_end > self.horizon
+
+    def _their_sum(self, service: str, week: pd.Timestamp, columns: tuple[str, ...]) -> float:
+        if self.theirs.empty:
+            return 0.0
+        rows = self.theirs[(self.theirs["service_id"] == service) & (self.theirs["week"] == week)]
+        return _sum_parts(rows, columns)
+
+
+def compare_service_weeks(
+    ours_weeks: pd.DataFrame, pd_weeks: list[dict], context: WeekContext
+) -> pd.DataFrame:
+    """One row per differing (service, week, metric)."""
+    mine = {
+        (row["service_id"], pd.Timestamp(row["week_start"])): row
+        for row in ours_weeks.to_dict("records")
+    }
+    theirs = {
+        (row["service_id"], pd.Timestamp(str(row["range_start"])[:10])): row for row in pd_weeks
+    }
+    rows: list[dict[str, Any]] = []
+    for key in sorted(set(mine) | set(theirs)):
+        ours_row, their_row = mine.get(key, {}), theirs.get(key, {})
+        for metric in WEEK_METRICS:
+            ours_value, their_value = ours_row.get(metric), their_row.get(metric)
+            if metric.startswith("total_"):
+                ours_value, their_value = ours_value or 0, their_value or 0
+            if same(ours_value, their_value, TOLERANCE.get(metric, 0)):
+                continue
+            gap = _gap(ours_value, their_value)
+            reason, detail = context.reason(metric, key[0], key[1], gap)
+            rows.append(
+                {
+                    "scope": "service_week",
+                    "key": f"{key[0]}|{key[1].date()}",
+                    "service_id": key[0],
+                    "week_start": key[1].date(),
+                    "metric": metric,
+                    "ours": ours_value,
+                    "pagerduty": their_value,
+                    "reason": reason,
+                    "detail": detail,
+                }
+            )
+    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+
+
+def _gap(ours: Any, theirs: Any) -> float:
+    try:
+        return float(ours) - float(theirs)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+RESPONDER_SUMS = {
+    "total_notifications": ("total_notifications",),
+    "total_interruptions": tuple(f"{b}_interruptions" for b in BUCKETS),
+    **{f"total_{b}_interruptions": (f"{b}_interruptions",) for b in BUCKETS},
+}
+RESPONDER_OTHERS = ("total_incidents_acknowledged", "total_engaged_seconds")
+ON_CALL = ("total_seconds_on_call", "total_seconds_on_call_level_1")
+ON_CALL_ALL = (*ON_CALL, "total_seconds_on_call_level_2_plus")
+
+
+def compare_responders(
+    ours: dict[str, Any], pd_rows: list[dict], context: WeekContext
+) -> pd.DataFrame:
+    """The all-responders totals of the period (PagerDuty's chunks summed)."""
+    rows = []
+    for metric in (*RESPONDER_SUMS, *RESPONDER_OTHERS, *ON_CALL_ALL):
+        ours_value = float(ours.get(metric) or 0)
+        their_value = float(sum((row.get(metric) or 0) for row in pd_rows))
+        if same(ours_value, their_value, 1.0):
+            continue
+        reason, detail = _responder_reason(metric, ours_value - their_value, context)
+        rows.append(
+            {
+                "scope": "responders",
+                "key": "all",
+                "service_id": None,
+                "week_start": None,
+                "metric": metric,
+                "ours": ours_value,
+                "pagerduty": their_value,
+                "reason": reason,
+                "detail": detail,
+            }
+        )
+    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+
+
+def _responder_reason(metric: str, gap: float, context: WeekContext) -> tuple[str | None, str]:
+    if metric in ON_CALL_ALL:
+        return None, "on-call time has no incident-level explanation"
+    diffs = context.diffs
+    if metric in RESPONDER_SUMS:
+        columns = RESPONDER_SUMS[metric]
+        parts = _sum_parts(context.ours, columns) - (
+            _sum_parts(context.theirs, columns) if not context.theirs.empty else 0.0
+        )
+        if not same(parts, gap, 0):
+            return None, "the sum of the incidents differs from the responders' figure"
+        related = diffs[diffs["metric"].isin(("incident", *columns))]
+        return _explain(related)
+    related = diffs[
+        diffs["metric"].isin(("incident", "seconds_to_first_ack", "seconds_to_resolve"))
+    ]
+    related = related[related["reason"].isin([r.ANALYTICS_LAG]) | related["reason"].isna()]
+    return _explain(related)
