@@ -288,14 +288,11 @@ def test_amtool_catches_a_broken_fragment(part: str, breakage, tmp_path: Path) -
 def test_every_artifact_of_the_canonical_warehouse_validates(
     pipeline_db: Path, spec: dict, tmp_path: Path
 ) -> None:
-    con = duckdb.connect(str(pipeline_db), read_only=True)
-    try:
+    with duckdb.connect(str(pipeline_db), read_only=True) as con:
         recs = con.execute(
             "select recommendation_id, team_id, kind, config_snippet, config_artifacts "
             "from recommendations"
         ).df()
-    finally:
-        con.close()
     seen = set()
     for team_id, part in recs.groupby(recs["team_id"].fillna("unowned")):
         fragments = []

@@ -22,14 +22,11 @@ def _storm_ari(path: Path, storms: list[dict]) -> float:
     """Adjusted Rand index of incident-to-storm assignment over the incidents in a planted
     storm or a found occurrence (as test_planted_storms_are_recovered)."""
     truth = {i: s["storm_id"] for s in storms for i in s["incident_ids"]}
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with duckdb.connect(str(path), read_only=True) as con:
         found = con.execute(
             "select incident_id, occurrence_id from int_incident_noise "
             "where occurrence_id is not null"
         ).df()
-    finally:
-        con.close()
     found = dict(zip(found["incident_id"], found["occurrence_id"], strict=True))
     ids = sorted(set(truth) | set(found))
     return adjusted_rand_score(
@@ -43,11 +40,8 @@ def _busy_account_groups(tmp_path: Path, seed: int, end, days: int, scale: int) 
     account = account_module.generate_account(seed=seed, days=days, scale=scale, end=end)
     path, result = _build_noise(tmp_path, account)
     component = _components(account.ground_truth["service_dependencies"])
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with duckdb.connect(str(path), read_only=True) as con:
         groups = con.execute("select group_id, service_ids from alert_groups").df()
-    finally:
-        con.close()
     ari = _storm_ari(path, account.ground_truth["storms"])
     unrelated = [
         list(row.service_ids)
@@ -121,14 +115,11 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
     account = account_module.generate_account(seed=seed, days=14, scale=8, end=end)
     path, result = _build_noise(tmp_path, account)
     component = _components(account.ground_truth["service_dependencies"])
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with duckdb.connect(str(path), read_only=True) as con:
         groups = con.execute("select group_id, service_ids from alert_groups").df()
         found = con.execute(
             "select incident_id from int_incident_noise where occurrence_id is not null"
         ).df()["incident_id"]
-    finally:
-        con.close()
     unrelated = [
         list(row.service_ids)
         for row in groups.itertuples()

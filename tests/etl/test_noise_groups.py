@@ -113,30 +113,31 @@ def test_joint_events_need_resolving_together() -> None:
     assert find_groups(unknown).quality["joint_events"] is False
 
 
-def test_weekday_decoy_keeps_day_type_and_hour() -> None:
+def _decoyed(decoy, days: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` random alert times on 5 services over ``days`` days from T0, and ``decoy``'s
+    shifted times, checked for what every decoy keeps: the time of day, the window, the seed."""
     rng = np.random.default_rng(3)
-    times = T0.timestamp() + rng.uniform(0, 21 * 86400, 600)
-    service = rng.integers(0, 5, 600)
-    shifted = _decoy_days(times, service, seed=7)
+    times = T0.timestamp() + rng.uniform(0, days * 86400, n)
+    service = rng.integers(0, 5, n)
+    shifted = decoy(times, service, seed=7)
     assert np.allclose(np.mod(shifted, 86400), np.mod(times, 86400))
+    assert shifted.min() >= T0.timestamp() and shifted.max() < T0.timestamp() + days * 86400
+    assert decoy(times, service, seed=7).tolist() == shifted.tolist()  # seeded
+    return times, service, shifted
+
+
+def test_weekday_decoy_keeps_day_type_and_hour() -> None:
+    times, _, shifted = _decoyed(_decoy_days, days=21, n=600)
     weekend = lambda t: ((np.floor(t / 86400) + 3) % 7) >= 5  # noqa: E731
     assert (weekend(shifted) == weekend(times)).all()
-    assert shifted.min() >= T0.timestamp() and shifted.max() < T0.timestamp() + 21 * 86400
-    assert _decoy_days(times, service, seed=7).tolist() == shifted.tolist()  # seeded
     assert (shifted != times).mean() > 0.9  # (nearly) every day moves
 
 
 def test_decoy_keeps_hour_of_day_and_moves_whole_services() -> None:
-    rng = np.random.default_rng(3)
-    times = T0.timestamp() + rng.uniform(0, 20 * 86400, 400)
-    service = rng.integers(0, 5, 400)
-    shifted = _decoy_times(times, service, seed=7)
-    assert np.allclose(np.mod(shifted, 86400), np.mod(times, 86400))
-    assert shifted.min() >= T0.timestamp() and shifted.max() < T0.timestamp() + 20 * 86400
+    times, service, shifted = _decoyed(_decoy_times, days=20, n=400)
     for s in range(5):
         moved = np.round((shifted - times)[service == s] / 86400) % 20
         assert len(set(moved)) == 1 and moved[0] != 0  # one whole-day shift per service
-    assert _decoy_times(times, service, seed=7).tolist() == shifted.tolist()  # seeded
 
 
 def test_no_cross_service_groups_without_a_calibrated_cut_off() -> None:
