@@ -21,6 +21,7 @@ ORDER = [
     "bench_grouping_quality.py",
     "bench_report.py",
     "bench_dashboard.py",
+    "bench_export.py",
 ]
 
 

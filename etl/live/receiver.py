@@ -70,6 +70,10 @@ class _BoundedServer(ThreadingHTTPServer):
             self._slots.release()
             raise
 
+    def handle_error(self, request, client_address) -> None:
+        # socketserver prints a traceback to stderr; a client that hung up is routine here.
+        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+
     def process_request_thread(self, request, client_address) -> None:
         try:
             super().process_request_thread(request, client_address)
