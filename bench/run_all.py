@@ -22,6 +22,7 @@ ORDER = [
     "bench_report.py",
     "bench_dashboard.py",
     "bench_export.py",
+    "bench_live.py",
 ]
 
 
