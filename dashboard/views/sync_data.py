@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, fmt, widgets
+from dashboard.reconcile_panel import show_reconcile
 
 widgets.start_page("Data")
 runs = data.sync_runs()
@@ -55,6 +56,8 @@ else:
         st.dataframe(records, hide_index=True, key="records_table")
     with st.expander("Recent runs"):
         st.dataframe(runs, hide_index=True, key="runs_table")
+
+show_reconcile()
 
 st.subheader("Rejected records")
 summary = data.reject_summary()

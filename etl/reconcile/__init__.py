@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ import pandas as pd
 from etl.credentials import Secret
 from etl.pd_client import PagerDutyClient
 from etl.queries import Reader
+from etl.queries.reconcile_results import DIFFERENCES, SUMMARY, results_dir
 from etl.reconcile import reasons as r
 from etl.reconcile.fetch import (
     RAW_INCIDENTS,
@@ -139,6 +141,10 @@ def run_reconcile(
     result.differences = _compare(reader, analytics, since, until, zone, result)
     if out_dir is not None:
         result.files = write_outputs(result, Path(out_dir))
+    try:  # the copy the dashboard's Data page shows
+        write_outputs(result, results_dir(db_path), (DIFFERENCES, SUMMARY))
+    except OSError as exc:
+        result.notes.append(f"could not keep the result beside the warehouse: {exc}")
     return result
 
 
@@ -203,13 +209,20 @@ def _whole_weeks(since: datetime, until: datetime, zone: str) -> bool:
     return monday_midnight(since) and monday_midnight(until)
 
 
-def write_outputs(result: ReconcileResult, out_dir: Path) -> list[Path]:
-    """The differences CSV and the summary JSON (the dashboard reads both)."""
+def write_outputs(
+    result: ReconcileResult, out_dir: Path, names: tuple[str, str] = (DIFFERENCES_CSV, SUMMARY_JSON)
+) -> list[Path]:
+    """The differences CSV and the summary JSON, each written whole then renamed into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / DIFFERENCES_CSV
-    result.differences.to_csv(csv_path, index=False)
-    summary_path = out_dir / SUMMARY_JSON
-    summary_path.write_text(json.dumps(result.summary(), indent=2, default=str))
+    csv_path, summary_path = out_dir / names[0], out_dir / names[1]
+    texts = (
+        (csv_path, result.differences.to_csv(index=False)),
+        (summary_path, json.dumps(result.summary(), indent=2, default=str)),
+    )
+    for path, text in texts:
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
     return [csv_path, summary_path]
 
 
