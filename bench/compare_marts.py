@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/compare_marts.py BEFORE.duckdb AFTER.duckdb
     .venv/bin/python bench/compare_marts.py --summary WAREHOUSE.duckdb OUT.json
+    .venv/bin/python bench/compare_marts.py --build SYNCED.duckdb OUT.duckdb
 
 The first form compares every table of both files row for row (as multisets: row order
 carries no meaning), ignoring only the columns that differ from one build to the next
@@ -12,6 +13,11 @@ exits 1 when a table present in both differs; tables present in only one file ar
 The second form rebuilds a copy of the warehouse with the code next to this script (so a copy
 of the script in an older checkout builds with that checkout) and writes the build summary's
 noise figures, without timings, as JSON: compare two such files with ``diff``.
+
+The third copies a synced warehouse to OUT keeping only what a sync writes (``SYNCED``: the
+raw tables and the sync's bookkeeping, everything else is dropped, so no table of an earlier
+build survives) and builds OUT with the code next to this script: run it from two checkouts
+on one synced file, then compare the two outputs with the first form.
 """
 
 from __future__ import annotations
@@ -97,6 +103,33 @@ def compare(before: Path, after: Path) -> list[tuple[str, str]]:
     return verdicts
 
 
+# What a sync writes; every other table is the build's.
+SYNCED = ("_sync_runs", "_watermarks", "_rejects")
+
+
+def build_copy(synced: Path, out: Path) -> None:
+    """Copy ``synced`` to ``out``, drop every table a build makes, build ``out`` here."""
+    sys.path.insert(0, str(REPO))
+    from etl.config import load_config
+    from etl.transform import build
+
+    shutil.copy(synced, out)
+    con = duckdb.connect(str(out))
+    built = [
+        (name, kind)
+        for name, kind in con.execute(
+            "select table_name, 'table' from duckdb_tables() union all "
+            "select view_name, 'view' from duckdb_views() where not internal"
+        ).fetchall()
+        if not name.startswith("raw_") and name not in SYNCED
+    ]
+    for name, kind in built:
+        con.execute(f'drop {kind} "{name}"')
+    con.close()
+    summary = build(out, load_config())
+    print(f"built {out} with {REPO}: {summary.rows('incidents')} incidents", flush=True)
+
+
 def build_summary(db: Path, out: Path) -> None:
     """Rebuild a copy of ``db`` and write its summary's noise figures (no timings) to ``out``."""
     sys.path.insert(0, str(REPO))
@@ -118,9 +151,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     parser.add_argument("--summary", action="store_true", help="FIRST: warehouse, SECOND: JSON")
+    parser.add_argument(
+        "--build", action="store_true", help="FIRST: synced warehouse, SECOND: the built copy"
+    )
     args = parser.parse_args(argv)
     if args.summary:
         build_summary(args.first, args.second)
+        return 0
+    if args.build:
+        build_copy(args.first, args.second)
         return 0
     verdicts = compare(args.first, args.second)
     width = max((len(t) for t, _ in verdicts), default=0)
