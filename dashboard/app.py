@@ -27,6 +27,7 @@ VIEWS_DIR = Path(__file__).resolve().parent / "views"
 # (file, title, url path, icon). The first page is the default.
 PAGES = [
     ("overview.py", "Overview", "overview", ":material/dashboard:"),
+    ("now.py", "Now", "now", ":material/bolt:"),
     ("services_teams.py", "Services and teams", "services", ":material/lan:"),
     ("responders.py", "Responders", "responders", ":material/group:"),
     ("noise.py", "Noise and recommendations", "noise", ":material/notifications_off:"),

@@ -63,6 +63,9 @@ class LiveSession:
     rejects: int = 0
     applies: int = 0
     seconds: float = 0.0
+    events_applied: int = 0
+    # The newest event applied: (received_at, event_type, occurred_at), ISO 8601 text.
+    last_event: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -88,10 +91,14 @@ def apply_incidents(
     workers: int = 4,
     build: bool = True,
     refresh_open: bool = False,
+    events: int = 0,
+    newest_event: tuple[str, str, str] | None = None,
 ) -> ApplyResult:
     """Refresh ``incident_ids`` from the API into the warehouse at ``db_path`` and publish.
 
-    ``refresh_open`` adds every incident still open in the warehouse (the worker does it every
+    ``events`` and ``newest_event`` (received_at, event_type, occurred_at) describe the spooled
+    events behind this apply, for the ``_live_status`` row. ``refresh_open`` adds every
+    incident still open in the warehouse (the worker does it every
     few minutes: notifications send no webhook, and a delivery may never arrive).
 
     Raises :class:`NotSynced` before any request if the warehouse was never synced,
@@ -125,6 +132,8 @@ def apply_incidents(
         records["incidents"] = records.get("incidents", 0) + len(found)
         after = client.stats()
         _add_to_session(session, records, before, after, loader.counts.rejects)
+        session.events_applied += events
+        session.last_event = newest_event or session.last_event
         session.seconds += time.monotonic() - started
         _record_session(con, session, client.url, scope.since, until)
         if build:
@@ -234,5 +243,18 @@ def _record_session(
             "records_json": json.dumps(session.records, sort_keys=True),
             "duration_seconds": session.seconds,
             "message": f"{session.applies} live applies",
+        },
+    )
+    received_at, event_type, occurred_at = session.last_event or (None, None, None)
+    con.execute(sql_text("sql/live/live_status_schema.sql"))
+    con.execute(
+        sql_text("sql/live/upsert_live_status.sql"),
+        {
+            "run_id": session.run_id,
+            "applied_at": datetime.now(UTC),
+            "events_applied": session.events_applied,
+            "last_event_received_at": received_at,
+            "last_event_type": event_type,
+            "last_event_occurred_at": occurred_at,
         },
     )

@@ -62,6 +62,8 @@ class PendingBatch:
     incident_ids: list[str]
     events: int
     oldest_received_at: str | None
+    # The newest event of the batch: (received_at, event_type, occurred_at), ISO 8601 text.
+    newest: tuple[str, str, str] | None = None
 
 
 class Spool:
@@ -171,14 +173,17 @@ class Spool:
         """The oldest ``limit`` pending events as one batch, or None when there are none."""
         with self._lock:
             rows = self._con.execute(
-                "select seq, incident_id, received_at from events where state = 'pending'"
-                " order by seq limit ?",
+                "select seq, incident_id, received_at, event_type, occurred_at from events"
+                " where state = 'pending' order by seq limit ?",
                 (limit,),
             ).fetchall()
         if not rows:
             return None
-        incidents = sorted({incident for _, incident, _ in rows if incident})
-        return PendingBatch(rows[-1][0], incidents, len(rows), rows[0][2])
+        incidents = sorted({row[1] for row in rows if row[1]})
+        newest = max(rows, key=lambda row: row[2])
+        return PendingBatch(
+            rows[-1][0], incidents, len(rows), rows[0][2], (newest[2], newest[3], newest[4])
+        )
 
     def mark_applied(self, last_seq: int, at: datetime | None = None) -> int:
         """Mark pending events up to ``last_seq`` applied; returns how many."""

@@ -123,6 +123,8 @@ class ApplyWorker:
             config=self.config,
             clock=self.clock,
             refresh_open=refresh_open,
+            events=batch.events if batch is not None else 0,
+            newest_event=batch.newest if batch is not None else None,
         )
         if refresh_open:
             self._last_open_refresh = time.monotonic()

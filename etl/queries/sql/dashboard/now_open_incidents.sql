@@ -1,0 +1,50 @@
+-- The "Now" page: incidents open at the data's end, newest first, with who is engaged on each
+-- (its current assignees and whoever acknowledged it, from the incident as the API last showed
+-- it) and how long it has been open at the data's end.
+-- params: none
+with open_incidents as (
+    select incident_id, incident_number, title, status, urgency, priority_name, service_name,
+        team_name, created_at, html_url
+    from incidents
+    where status in ('triggered', 'acknowledged')
+),
+
+period as (
+    select data_end from stg_data_period
+),
+
+engaged as (
+    select
+        id as incident_id,
+        array_to_string(list_sort(list_distinct(
+            json_extract_string(payload, '$.assignments[*].assignee.summary')
+        )), ', ') as assigned_to,
+        array_to_string(list_sort(list_distinct(
+            json_extract_string(payload, '$.acknowledgements[*].acknowledger.summary')
+        )), ', ') as acknowledged_by
+    from raw_incidents
+    where id in (select incident_id from open_incidents)
+),
+
+final as (
+    select
+        open_incidents.incident_number,
+        open_incidents.title,
+        open_incidents.status,
+        open_incidents.urgency,
+        open_incidents.priority_name,
+        open_incidents.service_name,
+        open_incidents.team_name,
+        nullif(engaged.assigned_to, '') as assigned_to,
+        nullif(engaged.acknowledged_by, '') as acknowledged_by,
+        open_incidents.created_at,
+        greatest(0, epoch(period.data_end - open_incidents.created_at)) as open_seconds,
+        case when regexp_matches(open_incidents.html_url, '^https?://[^\s]+$')
+            then open_incidents.html_url end as html_url
+    from open_incidents
+    cross join period
+    left join engaged using (incident_id)
+)
+
+select * from final
+order by created_at desc
