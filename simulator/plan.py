@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import KW_ONLY, dataclass
 
 from simulator.org import ServiceInfo
 
@@ -45,50 +46,22 @@ def season_weight(weekday: int, hour: int) -> float:
     return 0.3
 
 
+@dataclass(slots=True, eq=False)
 class Plan:
     """A planned incident before its lifecycle is simulated (cheap to sort and number)."""
 
-    __slots__ = (
-        "t",
-        "service",
-        "alerts",
-        "kind",
-        "priority",
-        "gt",
-        "stale",
-        "skew",
-        "auto_resolve_at",
-        "responders",
-        "ack_prob",
-        "alert_auto_times",
-    )
-
-    def __init__(
-        self,
-        t: int,
-        service: ServiceInfo,
-        alerts: list,
-        kind: str,
-        *,
-        priority: int | None = None,
-        gt: tuple | None = None,
-        stale: bool = False,
-        skew: bool = False,
-        auto_resolve_at: int | None = None,
-        responders: int = 1,
-        ack_prob: float = 1.0,
-    ) -> None:
-        self.t = t
-        self.service = service
-        self.alerts = alerts  # [(t, rule, labels, alert_key)]
-        self.kind = kind
-        self.priority = priority
-        self.gt = gt  # ground-truth bucket key
-        self.stale = stale
-        self.skew = skew
-        self.auto_resolve_at = auto_resolve_at  # integration resolves everything at this time
-        self.responders = responders
-        self.ack_prob = ack_prob
+    t: int
+    service: ServiceInfo
+    alerts: list  # [(t, rule, labels, alert_key)]
+    kind: str
+    _: KW_ONLY
+    priority: int | None = None
+    gt: tuple | None = None  # ground-truth bucket key
+    stale: bool = False
+    skew: bool = False
+    auto_resolve_at: int | None = None  # integration resolves everything at this time
+    responders: int = 1
+    ack_prob: float = 1.0
 
 
 def short_hash(*parts: object) -> str:
