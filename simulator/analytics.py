@@ -21,8 +21,9 @@ reconciler's matching reason disappear:
 * ``weeks_in_account_zone``: weekly buckets use the account's time zone
   (``account_time_zone``) whatever ``time_zone`` the request asked for.
 
-``tamper`` injects a wrong value into one incident (a simulated Analytics bug), so a test can
-prove the reconciler reports what it cannot explain.
+``tamper`` injects a wrong value into one incident (a simulated Analytics bug), and
+``tamper_service_weeks`` into one service's weekly aggregates only, so a test can prove the
+reconciler reports what it cannot explain.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class AnalyticsSettings:
     lag_hours: float = 24.0
     account_time_zone: str | None = None  # None: the account's own zone
     tamper: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A wrong value in the service x week aggregates only (by service id), not in the raw rows.
+    tamper_service_weeks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def without(self, *names: str) -> AnalyticsSettings:
         """These settings with the named quirks switched off."""

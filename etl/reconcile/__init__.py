@@ -165,8 +165,11 @@ def _compare(
     week_zone = analytics.service_time_zone or zone
     if RAW_INCIDENTS in analytics.refused:
         result.notes.append("weekly and responder differences cannot be explained without raw")
-    context = WeekContext(ours, analytics.raw_incidents, raw_zone, week_zone, zone, incident_diffs)
     start_week, end_week = _weeks(since, until, zone)
+    shifts = reader.query("reconcile/interruption_shifts", start_week=start_week, end_week=end_week)
+    context = WeekContext(
+        ours, analytics.raw_incidents, raw_zone, week_zone, zone, incident_diffs, shifts
+    )
     if SERVICE_METRICS not in analytics.refused:
         weeks = reader.query("reconcile/service_weeks", start_week=start_week, end_week=end_week)
         in_range = [

@@ -21,6 +21,7 @@ from etl.pd_client import PagerDutyClient, PagerDutyError, post_json
 RAW_INCIDENTS = "/analytics/raw/incidents"
 SERVICE_METRICS = "/analytics/metrics/incidents/services"
 RESPONDER_METRICS = "/analytics/metrics/responders/all"
+ENDPOINTS = (RAW_INCIDENTS, SERVICE_METRICS, RESPONDER_METRICS)
 PAGE_LIMIT = 1000
 MAX_SPAN = timedelta(days=365)
 ACCESS_STATUSES = frozenset({402, 403, 404})

@@ -71,8 +71,12 @@ class WeekContext:
         week_zone: str,
         reporting_zone: str,
         incident_diffs: pd.DataFrame,
+        shifts: pd.DataFrame | None = None,
     ):
         self.reporting_zone = reporting_zone
+        self.shifts = (
+            None if shifts is None else shifts.assign(week=pd.to_datetime(shifts["week_start"]))
+        )
         self.zone_differs = week_zone != reporting_zone
         self.ours = ours.assign(week=pd.to_datetime(ours["week_start"]))
         theirs = pd.DataFrame(raw)
@@ -115,9 +119,18 @@ class WeekContext:
         parts_gap = _sum_parts(mine, columns) - self._their_sum(service, week, columns)
         if same(parts_gap, gap, 0):
             return (reason, detail) if parts_gap else (None, "no incident-level difference")
-        if metric.endswith("interruptions") and (reason is not None or related.empty):
-            return r.join(set(r.split(reason)) | {INTERRUPTION_WEEK}), "first notification's week"
+        shift = self._shift(service, week, columns)
+        if shift and same(shift, gap - parts_gap, 0) and (reason is not None or related.empty):
+            found = set(r.split(reason)) | {INTERRUPTION_WEEK}
+            return r.join(found), f"{shift:+.0f} interruption(s) counted in their own week"
         return None, "the sum of the incidents differs from the week's figure"
+
+    def _shift(self, service: str, week: pd.Timestamp, columns: tuple[str, ...]) -> float:
+        """Our interruptions counted in another week than their incident's (see the SQL)."""
+        if self.shifts is None or not columns[0].endswith("interruptions"):
+            return 0.0
+        rows = self.shifts[(self.shifts["service_id"] == service) & (self.shifts["week"] == week)]
+        return _sum_parts(rows, columns)
 
     def _has_major(self, service: str) -> bool:
         return bool(self.ours[(self.ours["service_id"] == service) & self.ours["major"]].shape[0])

@@ -180,13 +180,10 @@ def _service_metrics(analytics: AccountAnalytics, body: dict, now: datetime) -> 
     zone = requested
     if analytics.settings.has("weeks_in_account_zone"):
         zone = analytics.account_zone
-    rows = _selected(analytics, filters, start, end)
-    return {
-        "aggregate_unit": unit,
-        "filters": filters,
-        "time_zone": zone.key,
-        "data": service_weeks(analytics, rows, zone),
-    }
+    weeks = service_weeks(analytics, _selected(analytics, filters, start, end), zone)
+    for week in weeks:
+        week.update(analytics.settings.tamper_service_weeks.get(week["service_id"], {}))
+    return {"aggregate_unit": unit, "filters": filters, "time_zone": zone.key, "data": weeks}
 
 
 def _responders(analytics: AccountAnalytics, body: dict, now: datetime) -> dict[str, Any]:

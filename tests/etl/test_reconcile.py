@@ -171,3 +171,18 @@ def test_cli_exit_codes_say_refused_and_unexplained(
     victim = server.account.incidents[5].id
     server.analytics = AnalyticsSettings(tamper={victim: {"major": True, "escalation_count": 9}})
     assert _cli(reconciled_account, monkeypatch, tmp_path) == 4
+
+
+@pytest.mark.parametrize(
+    "metric", ["total_sleep_hour_interruptions", "mean_seconds_to_resolve", "total_notifications"]
+)
+def test_a_wrong_weekly_value_stays_unexplained(reconciled_account, metric):
+    """Only the aggregate is wrong (PagerDuty's raw rows are right): no reason may cover it."""
+    server, _ = reconciled_account
+    service_id = server.account.incidents[0].incident["service"]["id"]
+    settings = AnalyticsSettings(tamper_service_weeks={service_id: {metric: 987654}})
+    result = _reconcile(reconciled_account, settings)
+    unexplained = result.differences[result.differences["reason"].isna()]
+    assert set(unexplained["scope"]) == {"service_week"}
+    assert set(unexplained["metric"]) == {metric}
+    assert set(unexplained["service_id"]) == {service_id}
