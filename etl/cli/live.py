@@ -108,19 +108,24 @@ def listen(
         pagerlens listen --db ~/pagerlens.duckdb --port 8787
     """
     from etl.credentials import CredentialsError
-    from etl.live import Receiver, Spool, read_webhook_secrets, spool_path
+    from etl.live import ApplyWorker, Receiver, Spool, read_webhook_secrets, spool_path
 
     try:
         secrets = read_webhook_secrets(secret_file)
     except CredentialsError as exc:
         raise BadInput([str(exc)]) from None
+    # Everything that can be wrong with the input is checked before anything is created.
+    client = config = None
+    if not no_apply:
+        config = _config(config_path)
+        client = _client(api_url, _token(token_file))
     db = _db(db_path)
     if not click.get_current_context().find_root().params.get("verbose"):
         # A build per apply: its per-model lines would drown the listener's own.
         for name in ("etl.transform", "etl.noise", "etl.extract"):
             logging.getLogger(name).setLevel(logging.WARNING)
     spool = Spool(spool_file or spool_path(db))
-    worker = None if no_apply else _worker(spool, db, config_path, api_url, token_file)
+    worker = None if client is None else ApplyWorker(spool, db, client, config=config)
     receiver = Receiver(
         spool,
         secrets,
@@ -138,14 +143,13 @@ def listen(
     _serve_until_stopped(receiver, worker, spool)
 
 
-def _worker(spool, db: Path, config_path, api_url: str, token_file):
-    from etl.live import ApplyWorker
-    from etl.pd_client import PagerDutyClient, RateLimiter
+def _client(api_url: str, token):
+    from etl.pd_client import InsecureUrlError, PagerDutyClient, RateLimiter
 
-    config = _config(config_path)
-    token = _token(token_file)
-    client = PagerDutyClient(token, base_url=api_url, limiter=RateLimiter())
-    return ApplyWorker(spool, db, client, config=config)
+    try:
+        return PagerDutyClient(token, base_url=api_url, limiter=RateLimiter())
+    except InsecureUrlError as exc:
+        raise BadInput([str(exc)]) from None
 
 
 def _serve_until_stopped(receiver, worker, spool, report_every: float = 60.0) -> None:
