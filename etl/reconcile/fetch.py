@@ -13,8 +13,10 @@ any other failure raises.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
+
+import pandas as pd
 
 from etl.pd_client import PagerDutyClient, PagerDutyError, post_json
 
@@ -23,7 +25,7 @@ SERVICE_METRICS = "/analytics/metrics/incidents/services"
 RESPONDER_METRICS = "/analytics/metrics/responders/all"
 ENDPOINTS = (RAW_INCIDENTS, SERVICE_METRICS, RESPONDER_METRICS)
 PAGE_LIMIT = 1000
-MAX_SPAN = timedelta(days=365)
+CHUNK_WEEKS = 52  # 364 days: within the API's one-year limit, whole weeks
 ACCESS_STATUSES = frozenset({402, 403, 404})
 
 
@@ -48,12 +50,20 @@ class Analytics:
     requests: int = 0
 
 
-def year_chunks(since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """``[since, until)`` cut into consecutive pieces of at most 365 days."""
-    chunks, start = [], since
-    while start < until:
-        end = min(until, start + MAX_SPAN)
-        chunks.append((start, end))
+def year_chunks(
+    since: datetime, until: datetime, zone: str = "UTC"
+) -> list[tuple[datetime, datetime]]:
+    """``[since, until)`` cut into consecutive pieces of 52 weeks (the last shorter).
+
+    The cuts fall at ``since``'s weekday and wall-clock time in ``zone``, so when ``since`` is
+    a Monday 00:00 there, no reporting week is split between two requests.
+    """
+    chunks = []
+    start = pd.Timestamp(since).tz_convert(zone)
+    end_of_all = pd.Timestamp(until).tz_convert(zone)
+    while start < end_of_all:
+        end = min(end_of_all, start + pd.DateOffset(weeks=CHUNK_WEEKS))
+        chunks.append((start.to_pydatetime(), end.to_pydatetime()))
         start = end
     return chunks
 
@@ -70,7 +80,7 @@ def fetch_analytics(
     )
     for endpoint, step in steps:
         try:
-            for start, end in year_chunks(since, until):
+            for start, end in year_chunks(since, until, time_zone):
                 step(client, result, start, end, time_zone)
         except AccessRefused as refused:
             result.refused[endpoint] = f"HTTP {refused.status}: {refused}"

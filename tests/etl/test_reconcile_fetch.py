@@ -4,6 +4,7 @@ the requests actually sent (the server's request log)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,11 +20,16 @@ def test_year_chunks_cover_the_period_without_gaps():
     assert chunks[0][0] == since and chunks[-1][1] == until
     assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
     assert [end - start for start, end in chunks] == [
-        timedelta(days=365),
-        timedelta(days=365),
-        until - since - timedelta(days=730),
+        timedelta(days=364),
+        timedelta(days=364),
+        until - since - timedelta(days=728),
     ]
     assert year_chunks(until, until) == []
+    # Cut at Monday 00:00 local time, across summer time in Berlin.
+    berlin = year_chunks(
+        datetime(2024, 1, 1, tzinfo=ZoneInfo("Europe/Berlin")), until, "Europe/Berlin"
+    )
+    assert {(s.weekday(), s.hour, s.minute) for s, _ in berlin} == {(0, 0, 0)}
 
 
 def test_a_long_period_is_fetched_in_years_and_pages(sim_server, sim_account, monkeypatch):
