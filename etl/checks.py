@@ -47,6 +47,9 @@ UNIQUE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("incident_weekly_by_dimension", ("dimension", "dimension_value", "week_start")),
     ("int_interruptions", ("interruption_id",)),
     ("int_notifications", ("log_entry_id",)),
+    ("service_setting_flags", ("service_id",)),
+    ("stg_maintenance_windows", ("maintenance_window_id", "service_id")),
+    ("skipped_resources", ("resource",)),
 )
 
 NOT_NULL: tuple[tuple[str, str], ...] = (
@@ -60,6 +63,11 @@ NOT_NULL: tuple[tuple[str, str], ...] = (
     ("impact_windows", "window_end"),
     ("responder_weekly", "health_score"),
     ("int_interruptions", "bucket"),
+    ("stg_maintenance_windows", "start_at"),
+    ("stg_maintenance_windows", "end_at"),
+    ("service_setting_flags", "auto_resolve_distorts_mttr"),
+    ("service_setting_flags", "ack_timeout_retriggers"),
+    ("skipped_resources", "reason"),
 )
 
 # (table, column, accepted values; NULL is accepted where listed as None).
@@ -82,6 +90,8 @@ NON_NEGATIVE: tuple[tuple[str, str], ...] = (
     ("responder_weekly", "total_seconds_on_call_level_2_plus"),
     ("service_weekly", "impacted_seconds"),
     ("team_weekly", "impacted_seconds"),
+    ("service_setting_flags", "auto_resolve_timeout_share"),
+    ("service_setting_flags", "retriggered_share"),
 )
 
 BUCKET_TABLES = ("service_weekly", "team_weekly", "responder_weekly")

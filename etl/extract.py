@@ -21,12 +21,12 @@ import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from etl.load import Loader
-from etl.pd_client import PagerDutyClient, PagerDutyError
+from etl.pd_client import EndpointUnavailable, PagerDutyClient, PagerDutyError
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,9 @@ class Listing:
     """One paginated index request: endpoint, list key, filters, optional window.
 
     ``fallback`` builds replacement listings when an unwindowed listing is over the offset cap
-    (the open-incident refresh falls back to created_at windows over the scope).
+    (the open-incident refresh falls back to created_at windows over the scope). An
+    ``optional`` listing whose endpoint answers 402/403/404 is skipped (see
+    :data:`OPTIONAL_RESOURCES`) instead of failing the run.
     """
 
     resource: str
@@ -96,6 +98,7 @@ class Listing:
     params: dict[str, Any] = field(default_factory=dict)
     window: Window | None = None
     fallback: Callable[[], list[Listing]] | None = None
+    optional: bool = False
 
     def describe(self) -> str:
         if self.window is None:
@@ -122,15 +125,30 @@ class _Page:
         self.state.pending += 1
 
 
+@dataclass(frozen=True)
+class SkippedResource:
+    """An optional resource this run could not read: its endpoint's answer and message."""
+
+    resource: str
+    path: str
+    status: int
+    detail: str
+
+    def describe(self) -> str:
+        detail = f": {self.detail}" if self.detail else ""
+        return f"skipped {self.resource}: GET {self.path} answered HTTP {self.status}{detail}"
+
+
 @dataclass
 class ExtractStats:
-    """Counters for the run summary and tests."""
+    """Counters for the run summary and tests; ``skipped`` by resource, first answer kept."""
 
     records: Counter = field(default_factory=Counter)
     pages: int = 0
     splits: int = 0
     rechecks: int = 0
     warnings: list[str] = field(default_factory=list)
+    skipped: dict[str, SkippedResource] = field(default_factory=dict)
 
 
 class Extractor:
@@ -183,6 +201,8 @@ class Extractor:
                         listing = next(source, None)
                         if listing is None:
                             exhausted = True
+                        elif listing.resource in self.stats.skipped:
+                            pass  # its endpoint already said the account cannot serve it
                         else:
                             backlog.append(_Page(_ListingState(listing), 0))
                             if expected is None:
@@ -197,8 +217,14 @@ class Extractor:
                 for future in finished:
                     page = in_flight.pop(future)
                     page.state.pending -= 1
-                    body = future.result()  # re-raises the worker's PagerDutyError
-                    follow_ups = self._handle(page, body)
+                    try:
+                        body = future.result()  # re-raises the worker's PagerDutyError
+                    except EndpointUnavailable as exc:
+                        if not page.state.listing.optional:
+                            raise
+                        self._skip(page.state.listing, exc)
+                        body = None
+                    follow_ups = [] if body is None else self._handle(page, body)
                     known_pages += len(follow_ups)
                     # Follow-up pages of a listing jump the queue: finishing listings early
                     # keeps few listing states alive and lets the loader batch one resource.
@@ -227,6 +253,12 @@ class Extractor:
         return self.client.get_json(listing.path, params, expect_list=listing.list_key)
 
     # -- loader side -------------------------------------------------------------------------
+    def _skip(self, listing: Listing, exc: EndpointUnavailable) -> None:
+        if listing.resource not in self.stats.skipped:
+            skipped = SkippedResource(listing.resource, exc.path, exc.status, exc.detail)
+            self.stats.skipped[listing.resource] = skipped
+            log.warning("%s; the run goes on without it", skipped.describe())
+
     def _handle(self, page: _Page, body: dict[str, Any]) -> list[_Page]:
         state = page.state
         listing = state.listing
@@ -300,22 +332,7 @@ class Extractor:
         log.debug(
             "splitting %s (%s records) into %d windows", listing.describe(), total, len(pieces)
         )
-        return [
-            _Page(
-                _ListingState(
-                    Listing(
-                        listing.resource,
-                        listing.path,
-                        listing.list_key,
-                        listing.params,
-                        piece,
-                        listing.fallback,
-                    )
-                ),
-                0,
-            )
-            for piece in pieces
-        ]
+        return [_Page(_ListingState(replace(listing, window=piece)), 0) for piece in pieces]
 
     def _report(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -331,6 +348,24 @@ def _as_int(value: Any) -> int | None:
 
 
 # -- what a run reads ----------------------------------------------------------------------------
+# Resources a run can do without when the account's plan, the key's scope or the account's
+# configuration withholds them (HTTP 402/403/404): the run skips them, says so in _sync_runs,
+# _sync_skips and the skipped_resources mart, and the marts build without them. Incidents, log
+# entries, alerts and services are required: they are the incidents, their timeline (MTTA,
+# MTTR, responders) and what every metric is grouped by, readable on every plan by any key, so
+# a refusal there means a wrong key or URL and fails the run. docs/etl.md gives each reason.
+OPTIONAL_RESOURCES = frozenset(
+    {
+        "teams",
+        "users",
+        "escalation_policies",
+        "schedules",
+        "priorities",
+        "oncalls",
+        "maintenance_windows",
+    }
+)
+
 REFERENCE_LISTINGS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("services", "/services", {}),
     ("teams", "/teams", {}),
@@ -340,12 +375,17 @@ REFERENCE_LISTINGS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("escalation_policies", "/escalation_policies", {}),
     ("schedules", "/schedules", {}),
     ("priorities", "/priorities", {}),
+    # Past, ongoing and future: the recommendations must not propose a window already booked.
+    ("maintenance_windows", "/maintenance_windows", {"filter": "all"}),
 )
 
 
 def reference_listings() -> list[Listing]:
     """The small, whole-account resources, re-read in full every run (a few pages each)."""
-    return [Listing(name, path, name, dict(params)) for name, path, params in REFERENCE_LISTINGS]
+    return [
+        Listing(name, path, name, dict(params), optional=name in OPTIONAL_RESOURCES)
+        for name, path, params in REFERENCE_LISTINGS
+    ]
 
 
 def incident_listings(
@@ -391,7 +431,7 @@ def log_entry_listings(since: datetime, until: datetime, *, with_incidents: bool
 def oncall_listings(since: datetime, until: datetime) -> list[Listing]:
     """On-call entries overlapping ``[since, until)``."""
     return [
-        Listing("oncalls", "/oncalls", "oncalls", {}, window)
+        Listing("oncalls", "/oncalls", "oncalls", {}, window, optional=True)
         for window in windows(since, until, MAX_ONCALL_WINDOW)
     ]
 

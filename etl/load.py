@@ -81,6 +81,11 @@ FIELD_CHECKS: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("end", "ts", False),
     ),
     "priorities": (("name", "str", False), ("order", "int", False)),
+    "maintenance_windows": (
+        ("start_time", "ts", True),
+        ("end_time", "ts", True),
+        ("services", "list", True),
+    ),
 }
 
 # The keys kept when a log entry's inline incident is reduced to a reference. The type is

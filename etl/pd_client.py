@@ -60,6 +60,22 @@ class AuthenticationError(PagerDutyError):
         )
 
 
+# A valid key's 402: the plan lacks the ability; 403: the key may not read it; 404: the
+# feature is off (an account with priorities disabled answers GET /priorities with 404).
+UNAVAILABLE_MEANINGS = {402: "not in the plan", 403: "not readable with this key", 404: "absent"}
+
+
+class EndpointUnavailable(PagerDutyError):
+    """A GET answered 402, 403 or 404; ``detail`` is PagerDuty's error message (safe)."""
+
+    def __init__(self, path: str, status: int, detail: str):
+        suffix = f": {detail}" if detail else ""
+        super().__init__(
+            f"GET {path} returned HTTP {status} ({UNAVAILABLE_MEANINGS[status]}){suffix}"
+        )
+        self.path, self.status, self.detail = path, status, detail
+
+
 class InsecureUrlError(ValueError):
     """A plain-http API URL that is not on this machine."""
 
@@ -325,6 +341,8 @@ class PagerDutyClient(RestApiV2Client):
         response, body = self._send(
             "GET", path, {"params": dict(params or {})}, decode=True, expect_list=expect_list
         )
+        if response.status_code in UNAVAILABLE_MEANINGS:
+            raise EndpointUnavailable(path, response.status_code, _error_detail(response))
         if response.status_code // 100 != 2:
             raise PagerDutyError(_failure_message("GET", path, response))
         return body
@@ -426,8 +444,8 @@ class PagerDutyClient(RestApiV2Client):
         return response, body
 
 
-def _failure_message(method: str, path: str, response: httpx2.Response) -> str:
-    """A one-line description of a non-retried error response (never echoes headers)."""
+def _error_detail(response: httpx2.Response) -> str:
+    """PagerDuty's ``error.message`` and first ``errors`` of an error body, on one line."""
     detail = ""
     try:
         payload = response.json()
@@ -439,7 +457,12 @@ def _failure_message(method: str, path: str, response: httpx2.Response) -> str:
                 detail += ": " + "; ".join(str(e) for e in errors[:3])
     except ValueError:
         pass
-    detail = detail[:200]
+    return " ".join(detail.split())[:200]
+
+
+def _failure_message(method: str, path: str, response: httpx2.Response) -> str:
+    """A one-line description of a non-retried error response (never echoes headers)."""
+    detail = _error_detail(response)
     suffix = f": {detail}" if detail else ""
     return f"{method} {path} returned HTTP {response.status_code}{suffix}"
 

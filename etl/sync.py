@@ -26,6 +26,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from etl.credentials import Secret
 from etl.extract import (
     Extractor,
     Progress,
+    SkippedResource,
     alert_listings,
     incident_listings,
     isoformat,
@@ -53,6 +55,7 @@ from etl.pd_client import (
     RetryPolicy,
     check_api_url,
 )
+from etl.sqlfiles import sql_text
 from etl.warehouse import building, note_sync_failure
 
 log = logging.getLogger(__name__)
@@ -86,16 +89,19 @@ class SyncSummary:
     alert_incidents: int = 0
     retry_reasons: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Optional resources the account would not serve (402/403/404), also in _sync_skips.
+    skipped: list[SkippedResource] = field(default_factory=list)
 
     def log_line(self) -> str:
         """One line for logs and the terminal."""
         per_resource = ", ".join(f"{k} {v}" for k, v in sorted(self.records.items()) if v)
         total = sum(self.records.values())
+        skipped = ", ".join(f"{s.resource} (HTTP {s.status})" for s in self.skipped)
         return (
             f"sync ok: {self.mode} run {self.run_id} [{isoformat(self.since)}, "
             f"{isoformat(self.until)}): {total} records ({per_resource or 'none'}), "
             f"{self.requests} requests, {self.retries} retries, {self.rejects} rejects, "
-            f"{self.duration_seconds:.1f} s"
+            f"{self.duration_seconds:.1f} s" + (f"; skipped {skipped}" if skipped else "")
         )
 
 
@@ -212,8 +218,20 @@ def _extract(con, plan: _Plan, marks: dict, extractor: Extractor) -> list[str]:
     extractor.run(plan.listings, "extract")
     alert_ids = [row[0] for row in con.execute(sql("alerts_to_fetch")).fetchall()]
     extractor.run(alert_listings(alert_ids), "alerts", expected=len(alert_ids))
-    for resource, value in plan.watermarks(marks).items():
+    skipped = extractor.stats.skipped
+    for resource, value in plan.watermarks(marks, skipped).items():
         write_watermark(con, resource, value)
+    if skipped:
+        con.execute(
+            sql_text("sql/sync/insert_sync_skips.sql"),
+            {
+                "run_id": extractor.loader.run_id,
+                "resources": list(skipped),
+                "endpoints": [s.path for s in skipped.values()],
+                "statuses": [s.status for s in skipped.values()],
+                "messages": [s.detail or None for s in skipped.values()],
+            },
+        )
     return alert_ids
 
 
@@ -227,6 +245,7 @@ def _summary(
     alert_ids: list[str],
 ) -> SyncSummary:
     stats = client.stats()
+    skipped = sorted(extractor.stats.skipped.values(), key=lambda s: s.resource)
     return SyncSummary(
         run_id=run_id,
         mode=plan.mode,
@@ -240,7 +259,8 @@ def _summary(
         splits=extractor.stats.splits,
         alert_incidents=len(alert_ids),
         retry_reasons=stats["retry_reasons"],
-        warnings=list(extractor.stats.warnings),
+        warnings=[s.describe() for s in skipped] + list(extractor.stats.warnings),
+        skipped=skipped,
     )
 
 
@@ -301,16 +321,24 @@ class _Plan:
             f"{len(self.listings)} listings"
         )
 
-    def watermarks(self, marks: dict[str, datetime]) -> dict[str, datetime]:
+    def watermarks(
+        self, marks: dict[str, datetime], skipped: Collection[str] = ()
+    ) -> dict[str, datetime]:
         def later(key: str, value: datetime) -> datetime:
             return max(value, marks[key]) if key in marks else value
 
-        return {
+        values = {
             "scope_since": self.scope.since,
             "scope_until": later("scope_until", self.scope.until),
             "log_entries": later("log_entries", self.feed_until),
             "oncalls": later("oncalls", self.oncalls_until),
         }
+        asked = [item.window.since for item in self.listings if item.resource == "oncalls"]
+        if "oncalls" in skipped and asked:
+            # The on-call range this run asked for was not (or only partly) read: the mark
+            # goes back to its start, so the first run the endpoint answers again fills it in.
+            values["oncalls"] = min([*asked, *([marks["oncalls"]] if "oncalls" in marks else [])])
+        return values
 
 
 def _plan(

@@ -33,6 +33,7 @@ RAW_RESOURCES = (
     "schedules",
     "oncalls",
     "priorities",
+    "maintenance_windows",
 )
 
 RAW_SCHEMA = """
@@ -72,6 +73,16 @@ create table if not exists _sync_runs (
     records_json json,                -- records fetched per resource
     duration_seconds double,
     message varchar
+);
+-- The optional resources a successful run could not read (etl.extract.OPTIONAL_RESOURCES):
+-- the endpoint's status and PagerDuty's own error message (never a header or the token).
+create table if not exists _sync_skips (
+    run_id varchar not null,
+    resource varchar not null,
+    endpoint varchar not null,
+    http_status integer not null,     -- 402 plan | 403 key scope | 404 feature absent
+    message varchar,
+    primary key (run_id, resource)
 );
 """
 

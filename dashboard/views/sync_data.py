@@ -57,6 +57,23 @@ else:
     with st.expander("Recent runs"):
         st.dataframe(runs, hide_index=True, key="runs_table")
 
+skipped = data.query("skipped_resources")
+if skipped is not None and not skipped.empty:
+    # Plan-gated or missing endpoints (402/403/404): the run published without them.
+    st.warning(
+        f"The last sync could not read {len(skipped)} optional resource(s); the marts were "
+        "built without them (rows kept from an earlier sync, if any, may be stale).",
+        icon=":material/block:",
+    )
+    widgets.table(skipped, key="skipped_resources")
+flags = data.query("service_setting_flags")
+if flags is not None and not flags.empty:
+    st.subheader("Service settings that distort the metrics")
+    st.caption(
+        'PagerDuty settings measured on the synced incidents (docs/metrics.md "Service settings").'
+    )
+    widgets.table(flags, key="setting_flags")
+
 show_reconcile()
 
 st.subheader("Rejected records")

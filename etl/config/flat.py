@@ -52,6 +52,11 @@ class Config:
     overload_min_sleep_interruptions: int = _setting("health", "overload_min_sleep_interruptions")
     overload_consecutive_nights: int = _setting("health", "overload_consecutive_nights")
     stale_open_major_days: float = _setting("major", "stale_open_days")
+    auto_resolve_tolerance_seconds: int = _setting(
+        "service_settings", "auto_resolve_tolerance_seconds"
+    )
+    auto_resolve_constant_share: float = _setting("service_settings", "auto_resolve_constant_share")
+    retrigger_share: float = _setting("service_settings", "retrigger_share")
     # Overrides of etl.noise's NoiseSettings and GroupingSettings, as (key, value) pairs from
     # the [recommendations] and [grouping] sections (those that differ from the defaults,
     # already checked against the schema).

@@ -187,6 +187,31 @@ class NoiseSection(Section):
     )
 
 
+class ServiceSettingsSection(Section):
+    """Service settings that distort the metrics (docs/metrics.md "Service settings")."""
+
+    auto_resolve_tolerance_seconds: Count = _key(
+        60,
+        "An incident resolved within this many seconds after created + the service's "
+        "auto-resolve timeout was closed by the timeout.",
+        ge=0,
+        le=DAY,
+    )
+    auto_resolve_constant_share: Number = _key(
+        0.2,
+        "Flag the auto-resolve timeout when this share of resolutions is the timeout.",
+        ge=0,
+        le=1,
+    )
+    retrigger_share: Number = _key(
+        0.1,
+        "Flag the acknowledgement timeout when it re-triggers this share of acknowledged "
+        "incidents.",
+        ge=0,
+        le=1,
+    )
+
+
 class MajorSection(Section):
     """Major incidents (docs/metrics.md "is_major")."""
 
@@ -421,6 +446,7 @@ class Settings(BaseModel):
     hours: HoursSection = _default(HoursSection)
     interruptions: InterruptionsSection = _default(InterruptionsSection)
     noise: NoiseSection = _default(NoiseSection)
+    service_settings: ServiceSettingsSection = _default(ServiceSettingsSection)
     major: MajorSection = _default(MajorSection)
     health: HealthSection = _default(HealthSection)
     recommendations: RecommendationsSection = _default(RecommendationsSection)

@@ -195,6 +195,12 @@ def _report_week(
             f"{len(failed)} sync run(s) failed after this data was synced; the latest at "
             f"{format_instant(latest['failed_at'], zone)}: {latest['reason']}"
         )
+    skipped = reader.query("report/skipped_resources")
+    for row in [] if skipped is None else skipped.itertuples():
+        notes.append(
+            f"The last sync could not read {row.resource} (HTTP {row.http_status}, "
+            f"{row.reason}): {row.consequence}."
+        )
     if week.start >= data_end or (data_start is not None and week.end <= data_start):
         raise ReportError(
             f"week {week.label} is outside the synced data "
