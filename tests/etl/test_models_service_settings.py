@@ -4,7 +4,7 @@ stg_service_settings, stg_maintenance_windows, service_setting_flags, skipped_re
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -186,3 +186,45 @@ def test_skipped_resources_come_from_the_last_successful_run_only():
             "rows_kept": 5,
         },
     ]
+
+
+def test_the_flags_count_what_the_simulator_planted(pipeline_db):
+    """On the simulated account: the incidents each service's auto-resolve timeout closed
+    (resolved exactly at created + timeout) and those its acknowledgement timeout re-triggered,
+    counted from the account itself, equal the mart's counts."""
+    from collections import Counter
+
+    import duckdb
+
+    from simulator.account import generate_account
+    from tests.conftest import SIM_END
+    from tests.warehouse import PIPELINE_DAYS, PIPELINE_SCALE, PIPELINE_SEED
+
+    account = generate_account(
+        seed=PIPELINE_SEED, days=PIPELINE_DAYS, scale=PIPELINE_SCALE, end=SIM_END
+    )
+    timeouts = {s["id"]: s.get("auto_resolve_timeout") for s in account.services}
+    closed: Counter = Counter()
+    retriggered: Counter = Counter()
+    for sim in account.incidents:
+        incident = sim.incident
+        service_id = incident["service"]["id"]
+        timeout = timeouts[service_id]
+        if incident["status"] == "resolved" and timeout:
+            took = datetime.fromisoformat(incident["resolved_at"]) - datetime.fromisoformat(
+                incident["created_at"]
+            )
+            closed[service_id] += took == timedelta(seconds=timeout)
+        retriggered[service_id] += any(
+            e["type"] == "unacknowledge_log_entry"
+            and (e.get("channel") or {}).get("type") == "timeout"
+            for e in sim.log_entries
+        )
+    with duckdb.connect(str(pipeline_db), read_only=True) as con:
+        rows = con.execute(
+            "select service_id, resolved_at_auto_resolve_timeout, retriggered_incidents "
+            "from service_setting_flags"
+        ).fetchall()
+    assert {r[0]: r[1] for r in rows} == {s: closed[s] for s in timeouts}
+    assert {r[0]: r[2] for r in rows} == {s: retriggered[s] for s in timeouts}
+    assert sum(closed.values()) > 0 and sum(retriggered.values()) > 0
