@@ -102,3 +102,15 @@ def test_services_carry_their_settings(sim_account, response_schema):  # noqa: F
         assert service["auto_pause_notifications_parameters"] == {"enabled": False}
         assert "acknowledgement_timeout" in service and "auto_resolve_timeout" in service
         assert service["incident_urgency_rule"]["type"] == "constant"
+
+
+def test_simulate_serve_refuses_a_bad_disable_endpoint_before_serving():
+    from click.testing import CliRunner
+
+    from etl.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["simulate", "serve", "--days", "1", "--disable-endpoint", "/priorities=500"]
+    )
+    assert result.exit_code == 2
+    assert "--disable-endpoint" in result.output and "402, 403 or 404" in result.output
