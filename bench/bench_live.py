@@ -146,11 +146,9 @@ def ingest(mode: str, deliveries: int, clients: int = 8) -> dict:
 def freshness(live_days: float, rate: float = 10.0, days: int = 90) -> dict:
     from datetime import UTC, datetime
 
-    from etl.pd_client import PagerDutyClient, RateLimiter
     from etl.sync import run_sync
     from simulator.account import generate_account
     from simulator.server import SimServer
-    from simulator.webhooks import WebhookPlayer
 
     end = datetime(2026, 3, 2, tzinfo=UTC)
     account = generate_account(seed=7, days=days, end=end)
@@ -169,51 +167,12 @@ def freshness(live_days: float, rate: float = 10.0, days: int = 90) -> dict:
             rate_per_minute=1e6,
         )
         first_sync = time.perf_counter() - started
-        spool = Spool(folder / "spool.sqlite")
-        client = PagerDutyClient(server.token, base_url=server.url, limiter=RateLimiter(1e6))
-        worker = ApplyWorker(
-            spool,
-            db,
-            client,
-            poll_interval=0.5,
-            debounce=1.0,
-            max_delay=5.0,
-            clock=lambda: server.now,
-        )
-        receiver = Receiver(spool, [SECRET], on_stored=worker.notify)
-        receiver.start()
-        worker.start()
         events = _events_in(account, live_start, end)
         speed = rate * live_days * 86400 / max(1, events)
-        player = WebhookPlayer(
-            server,
-            receiver.url,
-            [SECRET.reveal()],
-            speed=speed,
-            start=live_start,
-            end=end,
-            duplicate_rate=0.2,
-            seed=5,
-        )
-        seen: dict[str, float] = {}
-        done = threading.Event()
-        poller = threading.Thread(target=_poll_published, args=(db, player, seen, done))
-        poller.start()
-        play_started = time.perf_counter()
-        stats = player.run()
-        play_seconds = time.perf_counter() - play_started
-        deadline = time.monotonic() + 120
-        while len(seen) < len(stats.emitted) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        done.set()
-        poller.join()
-        worker.stop()
-        receiver.stop()
+        stats, seen, applies, play_seconds = _play_live(server, db, folder, live_start, speed)
         started = time.perf_counter()
         run_sync(db, api_url=server.url, token=server.token, until=end, rate_per_minute=1e6)
         nightly = time.perf_counter() - started
-        client.close()
-        spool.close()
     lags = [seen[e] - emitted_at for e, (emitted_at, _, _) in stats.emitted.items() if e in seen]
     shutil.rmtree(folder, ignore_errors=True)
     return {
@@ -221,7 +180,7 @@ def freshness(live_days: float, rate: float = 10.0, days: int = 90) -> dict:
         "events": stats.events,
         "events_per_second": stats.events / play_seconds,
         "duplicates_sent": stats.duplicates_sent,
-        "applies": worker.session.applies,
+        "applies": applies,
         "seen": len(lags),
         "p50_s": percentile(lags, 0.50),
         "p95_s": percentile(lags, 0.95),
@@ -229,6 +188,55 @@ def freshness(live_days: float, rate: float = 10.0, days: int = 90) -> dict:
         "first_sync_s": first_sync,
         "incremental_sync_s": nightly,
     }
+
+
+def _play_live(server, db: Path, folder: Path, live_start, speed: float):
+    """Receiver and worker on ``db``; the simulator plays from ``live_start`` at ``speed``.
+    Returns the play's stats, when each event was seen published, applies and seconds."""
+    from etl.pd_client import PagerDutyClient, RateLimiter
+    from simulator.webhooks import WebhookPlayer
+
+    spool = Spool(folder / "spool.sqlite")
+    client = PagerDutyClient(server.token, base_url=server.url, limiter=RateLimiter(1e6))
+    worker = ApplyWorker(
+        spool,
+        db,
+        client,
+        poll_interval=0.5,
+        debounce=1.0,
+        max_delay=5.0,
+        clock=lambda: server.now,
+    )
+    receiver = Receiver(spool, [SECRET], on_stored=worker.notify)
+    receiver.start()
+    worker.start()
+    player = WebhookPlayer(
+        server,
+        receiver.url,
+        [SECRET.reveal()],
+        speed=speed,
+        start=live_start,
+        end=server.account.end,
+        duplicate_rate=0.2,
+        seed=5,
+    )
+    seen: dict[str, float] = {}
+    done = threading.Event()
+    poller = threading.Thread(target=_poll_published, args=(db, player, seen, done))
+    poller.start()
+    play_started = time.perf_counter()
+    stats = player.run()
+    play_seconds = time.perf_counter() - play_started
+    deadline = time.monotonic() + 120
+    while len(seen) < len(stats.emitted) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    done.set()
+    poller.join()
+    worker.stop()
+    receiver.stop()
+    client.close()
+    spool.close()
+    return stats, seen, worker.session.applies, play_seconds
 
 
 def _events_in(account, start, end) -> int:

@@ -107,6 +107,36 @@ def listen(
         export PAGERDUTY_API_TOKEN=$(cat ~/.pagerduty-readonly)
         pagerlens listen --db ~/pagerlens.duckdb --port 8787
     """
+    _listen(
+        _db(db_path),
+        config_path,
+        host,
+        port,
+        secret_file,
+        api_url,
+        token_file,
+        spool_file,
+        no_apply,
+        max_body,
+        threads,
+        debounce,
+    )
+
+
+def _listen(
+    db: Path,
+    config_path,
+    host,
+    port,
+    secret_file,
+    api_url,
+    token_file,
+    spool_file,
+    no_apply,
+    max_body,
+    threads,
+    debounce,
+) -> None:
     from etl.credentials import CredentialsError
     from etl.live import ApplyWorker, Receiver, Spool, read_webhook_secrets, spool_path
 
@@ -119,7 +149,6 @@ def listen(
     if not no_apply:
         config = _config(config_path)
         client = _client(api_url, _token(token_file))
-    db = _db(db_path)
     if not click.get_current_context().find_root().params.get("verbose"):
         # A build per apply: its per-model lines would drown the listener's own.
         for name in ("etl.transform", "etl.noise", "etl.extract"):
