@@ -184,18 +184,29 @@ def channel_word(channel_type: str) -> str:
     }.get(channel_type, channel_type)
 
 
+# The sending tool of each alert format, as the event's `client` and `client_url` name it.
+CLIENTS: dict[str, tuple[str, str]] = {
+    "datadog": ("Datadog", "https://app.datadoghq.com/monitors"),
+    "nagios": ("Nagios", "https://nagios.acme.example/nagios"),
+    "email": ("E-mail", ""),
+    "cloudwatch": ("Amazon CloudWatch", "https://console.aws.amazon.com/cloudwatch/home"),
+    "grafana": ("Grafana", "https://grafana.acme.example/"),
+    "uptimerobot": ("UptimeRobot", "https://dashboard.uptimerobot.com/monitors"),
+}
+ALERTMANAGER_CLIENT = ("Alertmanager", "http://alertmanager.monitoring.svc:9093")
+
+
+def client_of(fmt: str) -> tuple[str, str]:
+    """(client, client_url) of the tool that sends alerts of format ``fmt``."""
+    return CLIENTS.get(fmt, ALERTMANAGER_CLIENT)
+
+
 def cef(
     summary: str, severity: str, labels: dict, details: dict, key: str, fmt: str, s: ServiceInfo
 ) -> dict:
     """Common Event Format details as PagerDuty derives them from an event."""
     return {
-        "client": "Datadog"
-        if fmt == "datadog"
-        else "Nagios"
-        if fmt == "nagios"
-        else "E-mail"
-        if fmt == "email"
-        else "Alertmanager",
+        "client": client_of(fmt)[0],
         "dedup_key": key,
         "description": summary,
         "event_class": labels.get("alertname") or None,

@@ -250,7 +250,10 @@ def units_for_scale(scale: float) -> list[tuple[int, int]]:
 
 
 def pick_format(rng, kind: str) -> str:
-    """Which monitoring tool pages for a service, weighted like a typical k8s shop."""
+    """Which monitoring tool pages for a service, weighted like a typical k8s shop on AWS:
+    Prometheus (Alertmanager) or Grafana alerting for workloads in the cluster, CloudWatch for
+    managed data stores, external uptime checks for web front ends (docs/grouping.md,
+    "Structured identity", gives the resulting shares)."""
     if kind in ("platform", "api", "worker", "observability", "kafka", "redis"):
         choices = (
             "alertmanager",
@@ -258,11 +261,12 @@ def pick_format(rng, kind: str) -> str:
             "alertmanager_legacy",
             "alertmanager_summary",
             "datadog",
+            "grafana",
         )
     elif kind in ("postgres", "mysql", "mongodb", "rabbitmq", "search"):
-        choices = ("datadog", "alertmanager_summary", "alertmanager", "nagios")
+        choices = ("datadog", "alertmanager_summary", "alertmanager", "nagios", "cloudwatch")
     elif kind == "ci":
-        choices = ("email", "alertmanager_summary")
+        choices = ("alertmanager_summary", "email")
     else:
-        choices = ("datadog", "alertmanager", "alertmanager_summary")
+        choices = ("datadog", "alertmanager", "alertmanager_summary", "uptimerobot", "cloudwatch")
     return rng.choice(choices)

@@ -15,7 +15,7 @@ import math
 
 from simulator import responders
 from simulator._common import API_BASE, INCIDENT_BASE, WEB_BASE, iso, parse_iso
-from simulator.assemble import assemble, cef, channel_word
+from simulator.assemble import assemble, cef, channel_word, client_of
 from simulator.life import Life
 from simulator.plan import DAY, Plan
 from simulator.responders import HUMAN_CHANNELS, ack_delay, acknowledge, notify
@@ -86,12 +86,7 @@ def _trigger(life: Life) -> None:
         "incident_key": key,
     }
     if channel_type == "api":
-        trig_channel["client"] = "Datadog" if fmt == "datadog" else "Alertmanager"
-        trig_channel["client_url"] = (
-            "https://app.datadoghq.com/monitors"
-            if fmt == "datadog"
-            else "http://alertmanager.monitoring.svc:9093"
-        )
+        trig_channel["client"], trig_channel["client_url"] = client_of(fmt)
     life.add(
         life.t0,
         "trigger_log_entry",

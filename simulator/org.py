@@ -292,14 +292,18 @@ def _add_escalation_policy(
 
 def _integration(sid: str, integ_id: str, fmt: str) -> dict:
     """The reference of the service's integration; its vendor decides the alert format."""
-    vendor = {"datadog": "Datadog", "nagios": "Nagios", "email": "Email"}.get(
-        fmt, "Prometheus Alertmanager"
-    )
-    integ_type = (
-        "generic_email_inbound_integration_reference"
-        if fmt == "email"
-        else "events_api_v2_inbound_integration_reference"
-    )
+    vendor = {
+        "datadog": "Datadog",
+        "nagios": "Nagios",
+        "email": "Email",
+        "cloudwatch": "Amazon CloudWatch",
+        "grafana": "Grafana",
+        "uptimerobot": "UptimeRobot",
+    }.get(fmt, "Prometheus Alertmanager")
+    integ_type = {
+        "email": "generic_email_inbound_integration_reference",
+        "cloudwatch": "aws_cloudwatch_inbound_integration_reference",
+    }.get(fmt, "events_api_v2_inbound_integration_reference")
     return {
         "id": integ_id,
         "type": integ_type,

@@ -8,7 +8,8 @@ outside the package, so the same seed gives the same account from any copy of pa
 Each rendered alert keeps the template it came from, so clustering can be scored against it,
 and is shaped the way the sending tool formats it: Alertmanager's default PagerDuty summary
 (``[FIRING:n] <group labels> (<common labels>)``), Alertmanager configured to send the summary
-annotation, Datadog monitor titles, Nagios service problems and e-mail subjects.
+annotation, Datadog monitor titles, Nagios service problems and e-mail subjects; CloudWatch
+alarms through SNS, Grafana alerting and Uptime Robot monitors in :mod:`simulator.formats`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from simulator.derive_rules import RULES_FILE
+from simulator.formats import OTHER_FORMATS
 
 # Rule file folder (awesome-prometheus-alerts) or kube-prometheus manifest per component kind.
 KIND_SOURCES: dict[str, tuple[str, ...]] = {
@@ -261,51 +263,8 @@ def render_alert(
     """(summary, custom details, pagerduty severity) as the sending tool would format them."""
     text = fill(rule, labels, maker, rng)
     severity = _severity(rule.severity)
-    full_labels = dict(labels, alertname=rule.alert, severity=rule.severity)
     if fmt.startswith("alertmanager"):
-        if fmt == "alertmanager_summary":
-            # description: '[{{ .Status | toUpper }}:{{ .Alerts.Firing | len }}] {{ .CommonAnnotations.summary }}'
-            summary = f"[FIRING:{n_firing}] {text}"
-        else:
-            # Alertmanager's default: group labels (alertname, namespace) then the other
-            # common labels, sorted by label name.
-            group = f"{rule.alert} {labels['namespace']}"
-            others = " ".join(
-                v
-                for k, v in sorted(full_labels.items())
-                if k not in ("alertname", "namespace") and v
-            )
-            summary = f"[FIRING:{n_firing}] {group} ({others})"
-        alert_obj = {
-            "status": "firing",
-            "labels": full_labels,
-            "annotations": {"summary": text, "description": text},
-            "startsAt": started,
-            "endsAt": "0001-01-01T00:00:00Z",
-            "generatorURL": f"http://prometheus.monitoring.svc:9090/graph?g0.expr={rule.alert}",
-            "fingerprint": hashlib.md5(
-                json.dumps(full_labels, sort_keys=True).encode()
-            ).hexdigest()[:16],
-        }
-        if fmt == "alertmanager_legacy":
-            # Before Alertmanager v0.30 every custom detail is a string.
-            firing = "Labels:\n" + "".join(
-                f" - {k} = {v}\n" for k, v in sorted(full_labels.items())
-            )
-            firing += f"Annotations:\n - summary = {text}\nSource: {alert_obj['generatorURL']}\n"
-            details = {
-                "firing": firing,
-                "num_firing": str(n_firing),
-                "num_resolved": "0",
-                "resolved": "",
-            }
-        else:
-            details = {
-                "firing": [alert_obj],
-                "num_firing": n_firing,
-                "num_resolved": 0,
-                "resolved": [],
-            }
+        summary, details = _alertmanager(rule, labels, text, fmt, started, n_firing)
     elif fmt == "datadog":
         summary = f"[Triggered on {{host:{labels['host']}}}] {text}"
         details = {
@@ -325,7 +284,53 @@ def render_alert(
             "SERVICESTATE": "CRITICAL",
             "SERVICEOUTPUT": text,
         }
+    elif fmt in OTHER_FORMATS:
+        summary, details = OTHER_FORMATS[fmt](rule, labels, maker, text, started, rng)
     else:  # email
         summary = f"Alert: {text}"
         details = {"from": "alerts@monitoring.acme.example", "subject": summary, "body": text}
     return summary[:1024], details, severity
+
+
+def _alertmanager(
+    rule: Rule, labels: dict[str, str], text: str, fmt: str, started: str, n_firing: int
+) -> tuple[str, dict]:
+    """Alertmanager's PagerDuty receiver: the default description or the summary annotation,
+    details as v0.30+ sends them (``alertmanager``, ``alertmanager_summary``) or as text
+    (``alertmanager_legacy``)."""
+    full_labels = dict(labels, alertname=rule.alert, severity=rule.severity)
+    if fmt == "alertmanager_summary":
+        # description: '[{{ .Status | toUpper }}:{{ .Alerts.Firing | len }}] {{ .CommonAnnotations.summary }}'
+        summary = f"[FIRING:{n_firing}] {text}"
+    else:
+        # Alertmanager's default: group labels (alertname, namespace) then the other
+        # common labels, sorted by label name.
+        group = f"{rule.alert} {labels['namespace']}"
+        others = " ".join(
+            v for k, v in sorted(full_labels.items()) if k not in ("alertname", "namespace") and v
+        )
+        summary = f"[FIRING:{n_firing}] {group} ({others})"
+    alert_obj = {
+        "status": "firing",
+        "labels": full_labels,
+        "annotations": {"summary": text, "description": text},
+        "startsAt": started,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": f"http://prometheus.monitoring.svc:9090/graph?g0.expr={rule.alert}",
+        "fingerprint": hashlib.md5(json.dumps(full_labels, sort_keys=True).encode()).hexdigest()[
+            :16
+        ],
+    }
+    if fmt == "alertmanager_legacy":
+        # Before Alertmanager v0.30 every custom detail is a string.
+        firing = "Labels:\n" + "".join(f" - {k} = {v}\n" for k, v in sorted(full_labels.items()))
+        firing += f"Annotations:\n - summary = {text}\nSource: {alert_obj['generatorURL']}\n"
+        details = {
+            "firing": firing,
+            "num_firing": str(n_firing),
+            "num_resolved": "0",
+            "resolved": "",
+        }
+    else:
+        details = {"firing": [alert_obj], "num_firing": n_firing, "num_resolved": 0, "resolved": []}
+    return summary, details
