@@ -129,16 +129,14 @@ def run_reconcile(
     config = config or Config()
     zone = config.reporting_time_zone
     reader = Reader(db_path)
-    owned = client is None
-    client = client or PagerDutyClient(token, base_url=api_url)
+    reader.connection()  # no warehouse: say so before any request
     try:
-        analytics = fetch_analytics(client, since, until, zone)
+        analytics = _fetch(client, token, api_url, since, until, zone)
+        result = ReconcileResult(since, until, pd.DataFrame(columns=DIFF_COLUMNS))
+        result.refused = analytics.refused
+        result.differences = _compare(reader, analytics, since, until, zone, result)
     finally:
-        if owned:
-            client.close()
-    result = ReconcileResult(since, until, pd.DataFrame(columns=DIFF_COLUMNS))
-    result.refused = analytics.refused
-    result.differences = _compare(reader, analytics, since, until, zone, result)
+        reader.close()
     if out_dir is not None:
         result.files = write_outputs(result, Path(out_dir))
     try:  # the copy the dashboard's Data page shows
@@ -146,6 +144,13 @@ def run_reconcile(
     except OSError as exc:
         result.notes.append(f"could not keep the result beside the warehouse: {exc}")
     return result
+
+
+def _fetch(client, token, api_url: str, since, until, zone: str) -> Analytics:
+    if client is not None:
+        return fetch_analytics(client, since, until, zone)
+    with PagerDutyClient(token, base_url=api_url) as owned:
+        return fetch_analytics(owned, since, until, zone)
 
 
 def _compare(

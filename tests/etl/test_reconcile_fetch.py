@@ -63,3 +63,18 @@ def test_a_refused_endpoint_is_recorded_not_raised(sim_server, sim_account, stat
         why.startswith(f"HTTP {status}: POST /analytics/") for why in result.refused.values()
     )
     assert len(sim_server.request_log) == 3  # one probe each, no retries
+
+
+def test_without_a_warehouse_nothing_is_requested(sim_server, sim_account, tmp_path):
+    from etl.queries import WarehouseMissing
+    from etl.reconcile import run_reconcile
+
+    with pytest.raises(WarehouseMissing, match="no warehouse at"):
+        run_reconcile(
+            tmp_path / "missing.duckdb",
+            api_url=sim_server.url,
+            token=sim_server.token,
+            since=sim_account.start,
+            until=sim_account.end,
+        )
+    assert sim_server.request_log == []
