@@ -28,7 +28,8 @@ Per account, against the simulator's ground truth:
   service against the planted maintenance incidents.
 
 Prints, per set and scale, min / median / max of each metric. ``find_groups`` time is the
-build result's ``timings["grouping"]``.
+build result's ``timings["grouping"]``; ``types`` the number of alert types. ``--text-types``
+builds with text templates only (no structured identity, issue 13 part 2), to compare.
 
     .venv/bin/python bench/bench_grouping_quality.py            # both sets, all scales
     .venv/bin/python bench/bench_grouping_quality.py --quick    # 2 held-out accounts per scale
@@ -91,6 +92,7 @@ METRICS = (
     "maint_p",
     "maint_r",
     "find_groups_s",
+    "types",
 )
 
 
@@ -210,11 +212,15 @@ def _score(con, truth: dict, result: dict) -> dict:
         "maint_p": _ratio(len(in_window & maint_truth), len(in_window)),
         "maint_r": _ratio(len(in_window & maint_truth), len(maint_truth)),
         "find_groups_s": result["seconds"].get("grouping", float("nan")),
+        "types": result["templates"],  # alert types (structured identities and templates)
     }
 
 
-def evaluate(seed: int, end: datetime, scale: int, days: int, sim_hash: str) -> dict:
-    """Build the noise marts on a copy of the cached warehouse and score them."""
+def evaluate(
+    seed: int, end: datetime, scale: int, days: int, sim_hash: str, text_types: bool = False
+) -> dict:
+    """Build the noise marts on a copy of the cached warehouse and score them
+    (``text_types``: alert types from text templates only, no structured identity)."""
     import duckdb
 
     from etl.config import load_config
@@ -227,7 +233,7 @@ def evaluate(seed: int, end: datetime, scale: int, days: int, sim_hash: str) -> 
         shutil.copy(source, path)
         con = duckdb.connect(str(path))
         con.execute("set TimeZone = 'UTC'")
-        result = build_noise_marts(con, load_config())
+        result = build_noise_marts(con, load_config(), structured_identity=not text_types)
         scores = _score(con, truth, result)
         con.close()
     return scores
@@ -243,7 +249,7 @@ def _table(rows: list[dict], title: str) -> str:
         cells = []
         for scores in rows[0]["by_scale"].values():
             values = [s[metric] for s in scores]
-            fmt = "{:.0f}" if metric in ("unrelated", "groups") else "{:.2f}"
+            fmt = "{:.0f}" if metric in ("unrelated", "groups", "types") else "{:.2f}"
             cell = " / ".join(
                 fmt.format(v) for v in (min(values), statistics.median(values), max(values))
             )
@@ -258,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", choices=("tuning", "held-out", "both"), default="both")
     parser.add_argument("--scales", type=int, nargs="*", default=sorted(DAYS))
     parser.add_argument("--per-account", action="store_true", help="print every account")
+    parser.add_argument(
+        "--text-types",
+        action="store_true",
+        help="alert types from text templates only (no structured identity), for comparison",
+    )
     args = parser.parse_args(argv)
     sim_hash = _simulator_hash()
     sets = []
@@ -270,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         by_scale: dict[int, list[dict]] = {}
         for scale in args.scales:
             for seed, end in draws:
-                scores = evaluate(seed, end, scale, DAYS[scale], sim_hash)
+                scores = evaluate(seed, end, scale, DAYS[scale], sim_hash, args.text_types)
                 by_scale.setdefault(scale, []).append(scores)
                 if args.per_account:
                     print(

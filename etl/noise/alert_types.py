@@ -20,6 +20,7 @@ from etl.noise.templates import template_id
 from etl.sqlfiles import sql_text
 
 TEXT_SOURCE = "text"
+IDENTITY_COLUMNS = ["incident_id", "identity_source", "type_text"]
 
 STRUCTURED_SCHEMA = pa.schema(
     [
@@ -39,7 +40,12 @@ def read_identities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         identity = recognise(details)
         if identity is not None:
             found.append((incident_id, identity.source, identity.type_text))
-    return pd.DataFrame(found, columns=["incident_id", "identity_source", "type_text"])
+    return pd.DataFrame(found, columns=IDENTITY_COLUMNS)
+
+
+def no_identities() -> pd.DataFrame:
+    """No structured identity for any incident: every alert type is a text template."""
+    return pd.DataFrame([], columns=IDENTITY_COLUMNS)
 
 
 def apply_identities(incidents: pd.DataFrame, identities: pd.DataFrame) -> pa.Table:

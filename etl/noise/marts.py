@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.config import Config
-from etl.noise.alert_types import apply_identities, read_identities
+from etl.noise.alert_types import apply_identities, no_identities, read_identities
 from etl.noise.flapping import flag_flapping
 from etl.noise.groups import GroupingResult, find_groups
 from etl.noise.inputs import (
@@ -32,7 +32,11 @@ log = logging.getLogger(__name__)
 
 
 def build_noise_marts(
-    con: duckdb.DuckDBPyConnection, config: Config, settings: NoiseSettings | None = None
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    settings: NoiseSettings | None = None,
+    *,
+    structured_identity: bool = True,
 ) -> dict:
     """Write alert_templates, alert_groups, recommendations and int_incident_noise on ``con``.
 
@@ -40,6 +44,9 @@ def build_noise_marts(
     runner, :mod:`etl.transform`); Python reads the distinct summaries (templates), a narrow
     frame of incidents (flapping, grouping, the recommendation rules) and the replay period's
     notifications.
+
+    ``structured_identity=False`` types every incident by its text template alone (what the
+    benchmark compares the integration-aware identity with).
 
     Returns row counts, timings and the grouping model's quality figures.
     """
@@ -57,7 +64,8 @@ def build_noise_marts(
     incidents = read_incidents(con)
     timings["templates"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    structured = apply_identities(incidents, read_identities(con))
+    identities = read_identities(con) if structured_identity else no_identities()
+    structured = apply_identities(incidents, identities)
     timings["identities"] = time.perf_counter() - mark
     log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
     log.debug(
