@@ -27,18 +27,20 @@ engaged as (
 ),
 
 final as (
+    -- Who is on it comes before the (long) title, so that it is on screen without scrolling;
+    -- the title is `incident_title`, not `title`, which the dashboard's tables put first.
     select
         open_incidents.incident_number,
-        open_incidents.title,
         open_incidents.status,
         open_incidents.urgency,
         open_incidents.priority_name,
-        open_incidents.service_name,
-        open_incidents.team_name,
         nullif(engaged.assigned_to, '') as assigned_to,
         nullif(engaged.acknowledged_by, '') as acknowledged_by,
-        open_incidents.created_at,
         greatest(0, epoch(period.data_end - open_incidents.created_at)) as open_seconds,
+        open_incidents.created_at,
+        open_incidents.service_name,
+        open_incidents.team_name,
+        open_incidents.title as incident_title,
         case when regexp_matches(open_incidents.html_url, '^https?://[^\s]+$')
             then open_incidents.html_url end as html_url
     from open_incidents
