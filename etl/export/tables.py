@@ -28,6 +28,7 @@ WEEK_COLUMN = "week_start"
 # The marts a warehouse must have to be exported: the noise marts may be absent from an older
 # or partial warehouse (they are skipped and listed as such), these may not.
 REQUIRED_MARTS = MART_TABLES[:5]
+EXPORT_MEMORY_LIMIT = "1GB"  # DuckDB's buffer pool while exporting
 _CONVERTED = {"HUGEINT": "BIGINT", "UHUGEINT": "BIGINT", "JSON": "VARCHAR"}
 
 
@@ -103,6 +104,11 @@ def open_source(db_path: str | os.PathLike, *, raw: bool = False) -> Source:
         # Timestamps leave as UTC instants labelled UTC (Iceberg's timestamptz is UTC).
         con.execute("set TimeZone = 'UTC'")
         con.execute("set enable_progress_bar = false")  # the command prints its own lines
+        # An export streams table by table: a small buffer pool is enough and keeps it beside
+        # the dashboard on a small machine (with the Parquet writer's row groups capped by
+        # bytes: etl/export/parquet.py). Row order means nothing in a lake table.
+        con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
+        con.execute("set preserve_insertion_order = false")
         missing = [t for t in REQUIRED_MARTS if not table_exists(con, t)]
         if missing:
             raise NotBuilt(
