@@ -7,6 +7,11 @@ to the newest (:func:`etl.live.apply.apply_incidents`) and marks them applied on
 publish. A crash in between re-applies them next time (an idempotent upsert). When the apply
 cannot run (a sync holds the writer lock, the API is down, the warehouse was never synced) the
 events stay pending and the worker tries again with a growing pause; nothing is dropped.
+
+Every ``open_refresh_interval`` seconds (5 minutes) an apply also refreshes every incident
+still open in the warehouse, events or not: PagerDuty sends no webhook for notifications, and
+a delivery may never arrive. That apply also prunes the spool's events applied more than
+``keep_applied`` ago (7 days).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from etl.config import Config
@@ -45,6 +50,7 @@ class ApplyWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_limit: int = 5000,
         open_refresh_interval: float = 300.0,
+        keep_applied: timedelta = timedelta(days=7),
     ):
         self.spool = spool
         self.db_path = Path(db_path)
@@ -57,6 +63,7 @@ class ApplyWorker:
         self.clock = clock
         self.batch_limit = batch_limit
         self.open_refresh_interval = open_refresh_interval
+        self.keep_applied = keep_applied
         self._last_open_refresh = time.monotonic()
         self.session = LiveSession()
         self.applied_events = 0
@@ -128,6 +135,7 @@ class ApplyWorker:
         )
         if refresh_open:
             self._last_open_refresh = time.monotonic()
+            self.spool.prune(self.keep_applied)
         marked = self.spool.mark_applied(batch.last_seq) if batch is not None else 0
         self.applied_events += marked
         self.last_result = result

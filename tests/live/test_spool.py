@@ -47,3 +47,16 @@ def test_events_after_a_batch_stay_pending(tmp_path):
         spool.add(parse_event(later), later)  # arrives while the batch is being applied
         assert spool.mark_applied(batch.last_seq) == 1
         assert spool.pending().incident_ids == ["PCPZE64"]
+
+
+def test_prune_removes_only_old_applied_events(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    with Spool(tmp_path / "spool.sqlite") as spool:
+        for i in range(3):
+            body = with_event_id("triggered_v3.json", f"E{i}")
+            spool.add(parse_event(body), body)
+        spool.mark_applied(2, at=datetime.now(UTC) - timedelta(days=8))
+        assert spool.prune(timedelta(days=7)) == 2
+        assert spool.event_ids() == ["E2"]  # still pending: never pruned
+        assert spool.prune(timedelta(days=7)) == 0
