@@ -15,8 +15,8 @@ the event survives a SIGKILL or a power cut. Why SQLite rather than DuckDB or a 
 
 An event's ``state``: ``pending`` (to apply), ``applied`` (its incident was refreshed and
 published), or ``kept`` (nothing to apply: a ping, a service change, an unknown type; stored
-and reported, never dropped). Rows are never deleted by pagerlens; the table is small (a
-delivery is ~2 kB) and :meth:`Spool.prune` removes applied rows older than a cut-off.
+and reported, never dropped). Only applied rows are ever deleted: the worker prunes those
+applied more than a week ago (:meth:`Spool.prune`); a delivery is ~2 kB.
 """
 
 from __future__ import annotations
