@@ -3,6 +3,7 @@ de-duplicated by event.id, unknown types kept, slow clients cut off, bounded thr
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
@@ -154,3 +155,16 @@ def test_slow_client_is_cut_off_and_others_are_served(receiver):
         sock.close()
     counts = receiver.snapshot()
     assert counts["busy"] >= 1 and counts["timeouts"] == 4
+
+
+def test_no_content_length_gets_411_and_healthz_counts(receiver):
+    with socket.create_connection((receiver.host, receiver.port), timeout=5) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 411")
+    post(receiver.url, fixture_body("resolved_v3.json"), signature="v1=00")
+    connection = http.client.HTTPConnection(receiver.host, receiver.port, timeout=5)
+    connection.request("GET", "/healthz")
+    answer = json.loads(connection.getresponse().read())
+    connection.close()
+    assert answer["counts"]["bad_request"] == 1 and answer["counts"]["unauthorized"] == 1
+    assert SECRET.reveal() not in json.dumps(answer)
