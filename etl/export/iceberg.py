@@ -161,6 +161,10 @@ def _export_raw(
         params,
     ).fetchall()[0]
     if count == 0:
+        if existing is None:  # an empty resource is still a table readers can find
+            schema = source.con.sql(table.select_sql("limit 0")).to_arrow_table().schema
+            _create(catalog, identifier, schema, None)
+            return IcebergTableExport(table.name, "created", 0, None)
         return IcebergTableExport(table.name, "unchanged", 0, _snapshot_id(existing))
     marks = {WATERMARK_PROPERTY: newest.isoformat(), BUILD_PROPERTY: source.build_id or ""}
     held = _total_records(existing)

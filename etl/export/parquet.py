@@ -123,11 +123,15 @@ def read_manifest(out: str | os.PathLike) -> dict:
 
 
 def _check_out(out: Path) -> None:
-    if out.is_symlink() or not out.exists():
+    """``out`` must be a previous run's link, nothing, or an empty directory (replaced)."""
+    if out.is_symlink() and out.resolve().parent == runs_dir(out).resolve():
         return
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()  # an empty directory made for us: the symlink takes its place
-        return
+    if not out.is_symlink():
+        if not out.exists():
+            return
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # an empty directory made for us: the symlink takes its place
+            return
     raise ExportError(
         f"{out} exists and is not a pagerlens export (a symlink to {runs_dir(out).name}/<run>):"
         " choose another --out or remove it"

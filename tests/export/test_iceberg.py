@@ -161,6 +161,22 @@ def test_raw_rows_fetched_since_the_last_export_are_appended_or_replace_their_id
     assert incidents.properties[WATERMARK_PROPERTY] == later.isoformat()
 
 
+def test_an_empty_raw_table_is_created_without_a_snapshot(warehouse, tmp_path):
+    with building(warehouse) as con:
+        con.execute("delete from raw_priorities")
+    out = tmp_path / "iceberg"
+    result = {t.name: t for t in export_iceberg(warehouse, out, raw=True).tables}
+    assert (result["raw_priorities"].action, result["raw_priorities"].rows_written) == (
+        "created",
+        0,
+    )
+    table = open_catalog(out).load_table(("pagerlens", "raw_priorities"))
+    assert table.current_snapshot() is None
+    assert table.scan().to_arrow().schema.names == ["id", "payload", "fetched_at"]
+    again = {t.name: t.action for t in export_iceberg(warehouse, out, raw=True).tables}
+    assert again["raw_priorities"] == "unchanged"
+
+
 def test_cli_writes_iceberg_and_says_what_changed(pipeline_db, tmp_path, capsys):
     out = tmp_path / "iceberg"
     args = ["export", "--db", str(pipeline_db), "--format", "iceberg", "--out", str(out)]

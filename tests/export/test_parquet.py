@@ -259,6 +259,16 @@ def test_an_output_path_that_is_not_an_export_is_refused(pipeline_db, tmp_path):
     assert (out / "notes.txt").read_text() == "keep me"
 
 
+def test_a_symlink_that_is_not_an_export_is_left_alone(pipeline_db, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "lake"
+    out.symlink_to(elsewhere)
+    with pytest.raises(ExportError, match="not a pagerlens export"):
+        export_parquet(pipeline_db, out)
+    assert out.resolve() == elsewhere.resolve()
+
+
 def test_cli_exports_and_reports_each_table(pipeline_db, tmp_path, capsys):
     out = tmp_path / "lake"
     assert main(["export", "--db", str(pipeline_db), "--out", str(out)]) == 0
