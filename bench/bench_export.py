@@ -11,7 +11,8 @@ and CPU time (imports excluded) and peak RSS; sizes are the bytes of the files w
 - parquet: ``export_parquet`` (zstd, week partitions, manifest, checked row counts, atomic);
 - iceberg: ``export_iceberg`` into a SQLite catalog, then again over the same build (which
   must add no snapshot: the nightly cost when nothing was rebuilt);
-- with ``--raw``: the parquet export with the raw layer too.
+- with ``--raw``: the parquet export with the raw layer too, and (100k only) the Iceberg
+  export with the raw layer, then again after one day of raw changes.
 
     .venv/bin/python bench/bench_export.py            # 100k and 1M
     .venv/bin/python bench/bench_export.py --quick    # 100k only
@@ -65,7 +66,7 @@ detail = {{"rows": sum(t.rows for t in result.tables), "tables": len(result.tabl
 """
 
 ICEBERG = """
-result = export_iceberg({db!r}, {out!r})
+result = export_iceberg({db!r}, {out!r}, raw={raw})
 detail = {{"changed": sum(t.action != "unchanged" for t in result.tables),
           "rows": sum(t.rows_written for t in result.tables)}}
 """
@@ -106,8 +107,8 @@ def measure(label: str, db: Path, scratch: Path, raw: bool) -> dict:
     runs = {
         "baseline COPY": BASELINE.format(db=str(db), out=str(scratch / "copy")),
         "pagerlens parquet": PARQUET.format(db=str(db), out=str(scratch / "lake"), raw=False),
-        "pagerlens iceberg": ICEBERG.format(db=str(db), out=str(scratch / "iceberg")),
-        "iceberg same build": ICEBERG.format(db=str(db), out=str(scratch / "iceberg")),
+        "pagerlens iceberg": ICEBERG.format(db=str(db), out=str(scratch / "iceberg"), raw=False),
+        "iceberg same build": ICEBERG.format(db=str(db), out=str(scratch / "iceberg"), raw=False),
     }
     if raw:
         runs["parquet --raw"] = PARQUET.format(db=str(db), out=str(scratch / "raw"), raw=True)
@@ -141,6 +142,45 @@ def measure(label: str, db: Path, scratch: Path, raw: bool) -> dict:
     return results
 
 
+# One day of the scale-8 organisation: about 2,700 incidents and 24,000 log entries.
+DAY_INCIDENTS, DAY_LOG_ENTRIES = 2_700, 24_000
+
+
+def iceberg_nightly(label: str, db: Path, scratch: Path) -> None:
+    """The Iceberg export with the raw layer, then again after one day of raw changes (new log
+    entries, incidents fetched again) on a copy: what a nightly run adds to a lake."""
+    from datetime import UTC, datetime, timedelta
+
+    from etl.warehouse import building
+
+    copy = scratch / "day.duckdb"
+    shutil.copyfile(db, copy)
+    out = str(scratch / "iceberg-raw")
+    first = child(ICEBERG.format(db=str(copy), out=out, raw=True))
+    later = datetime.now(UTC) + timedelta(days=1)
+    with building(copy) as con:
+        con.execute(
+            "insert into raw_log_entries select 'day-' || id, payload, ?"
+            " from raw_log_entries order by hash(id) limit ?",
+            [later, DAY_LOG_ENTRIES],
+        )
+        con.execute(
+            "update raw_incidents set fetched_at = ? where id in"
+            " (select id from raw_incidents order by hash(id) limit ?)",
+            [later, DAY_INCIDENTS],
+        )
+    day = child(ICEBERG.format(db=str(copy), out=out, raw=True))
+    for name, result in (("iceberg --raw first", first), ("iceberg --raw a day", day)):
+        print(
+            f"[{label}] {name:<19} {result['seconds']:6.1f} s wall, "
+            f"{result['cpu_seconds']:6.1f} s CPU, peak RSS {result['peak_rss_mib']:5.0f} MiB"
+            f" {result['detail']}",
+            flush=True,
+        )
+    if day["detail"]["rows"] != DAY_INCIDENTS + DAY_LOG_ENTRIES:
+        raise RuntimeError(f"a day's changes wrote {day['detail']['rows']} rows")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the 100k size only")
@@ -151,7 +191,10 @@ def main(argv: list[str]) -> int:
         cached = warehouse(label, days, synthetic=False)
         scratch = Path(tempfile.mkdtemp(prefix=f"pagerlens-export-{label}-"))
         try:
-            measure(label, built(cached, scratch), scratch, args.raw)
+            db = built(cached, scratch)
+            measure(label, db, scratch, args.raw)
+            if args.raw and label == "100k":  # a copy of the 1M file would cost 3 GB more
+                iceberg_nightly(label, db, scratch)
         finally:
             shutil.rmtree(scratch)
     return 0

@@ -48,6 +48,12 @@ BUILD_PROPERTY = "pagerlens.build_id"
 WATERMARK_PROPERTY = "pagerlens.fetched_at_watermark"
 IMMUTABLE_RAW = frozenset({"raw_log_entries"})  # PagerDuty never edits a log entry
 BATCH_ROWS = 200_000  # rows per Arrow batch when a whole raw table is streamed
+# Replacing ids rewrites every data file that holds one (pyiceberg deletes copy-on-write), one
+# file at a time in memory: smaller files bound that (pyiceberg sizes them in Arrow bytes; its
+# default is 512 MB, which at 100k incidents put all raw incidents in one file and took a
+# night's replace to 0.9 GiB of RSS).
+RAW_FILE_BYTES = 128 * 1024 * 1024
+_RAW_PROPERTIES = {"write.target-file-size-bytes": str(RAW_FILE_BYTES)}
 
 
 @dataclass
@@ -163,7 +169,7 @@ def _export_raw(
     if count == 0:
         if existing is None:  # an empty resource is still a table readers can find
             schema = source.con.sql(table.select_sql("limit 0")).to_arrow_table().schema
-            _create(catalog, identifier, schema, None)
+            _create(catalog, identifier, schema, None, _RAW_PROPERTIES)
             return IcebergTableExport(table.name, "created", 0, None)
         return IcebergTableExport(table.name, "unchanged", 0, _snapshot_id(existing))
     marks = {WATERMARK_PROPERTY: newest.isoformat(), BUILD_PROPERTY: source.build_id or ""}
@@ -171,7 +177,7 @@ def _export_raw(
     if existing is None or count > held / 2:
         # First export, or most of the table changed: write it whole, streamed in batches.
         rows = source.con.sql(table.select_sql()).to_arrow_reader(BATCH_ROWS)
-        target = existing or _create(catalog, identifier, rows.schema, None)
+        target = existing or _create(catalog, identifier, rows.schema, None, _RAW_PROPERTIES)
         with target.transaction() as tx:
             _evolve(tx, target, rows.schema)
             _replace(tx, rows, source, fresh=existing is None)
@@ -216,9 +222,13 @@ def _load(catalog: Catalog, identifier: tuple[str, str]) -> Table | None:
 
 
 def _create(
-    catalog: Catalog, identifier: tuple[str, str], schema: pa.Schema, partition: str | None
+    catalog: Catalog,
+    identifier: tuple[str, str],
+    schema: pa.Schema,
+    partition: str | None,
+    properties: dict[str, str] | None = None,
 ) -> Table:
-    table = catalog.create_table(identifier, schema=schema)
+    table = catalog.create_table(identifier, schema=schema, properties=properties or {})
     if partition:
         with table.update_spec() as spec:
             spec.add_identity(partition)
