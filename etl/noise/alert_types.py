@@ -32,11 +32,18 @@ STRUCTURED_SCHEMA = pa.schema(
 )
 
 
-def read_identities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Incident id, identity source and type text of the incidents whose first alert's
-    custom details are a recognised integration format (``noise/sql/incident_details.sql``)."""
+def read_identities(con: duckdb.DuckDBPyConnection, incident_ids: pd.Series) -> pd.DataFrame:
+    """Incident id, identity source and type text of the incidents (of ``incident_ids``) whose
+    first alert's custom details are a recognised integration format: the trigger entry's
+    (``noise/sql/incident_details.sql``), else the first alert's
+    (``noise/sql/alert_details.sql``, whose JSON is parsed only if some incident needs it)."""
+    rows = con.execute(sql_text("noise/sql/incident_details.sql")).fetchall()
+    missing = sorted(set(incident_ids.dropna().astype(str)) - {row[0] for row in rows})
+    if missing:
+        sql = sql_text("noise/sql/alert_details.sql")
+        rows += con.execute(sql, {"incident_ids": missing}).fetchall()
     found: list[tuple[str, str, str]] = []
-    for incident_id, details in con.execute(sql_text("noise/sql/incident_details.sql")).fetchall():
+    for incident_id, details in rows:
         identity = recognise(details)
         if identity is not None:
             found.append((incident_id, identity.source, identity.type_text))

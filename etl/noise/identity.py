@@ -29,6 +29,10 @@ from dataclasses import dataclass, field
 # node, container, device, mountpoint, ...) and per-firing annotations are left out.
 STABLE_LABELS = ("alertname", "severity", "namespace", "job", "service", "grafana_folder")
 
+# The labels read at all (the rest of an alert's labels never reach a key): the stable ones
+# and Grafana's rule UID label.
+_READ_LABELS = frozenset(STABLE_LABELS) | {"__alert_rule_uid__"}
+
 # Longest identity key kept (a label value can be arbitrarily long); longer keys are cut.
 MAX_KEY_CHARS = 512
 
@@ -117,6 +121,8 @@ def _key(parts: list[tuple[str, str]]) -> str:
 def _stable_labels(alerts: list[dict[str, str]]) -> list[tuple[str, str]]:
     """The STABLE_LABELS every alert of the notification has with one value; the alert
     names of the notification (a group may hold several rules) joined with '|'."""
+    if len(alerts) == 1:  # the common case: one alert per notification
+        return [(name, alerts[0].get(name, "")) for name in STABLE_LABELS]
     names = sorted({a.get("alertname", "") for a in alerts} - {""})
     parts = [("alertname", "|".join(names))]
     for name in STABLE_LABELS[1:]:
@@ -135,7 +141,7 @@ def _label_alerts(items: object) -> list[dict[str, str]]:
     for item in items:
         labels = item.get("labels") if isinstance(item, dict) else None
         if isinstance(labels, dict):
-            out.append({str(k): _text(v) for k, v in labels.items()})
+            out.append({k: _text(v) for k, v in labels.items() if k in _READ_LABELS})
     return out
 
 
@@ -149,7 +155,8 @@ def _text_alerts(text: str) -> list[dict[str, str]]:
             current = {}
             alerts.append(current)
         elif current is not None and (m := _TEXT_LABEL.match(line)):
-            current[m.group(1).strip()] = m.group(2).strip()
+            if (name := m.group(1).strip()) in _READ_LABELS:
+                current[name] = m.group(2).strip()
         elif line and not line.startswith(" "):
             current = None  # Annotations:, Source:, Silence: ... end the label block
     return [a for a in alerts if a]
@@ -181,7 +188,7 @@ def _from_labels(details: dict, alerts: list[dict[str, str]], text: str = "") ->
     if not alerts or not any(a.get("alertname") for a in alerts):
         return None
     parts = _stable_labels(alerts)
-    fields = dict(parts)
+    fields = {k: v for k, v in parts if v}
     if _is_grafana(details, alerts, text):
         uid = _grafana_rule_uid(details, text)
         if uid:

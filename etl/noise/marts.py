@@ -64,7 +64,9 @@ def build_noise_marts(
     incidents = read_incidents(con)
     timings["templates"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    identities = read_identities(con) if structured_identity else no_identities()
+    identities = (
+        read_identities(con, incidents["incident_id"]) if structured_identity else no_identities()
+    )
     structured = apply_identities(incidents, identities)
     timings["identities"] = time.perf_counter() - mark
     log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])

@@ -328,3 +328,29 @@ def test_simulated_firings_of_one_rule_share_an_identity(fmt):
         # One alarm / rule UID / monitor per service; Alertmanager and Datadog name the rule
         # (the service is told apart by the alert type's service, not the key).
         assert identity(rules[0], makers[1], "2026-10-06T09:58:00Z") != first
+
+
+def test_alert_bodies_stand_in_for_trigger_entries_without_details(built, tmp_path):
+    """Incidents whose trigger entry carries no alert content (as when synced without
+    include[]=channels) get the identity from their first alert's body.details."""
+    import duckdb
+
+    from simulator.account import generate_account
+    from tests.conftest import SIM_END
+    from tests.etl.noise_support import _build_noise
+
+    _, con, _ = built
+    account = generate_account(seed=7, days=28, end=SIM_END)
+    stripped = set()
+    for sim in account.incidents[::3]:
+        for entry in sim.log_entries:
+            if entry["type"] == "trigger_log_entry":
+                entry["channel"] = {k: v for k, v in entry["channel"].items() if "details" not in k}
+                stripped.add(sim.incident["id"])
+    path, _ = _build_noise(tmp_path, account)
+    query = "select incident_id, template_id, identity_source from int_incident_noise"
+    with duckdb.connect(str(path), read_only=True) as again:
+        rebuilt = {row[0]: row[1:] for row in again.execute(query).fetchall()}
+    original = {row[0]: row[1:] for row in con.execute(query).fetchall()}
+    assert len(stripped) > 100
+    assert rebuilt == original
