@@ -36,10 +36,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from etl.credentials import Secret  # noqa: E402
-from etl.live import ApplyWorker, Receiver, Spool, sign  # noqa: E402
+from etl.live import ApplyWorker, Receiver, Spool, WebhookSecret, sign  # noqa: E402
 
-SECRET = Secret("bench-webhook-secret-0123456789")
+SECRET_TEXT = "bench-webhook-secret-0123456789"
+SECRET = WebhookSecret(SECRET_TEXT)
 PAYLOAD = {
     "event": {
         "id": "",
@@ -213,7 +213,7 @@ def _play_live(server, db: Path, folder: Path, live_start, speed: float):
     player = WebhookPlayer(
         server,
         receiver.url,
-        [SECRET.reveal()],
+        [SECRET_TEXT],
         speed=speed,
         start=live_start,
         end=server.account.end,

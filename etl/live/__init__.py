@@ -12,7 +12,7 @@
 from etl.live.apply import ApplyResult, LiveSession, NotSynced, apply_incidents
 from etl.live.events import EventError, WebhookEvent, parse_event
 from etl.live.receiver import Receiver
-from etl.live.signature import read_webhook_secrets, sign, verify
+from etl.live.signature import WebhookSecret, read_webhook_secrets, sign, verify
 from etl.live.spool import Spool, spool_path
 from etl.live.worker import ApplyWorker
 
@@ -25,6 +25,7 @@ __all__ = [
     "Receiver",
     "Spool",
     "WebhookEvent",
+    "WebhookSecret",
     "apply_incidents",
     "parse_event",
     "read_webhook_secrets",

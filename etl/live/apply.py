@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -131,15 +131,18 @@ def apply_incidents(
         records = dict(extractor.stats.records)
         records["incidents"] = records.get("incidents", 0) + len(found)
         after = client.stats()
-        _add_to_session(session, records, before, after, loader.counts.rejects)
-        session.events_applied += events
-        session.last_event = newest_event or session.last_event
-        session.seconds += time.monotonic() - started
-        _record_session(con, session, client.url, scope.since, until)
+        # The session's counters change only if this apply publishes.
+        updated = replace(session, records=dict(session.records))
+        _add_to_session(updated, records, before, after, loader.counts.rejects)
+        updated.events_applied += events
+        updated.last_event = newest_event or session.last_event
+        updated.seconds += time.monotonic() - started
+        _record_session(con, updated, client.url, scope.since, until)
         if build:
             from etl.transform import build_marts  # lazy, as in etl.sync
 
             build_marts(con, config or load_config())
+    vars(session).update(vars(updated))
     return ApplyResult(
         incidents=len(found),
         missing=missing,

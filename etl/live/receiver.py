@@ -26,9 +26,8 @@ from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from etl.credentials import Secret
 from etl.live.events import EventError, parse_event
-from etl.live.signature import SIGNATURE_HEADER, verify
+from etl.live.signature import SIGNATURE_HEADER, WebhookSecret, verify
 from etl.live.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ class Receiver:
     def __init__(
         self,
         spool: Spool,
-        secrets: Sequence[Secret],
+        secrets: Sequence[WebhookSecret],
         *,
         host: str = "127.0.0.1",
         port: int = 0,

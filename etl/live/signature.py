@@ -8,8 +8,11 @@ matches the HMAC under any secret we hold; every comparison is constant-time
 so a header with only those is refused.
 
 The secret is read from ``PAGERLENS_WEBHOOK_SECRET`` or from a file (``--secret-file``), never
-from the command line, and travels inside :class:`etl.credentials.Secret`, which never prints
-its value. A secret file may hold several secrets, one per line, for rotation on our side.
+from the command line, and lives inside a :class:`WebhookSecret`: like
+:class:`etl.credentials.Secret` it prints as ``***`` and cannot be pickled, and it goes further:
+it never hands its value out at all, it only signs (the API token's ``reveal()`` stays the
+client's alone). A secret file may hold several secrets, one per line, for rotation on our
+side.
 """
 
 from __future__ import annotations
@@ -20,20 +23,53 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from etl.credentials import CredentialsError, Secret
+from etl.credentials import CredentialsError
 
 SECRET_ENV = "PAGERLENS_WEBHOOK_SECRET"
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 SCHEME = "v1"
 
 
-def sign(body: bytes, secret: Secret) -> str:
+class WebhookSecret:
+    """A webhook signing secret that signs and never shows itself (``***`` when printed)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, value: str):
+        if not isinstance(value, str):
+            raise TypeError("WebhookSecret wraps a str")
+        self._key = value.encode("utf-8")
+
+    def hexdigest(self, body: bytes) -> str:
+        """HMAC-SHA256 of ``body`` under this secret, in hex."""
+        return hmac.new(self._key, body, hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return "WebhookSecret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, WebhookSecret):
+            return hmac.compare_digest(self._key, other._key)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self):  # pragma: no cover - defensive
+        raise TypeError("a WebhookSecret cannot be pickled")
+
+
+def sign(body: bytes, secret: WebhookSecret) -> str:
     """The ``v1=<hex>`` signature of ``body`` under ``secret`` (as PagerDuty computes it)."""
-    digest = hmac.new(secret.reveal().encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return f"{SCHEME}={digest}"
+    return f"{SCHEME}={secret.hexdigest(body)}"
 
 
-def verify(body: bytes, header: str | None, secrets: Iterable[Secret]) -> bool:
+def verify(body: bytes, header: str | None, secrets: Iterable[WebhookSecret]) -> bool:
     """Whether ``header`` carries a ``v1`` signature of ``body`` under one of ``secrets``.
 
     Every candidate is compared (no early exit on the first mismatch), each in constant time.
@@ -50,7 +86,7 @@ def verify(body: bytes, header: str | None, secrets: Iterable[Secret]) -> bool:
         return False
     valid = False
     for secret in secrets:
-        expected = sign(body, secret).partition("=")[2].encode("ascii")
+        expected = secret.hexdigest(body).encode("ascii")
         for candidate in offered:
             valid |= hmac.compare_digest(expected, candidate)
     return valid
@@ -58,7 +94,7 @@ def verify(body: bytes, header: str | None, secrets: Iterable[Secret]) -> bool:
 
 def read_webhook_secrets(
     secret_file: str | os.PathLike | None = None, env: Mapping[str, str] | None = None
-) -> list[Secret]:
+) -> list[WebhookSecret]:
     """The webhook secret(s) from ``secret_file`` (one per line) or ``PAGERLENS_WEBHOOK_SECRET``.
 
     Raises :class:`etl.credentials.CredentialsError` naming the source, never the value.
@@ -75,7 +111,7 @@ def read_webhook_secrets(
         values = [line.strip() for line in text.splitlines() if line.strip()]
         if not values:
             raise CredentialsError(f"webhook secret file {path} is empty")
-        return [Secret(value) for value in values]
+        return [WebhookSecret(value) for value in values]
     environ = os.environ if env is None else env
     value = environ.get(SECRET_ENV, "").strip()
     if not value:
@@ -83,4 +119,4 @@ def read_webhook_secrets(
             f"no webhook secret: set {SECRET_ENV} or pass --secret-file PATH (the secret "
             "PagerDuty showed when the webhook subscription was created)"
         )
-    return [Secret(value)]
+    return [WebhookSecret(value)]

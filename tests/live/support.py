@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from etl.credentials import Secret
-from etl.live.signature import sign
+from etl.live.signature import WebhookSecret, sign
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SECRET = Secret("test-subscription-secret-0123456789")
+SECRET_TEXT = "test-subscription-secret-0123456789"
+SECRET = WebhookSecret(SECRET_TEXT)
 
 
 def fixture_body(name: str) -> bytes:
@@ -31,7 +31,7 @@ def post(
     body: bytes,
     *,
     signature: str | None = None,
-    secret: Secret | None = SECRET,
+    secret: WebhookSecret | None = SECRET,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict]:
     """POST ``body`` to ``url``; signed with ``secret`` unless ``signature`` is given."""

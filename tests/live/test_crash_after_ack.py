@@ -12,14 +12,14 @@ import threading
 from pathlib import Path
 
 from etl.live import Spool
-from tests.live.support import SECRET, post, with_event_id
+from tests.live.support import SECRET_TEXT, post, with_event_id
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = ["triggered_v3.json", "acknowledged_v3.json", "resolved_v3.json", "annotated_v3.json"]
 
 
 def start_listener(tmp_path: Path) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ, PAGERLENS_WEBHOOK_SECRET=SECRET.reveal())
+    env = dict(os.environ, PAGERLENS_WEBHOOK_SECRET=SECRET_TEXT)
     env.pop("PAGERDUTY_API_TOKEN", None)
     process = subprocess.Popen(
         [

@@ -19,7 +19,7 @@ from etl.live import ApplyWorker, Receiver, Spool
 from etl.pd_client import PagerDutyClient, RateLimiter, RetryPolicy
 from etl.sync import run_sync
 from tests.conftest import SIM_END, SIM_SEED
-from tests.live.support import SECRET
+from tests.live.support import SECRET, SECRET_TEXT
 
 LIVE_START = SIM_END - timedelta(hours=8)
 COMPARED = {
@@ -91,7 +91,7 @@ def test_live_session_equals_a_full_sync(account, tmp_path):
         player = WebhookPlayer(
             server,
             receiver.url + "/webhooks",
-            [SECRET.reveal()],
+            [SECRET_TEXT],
             speed=8 * 3600 / 6,
             start=LIVE_START,
             end=SIM_END,

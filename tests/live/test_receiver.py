@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from etl.credentials import Secret
-from etl.live import Receiver, Spool
-from tests.live.support import SECRET, fixture_body, post, with_event_id
+from etl.live import Receiver, Spool, WebhookSecret
+from tests.live.support import SECRET, SECRET_TEXT, fixture_body, post, with_event_id
 
 
 @pytest.fixture
@@ -52,14 +51,14 @@ def test_bad_signatures_get_401_and_are_not_stored(receiver, signature):
 
 def test_signed_with_another_secret_gets_401(receiver):
     body = fixture_body("triggered_v3.json")
-    assert post(receiver.url, body, secret=Secret("not-the-subscription-secret"))[0] == 401
+    assert post(receiver.url, body, secret=WebhookSecret("not-the-subscription-secret"))[0] == 401
 
 
 def test_rotated_pair_is_accepted(receiver):
     from etl.live.signature import sign
 
     body = fixture_body("resolved_v3.json")
-    header = f"{sign(body, Secret('old-secret-being-rotated'))},{sign(body, SECRET)}"
+    header = f"{sign(body, WebhookSecret('old-secret-being-rotated'))},{sign(body, SECRET)}"
     assert post(receiver.url, body, signature=header)[0] == 200
 
 
@@ -167,4 +166,4 @@ def test_no_content_length_gets_411_and_healthz_counts(receiver):
     answer = json.loads(connection.getresponse().read())
     connection.close()
     assert answer["counts"]["bad_request"] == 1 and answer["counts"]["unauthorized"] == 1
-    assert SECRET.reveal() not in json.dumps(answer)
+    assert SECRET_TEXT not in json.dumps(answer)

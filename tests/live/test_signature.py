@@ -6,14 +6,15 @@ import json
 
 import pytest
 
-from etl.credentials import CredentialsError, Secret
-from etl.live.signature import read_webhook_secrets, sign, verify
+from etl.credentials import CredentialsError
+from etl.live.signature import WebhookSecret, read_webhook_secrets, sign, verify
 from tests.live.support import FIXTURES, fixture_body
 
 VECTOR = json.loads((FIXTURES / "webhookv3_signature_vector.json").read_text())
 BODY = fixture_body("webhookv3_signed_body.raw.json")
-SECRET = Secret(VECTOR["secret"])
-OTHER = Secret("another-secret-of-the-same-account")
+SECRET = WebhookSecret(VECTOR["secret"])
+OTHER_TEXT = "another-secret-of-the-same-account"
+OTHER = WebhookSecret(OTHER_TEXT)
 
 
 def test_go_pagerduty_vector_valid_and_mismatch():
@@ -67,7 +68,7 @@ def test_forged_body_and_truncated_signature_are_refused():
 
 def test_secret_from_file_several_lines_and_never_shown(tmp_path):
     path = tmp_path / "secret"
-    path.write_text(f"\n{VECTOR['secret']}\n{OTHER.reveal()}\n")
+    path.write_text(f"\n{VECTOR['secret']}\n{OTHER_TEXT}\n")
     secrets = read_webhook_secrets(path, env={})
     assert secrets == [SECRET, OTHER]
     assert VECTOR["secret"] not in repr(secrets) + str(secrets[0])
@@ -75,7 +76,7 @@ def test_secret_from_file_several_lines_and_never_shown(tmp_path):
 
 def test_secret_from_environment_and_missing(tmp_path):
     assert read_webhook_secrets(env={"PAGERLENS_WEBHOOK_SECRET": " s3cret-value "}) == [
-        Secret("s3cret-value")
+        WebhookSecret("s3cret-value")
     ]
     with pytest.raises(CredentialsError, match="PAGERLENS_WEBHOOK_SECRET"):
         read_webhook_secrets(env={})
@@ -83,3 +84,14 @@ def test_secret_from_environment_and_missing(tmp_path):
     empty.write_text("\n")
     with pytest.raises(CredentialsError, match="is empty"):
         read_webhook_secrets(empty, env={})
+
+
+def test_the_secret_never_shows_itself():
+    import pickle
+
+    secret = WebhookSecret("a-very-private-signing-key")
+    shown = f"{secret} {secret!r} {secret:>20} " + str([secret])
+    assert "private" not in shown and "***" in shown
+    assert not hasattr(secret, "reveal")
+    with pytest.raises(TypeError):
+        pickle.dumps(secret)

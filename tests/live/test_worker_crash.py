@@ -18,7 +18,7 @@ import pytest
 
 from etl.live import Spool
 from etl.warehouse import work_path
-from tests.live.support import SECRET
+from tests.live.support import SECRET_TEXT
 from tests.live.test_worker import (  # noqa: F401 - fixtures
     SIM_END,
     T0,
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def start_listener(db: Path, spool: Path, api_url: str, token: str) -> subprocess.Popen:
-    env = dict(os.environ, PAGERLENS_WEBHOOK_SECRET=SECRET.reveal(), PAGERDUTY_API_TOKEN=token)
+    env = dict(os.environ, PAGERLENS_WEBHOOK_SECRET=SECRET_TEXT, PAGERDUTY_API_TOKEN=token)
     process = subprocess.Popen(
         [
             sys.executable,
