@@ -29,6 +29,11 @@ COMPARED = {
     "incidents": "select * from incidents",
     "service_weekly": "select * from service_weekly",
     "team_weekly": "select * from team_weekly",
+    "incident_weekly_by_dimension": "select * from incident_weekly_by_dimension",
+    "impact_windows": "select * from impact_windows",
+    "alert_templates": "select * from alert_templates",
+    "alert_groups": "select * from alert_groups",
+    "recommendations": "select * from recommendations",
 }
 
 
@@ -42,7 +47,11 @@ def account():
 def rows(db) -> dict[str, set]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {name: set(con.execute(query).fetchall()) for name, query in COMPARED.items()}
+        # repr: some marts hold lists, which a set cannot; the text is compared exactly.
+        return {
+            name: {tuple(map(repr, row)) for row in con.execute(query).fetchall()}
+            for name, query in COMPARED.items()
+        }
     finally:
         con.close()
 
