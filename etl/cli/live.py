@@ -153,6 +153,12 @@ def _listen(
         # A build per apply: its per-model lines would drown the listener's own.
         for name in ("etl.transform", "etl.noise", "etl.extract"):
             logging.getLogger(name).setLevel(logging.WARNING)
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning(
+            "listening on %s, not loopback: deliveries must reach pagerlens through a TLS proxy "
+            "(the signature proves who sent a body, not that nobody read it)",
+            host,
+        )
     spool = Spool(spool_file or spool_path(db))
     worker = None if client is None else ApplyWorker(spool, db, client, config=config)
     receiver = Receiver(
