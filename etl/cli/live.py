@@ -52,7 +52,14 @@ from etl.cli.base import BadInput, _config, _db, _token, cli, config_option, db_
     default=1.0,
     show_default=True,
     type=click.FloatRange(0),
-    help="Apply once no event arrived for this long (at most 5 s after the first).",
+    help="Apply once no event arrived for this long...",
+)
+@click.option(
+    "--max-delay",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="...or once the first pending event has waited this long.",
 )
 def listen(
     db_path,
@@ -67,6 +74,7 @@ def listen(
     max_body,
     threads,
     debounce,
+    max_delay,
 ):
     """Receive PagerDuty webhooks (v3) and keep the warehouse current within seconds.
 
@@ -119,7 +127,7 @@ def listen(
         no_apply,
         max_body,
         threads,
-        debounce,
+        (debounce, max_delay),
     )
 
 
@@ -135,7 +143,7 @@ def _listen(
     no_apply,
     max_body,
     threads,
-    debounce,
+    delays: tuple[float, float],
 ) -> None:
     from etl.credentials import CredentialsError
     from etl.live import ApplyWorker, Receiver, Spool, read_webhook_secrets, spool_path
@@ -171,7 +179,7 @@ def _listen(
         on_stored=worker.notify if worker is not None else None,
     )
     if worker is not None:
-        worker.debounce = debounce
+        worker.debounce, worker.max_delay = delays
         worker.start()
     url = receiver.start()
     click.echo(f"listening on {url} (spool {spool.path}); Ctrl-C to stop", nl=True)
