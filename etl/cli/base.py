@@ -104,6 +104,28 @@ config_option = click.option(
 )
 
 
+def api_url_option(
+    help: str = "REST API base URL (EU region: https://api.eu.pagerduty.com). "
+    "Plain http:// is accepted for loopback hosts only.",
+):
+    """``--api-url`` (``api_url``), PagerDuty's US endpoint by default."""
+    return click.option(
+        "--api-url", default="https://api.pagerduty.com", show_default=True, help=help
+    )
+
+
+def token_file_option(
+    help: str = "Read the API token from this file instead of $PAGERDUTY_API_TOKEN.",
+):
+    """``--token-file`` (``token_file``); read through :func:`_token`, never echoed."""
+    return click.option(
+        "--token-file",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        help=help,
+    )
+
+
 def _iso_week(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Validate ``--week`` as a usage error (exit 2), before any work starts."""
     if value is None:

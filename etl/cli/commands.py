@@ -18,10 +18,12 @@ from etl.cli.base import (
     _iso_week,
     _progress_factory,
     _token,
+    api_url_option,
     cli,
     config_option,
     db_option,
     out_option,
+    token_file_option,
 )
 
 # --------------------------------------------------------------------------- sync / build
@@ -30,19 +32,8 @@ from etl.cli.base import (
 @cli.command()
 @db_option
 @config_option
-@click.option(
-    "--api-url",
-    default="https://api.pagerduty.com",
-    show_default=True,
-    help="REST API base URL (EU region: https://api.eu.pagerduty.com). "
-    "Plain http:// is accepted for loopback hosts only.",
-)
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Read the API token from this file instead of $PAGERDUTY_API_TOKEN.",
-)
+@api_url_option()
+@token_file_option()
 @click.option(
     "--since", default=None, help="Date or ISO 8601 timestamp (first run default: 90 days ago)."
 )

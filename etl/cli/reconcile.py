@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from etl.cli.base import (
@@ -12,10 +10,12 @@ from etl.cli.base import (
     _config,
     _db,
     _token,
+    api_url_option,
     cli,
     config_option,
     db_option,
     out_option,
+    token_file_option,
 )
 
 # Exit codes beyond the usual 0/1/2: the run worked but something needs a look.
@@ -34,19 +34,8 @@ class NeedsALook(Failure):
 @cli.command()
 @db_option
 @config_option
-@click.option(
-    "--api-url",
-    default="https://api.pagerduty.com",
-    show_default=True,
-    help="REST API base URL (EU region: https://api.eu.pagerduty.com). "
-    "Plain http:// is accepted for loopback hosts only.",
-)
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Read the API token from this file instead of $PAGERDUTY_API_TOKEN.",
-)
+@api_url_option()
+@token_file_option()
 @click.option("--since", required=True, help="First day (YYYY-MM-DD, UTC midnight).")
 @click.option("--until", required=True, help="Day after the last (YYYY-MM-DD, UTC midnight).")
 @out_option("reconcile", help="Where reconcile_differences.csv and the summary go.")
