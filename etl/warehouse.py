@@ -16,7 +16,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -143,18 +143,24 @@ def read_sync_failures(db_path: str | os.PathLike) -> list[dict]:
 
 
 @contextmanager
-def _writer_lock(db_path: Path) -> Iterator[None]:
-    lock_path = db_path.with_name(db_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as fh:
+def exclusive_lock(lock_path: Path, busy: Exception) -> Iterator[None]:
+    """Hold ``lock_path`` for the block, or raise ``busy`` at once: a second writer fails
+    fast instead of queueing behind a long run."""
+    with open(lock_path, "w") as handle:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise WarehouseBusy(f"another pagerlens run is writing {db_path}") from exc
+            raise busy from exc
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _writer_lock(db_path: Path) -> AbstractContextManager[None]:
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    return exclusive_lock(lock_path, WarehouseBusy(f"another pagerlens run is writing {db_path}"))
 
 
 @contextmanager
@@ -185,21 +191,14 @@ def building(db_path: str | os.PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
             work.unlink(missing_ok=True)
             work.with_name(work.name + ".wal").unlink(missing_ok=True)
             raise
-        _fsync(work)
+        fsync(work)
         os.replace(work, db_path)
-        _fsync_dir(db_path.parent)
+        fsync(db_path.parent)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file, or a directory (a rename is durable only once its directory is)."""
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory or Path("."), os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

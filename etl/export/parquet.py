@@ -21,18 +21,17 @@ self-describing: DuckDB and polars read the hive layout (and prune by week), and
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.export.tables import Source, SourceTable, open_source
+from etl.warehouse import exclusive_lock, fsync
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -138,17 +137,8 @@ def _check_out(out: Path) -> None:
     )
 
 
-@contextmanager
-def _export_lock(runs: Path) -> Iterator[None]:
-    with open(runs / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ExportError(f"another export is writing {runs}") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _export_lock(runs: Path) -> AbstractContextManager[None]:
+    return exclusive_lock(runs / ".lock", ExportError(f"another export is writing {runs}"))
 
 
 def _run_id(runs: Path, build_id: str | None) -> str:
@@ -250,7 +240,7 @@ def _swap_link(out: Path, target: Path) -> None:
     # Relative, so the export can be moved or mounted elsewhere as a whole.
     link.symlink_to(os.path.relpath(target, out.parent))
     os.replace(link, out)
-    _fsync_dir(out.parent)
+    fsync(out.parent)
 
 
 def _prune(runs: Path, keep: Path) -> None:
@@ -266,17 +256,5 @@ def _prune(runs: Path, keep: Path) -> None:
 def _fsync_tree(root: Path) -> None:
     for directory, _, names in os.walk(root):
         for name in names:
-            fd = os.open(Path(directory) / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(directory))
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            fsync(Path(directory) / name)
+        fsync(Path(directory))
