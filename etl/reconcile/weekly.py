@@ -10,6 +10,7 @@ shift is the ``interruption_week`` reason). Anything else is unexplained.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -172,21 +173,45 @@ def compare_service_weeks(
             if same(ours_value, their_value, TOLERANCE.get(metric, 0)):
                 continue
             gap = _gap(ours_value, their_value)
-            reason, detail = context.reason(metric, key[0], key[1], gap)
+            service, week = key
             rows.append(
-                {
-                    "scope": "service_week",
-                    "key": f"{key[0]}|{key[1].date()}",
-                    "service_id": key[0],
-                    "week_start": key[1].date(),
-                    "metric": metric,
-                    "ours": ours_value,
-                    "pagerduty": their_value,
-                    "reason": reason,
-                    "detail": detail,
-                }
+                _difference(
+                    "service_week",
+                    f"{service}|{week.date()}",
+                    metric,
+                    ours_value,
+                    their_value,
+                    context.reason(metric, service, week, gap),
+                    service_id=service,
+                    week_start=week.date(),
+                )
             )
     return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+
+
+def _difference(
+    scope: str,
+    key: str,
+    metric: str,
+    ours: Any,
+    theirs: Any,
+    explained: tuple[str | None, str],
+    service_id: str | None = None,
+    week_start: date | None = None,
+) -> dict[str, Any]:
+    """One row of the differences table (``DIFF_COLUMNS``); ``explained`` is (reason, detail)."""
+    reason, detail = explained
+    return {
+        "scope": scope,
+        "key": key,
+        "service_id": service_id,
+        "week_start": week_start,
+        "metric": metric,
+        "ours": ours,
+        "pagerduty": theirs,
+        "reason": reason,
+        "detail": detail,
+    }
 
 
 def _gap(ours: Any, theirs: Any) -> float:
@@ -216,20 +241,8 @@ def compare_responders(
         their_value = float(sum((row.get(metric) or 0) for row in pd_rows))
         if same(ours_value, their_value, 1.0):
             continue
-        reason, detail = _responder_reason(metric, ours_value - their_value, context)
-        rows.append(
-            {
-                "scope": "responders",
-                "key": "all",
-                "service_id": None,
-                "week_start": None,
-                "metric": metric,
-                "ours": ours_value,
-                "pagerduty": their_value,
-                "reason": reason,
-                "detail": detail,
-            }
-        )
+        explained = _responder_reason(metric, ours_value - their_value, context)
+        rows.append(_difference("responders", "all", metric, ours_value, their_value, explained))
     return pd.DataFrame(rows, columns=DIFF_COLUMNS)
 
 
