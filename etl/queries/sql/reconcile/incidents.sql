@@ -22,26 +22,23 @@ entries as (
     group by log.incident_id
 ),
 
-interruptions as (
-    select
-        incident_id,
-        count(*) filter (where bucket = 'business') as business_hour_interruptions,
-        count(*) filter (where bucket = 'off_hour') as off_hour_interruptions,
-        count(*) filter (where bucket = 'sleep') as sleep_hour_interruptions
-    from int_interruptions
-    where incident_id in (select incident_id from chosen)
-    group by incident_id
+-- Interruptions and notifications alike, each with the hour bucket the marts gave it.
+contacts as (
+    select incident_id, 'interruption' as kind, bucket from int_interruptions
+    union all
+    select incident_id, 'notification' as kind, bucket from int_notifications
 ),
 
-notifications as (
+by_bucket as (
     select
         incident_id,
-        count(*) filter (where bucket = 'business') as business_hour_notifications,
-        count(*) filter (where bucket = 'off_hour') as off_hour_notifications,
-        count(*) filter (where bucket = 'sleep') as sleep_hour_notifications
-    from int_notifications
+        kind,
+        count(*) filter (where bucket = 'business') as business_hour,
+        count(*) filter (where bucket = 'off_hour') as off_hour,
+        count(*) filter (where bucket = 'sleep') as sleep_hour
+    from contacts
     where incident_id in (select incident_id from chosen)
-    group by incident_id
+    group by incident_id, kind
 ),
 
 final as (
@@ -59,21 +56,23 @@ final as (
         chosen.escalation_count,
         chosen.total_notifications,
         chosen.data_issue,
-        coalesce(interruptions.business_hour_interruptions, 0) as business_hour_interruptions,
-        coalesce(interruptions.off_hour_interruptions, 0) as off_hour_interruptions,
-        coalesce(interruptions.sleep_hour_interruptions, 0) as sleep_hour_interruptions,
+        coalesce(interruptions.business_hour, 0) as business_hour_interruptions,
+        coalesce(interruptions.off_hour, 0) as off_hour_interruptions,
+        coalesce(interruptions.sleep_hour, 0) as sleep_hour_interruptions,
         -- PagerDuty's alternatives, from the same entries:
         epoch(entries.first_any_ack_at - chosen.created_at) as any_agent_seconds_to_first_ack,
         epoch(chosen.resolved_at - chosen.created_at) as signed_seconds_to_resolve,
         coalesce(entries.email_notifications, 0) as email_notifications,
-        coalesce(notifications.business_hour_notifications, 0) as business_hour_notifications,
-        coalesce(notifications.off_hour_notifications, 0) as off_hour_notifications,
-        coalesce(notifications.sleep_hour_notifications, 0) as sleep_hour_notifications,
+        coalesce(notifications.business_hour, 0) as business_hour_notifications,
+        coalesce(notifications.off_hour, 0) as off_hour_notifications,
+        coalesce(notifications.sleep_hour, 0) as sleep_hour_notifications,
         entries.last_entry_at
     from chosen
     left join entries on entries.incident_id = chosen.incident_id
-    left join interruptions on interruptions.incident_id = chosen.incident_id
-    left join notifications on notifications.incident_id = chosen.incident_id
+    left join by_bucket as interruptions
+        on interruptions.incident_id = chosen.incident_id and interruptions.kind = 'interruption'
+    left join by_bucket as notifications
+        on notifications.incident_id = chosen.incident_id and notifications.kind = 'notification'
 )
 
 select * from final order by created_at, incident_id
