@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
 # The default page is served at "/" (its url path gives "Page not found").
 PAGE_TITLES = {
     "": "Overview",
+    "now": "Now",
     "services": "Services and teams",
     "responders": "Responders",
     "noise": "Noise and recommendations",

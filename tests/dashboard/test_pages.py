@@ -19,6 +19,7 @@ from tests.warehouse import HOSTILE_TITLE, HOSTILE_URL, writable_copy
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = [
     "views/overview.py",
+    "views/now.py",
     "views/services_teams.py",
     "views/responders.py",
     "views/noise.py",
@@ -163,8 +164,12 @@ def test_bad_url_values_are_ignored(app, pipeline_db):
 
 
 # Every page whose figures follow the filters: the reports page ignores them (it reports a
-# whole week of the account; test_reports_page_builds_the_pdf_and_csvs).
-@pytest.mark.parametrize("page", [page for page in PAGES if page != "views/reports.py"])
+# whole week of the account; test_reports_page_builds_the_pdf_and_csvs), and so does the Now
+# page (what is open now, whatever the filters say; tests/live/test_now_page.py).
+UNFILTERED = ("views/reports.py", "views/now.py")
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if page not in UNFILTERED])
 def test_every_page_with_all_filters_exercised(app, pipeline_db, page):
     team_id, service_ids, _ = busiest_team(pipeline_db)
     first, second = sorted(service_ids)[:2]
