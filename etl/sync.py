@@ -151,6 +151,7 @@ def run_sync(
     overlap: timedelta = DEFAULT_OVERLAP,
     page_size: int = 100,
     offset_cap: int = 10_000,
+    lock_wait: float = 0.0,
 ) -> SyncSummary:
     """Extract from the PagerDuty REST API v2, load the raw tables, build the marts, publish.
 
@@ -158,6 +159,8 @@ def run_sync(
     before ``until``, which defaults to now) and their log entries; later runs are incremental
     unless ``full``. An explicit ``since`` before the synced scope extends it backwards.
     ``page_size``/``offset_cap`` exist for tests against a simulator with lowered limits.
+    ``lock_wait``: seconds to wait for another writer (a live apply, a build) to finish
+    before giving up with :class:`etl.warehouse.WarehouseBusy`.
     Raises :class:`etl.pd_client.AuthenticationError`/:class:`etl.pd_client.PagerDutyError`
     when the API cannot be read, leaving the published warehouse untouched.
     """
@@ -179,7 +182,7 @@ def run_sync(
         retry=retry,
     )
     try:
-        with building(Path(db_path)) as con:
+        with building(Path(db_path), wait_seconds=lock_wait) as con:
             marks = read_watermarks(con)
             plan = _plan(marks, since_at, until_at, full, overlap)
             loader = Loader(con, run_id, plan.scope)

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -143,35 +144,45 @@ def read_sync_failures(db_path: str | os.PathLike) -> list[dict]:
 
 
 @contextmanager
-def exclusive_lock(lock_path: Path, busy: Exception) -> Iterator[None]:
-    """Hold ``lock_path`` for the block, or raise ``busy`` at once: a second writer fails
-    fast instead of queueing behind a long run."""
+def exclusive_lock(lock_path: Path, busy: Exception, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold ``lock_path`` for the block. If another writer holds it, poll (every 0.2 s) for up
+    to ``wait_seconds``, then raise ``busy``: by default a second writer fails fast instead of
+    queueing behind a long run; the nightly sync waits out a live apply (``--wait``)."""
+    deadline = time.monotonic() + max(0.0, wait_seconds)
     with open(lock_path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise busy from exc
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    raise busy from exc
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _writer_lock(db_path: Path) -> AbstractContextManager[None]:
+def _writer_lock(db_path: Path, wait_seconds: float = 0.0) -> AbstractContextManager[None]:
     lock_path = db_path.with_name(db_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    return exclusive_lock(lock_path, WarehouseBusy(f"another pagerlens run is writing {db_path}"))
+    busy = WarehouseBusy(f"another pagerlens run is writing {db_path}")
+    return exclusive_lock(lock_path, busy, wait_seconds)
 
 
 @contextmanager
-def building(db_path: str | os.PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
+def building(
+    db_path: str | os.PathLike, *, wait_seconds: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a private copy of the warehouse, published on success.
 
-    On normal exit the copy is checkpointed and atomically renamed over ``db_path``. On an
+    Another writer holding the warehouse raises :class:`WarehouseBusy`, at once or after
+    ``wait_seconds`` of waiting for it to finish. On normal exit the copy is checkpointed and atomically renamed over ``db_path``. On an
     exception the copy is deleted and the published warehouse is left exactly as it was.
     """
     db_path = Path(db_path)
-    with _writer_lock(db_path):
+    with _writer_lock(db_path, wait_seconds):
         work = work_path(db_path)
         for stale in (work, work.with_name(work.name + ".wal")):
             stale.unlink(missing_ok=True)
