@@ -18,18 +18,14 @@ from etl.pd_client import AuthenticationError, PagerDutyError
 from etl.warehouse import read_sync_failures, sync_failures_path, work_path
 from simulator.account import generate_account
 from simulator.faults import FaultSpec
-from tests.etl.test_sync import END, account, raw_rows, serving, sync  # noqa: F401
+from tests.etl.test_sync import END, account, clean_rows, raw_rows, serving, sync  # noqa: F401
 
 SINCE = END - timedelta(days=5)
 
 
 @pytest.fixture(scope="module")
 def clean(account, tmp_path_factory):  # noqa: F811 - the shared fixture
-    """A fault-free sync of the same period: the reference every faulty run must match."""
-    db = tmp_path_factory.mktemp("clean") / "w.duckdb"
-    with serving(account) as server:
-        sync(db, server, since=SINCE, until=END)
-    return raw_rows(db)
+    return clean_rows(account, tmp_path_factory.mktemp("clean") / "w.duckdb", SINCE)
 
 
 def file_digest(path) -> str:

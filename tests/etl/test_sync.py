@@ -73,6 +73,14 @@ def raw_rows(db: Path) -> dict[str, set[tuple[str, str]]]:
         con.close()
 
 
+def clean_rows(account, db: Path, since: datetime) -> dict[str, set[tuple[str, str]]]:
+    """The raw rows of a sync of [since, END) with every endpoint answering: the reference a
+    faulty or refused run of the same period is compared with."""
+    with serving(account) as server:
+        sync(db, server, since=since, until=END)
+    return raw_rows(db)
+
+
 def api_requests(server: SimServer, path: str | None = None, prefix: str | None = None) -> list:
     return [
         r

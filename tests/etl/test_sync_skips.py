@@ -19,7 +19,7 @@ from etl.pd_client import EndpointUnavailable
 from etl.queries import MART_TABLES
 from etl.warehouse import read_sync_failures
 from simulator.faults import FaultSpec
-from tests.etl.test_sync import END, account, raw_rows, serving, sync  # noqa: F401
+from tests.etl.test_sync import END, account, clean_rows, raw_rows, serving, sync  # noqa: F401
 
 SINCE = END - timedelta(days=3)
 PATHS = {name: path for name, path, _ in REFERENCE_LISTINGS} | {"oncalls": "/oncalls"}
@@ -29,11 +29,7 @@ MESSAGES = {402: "Payment Required", 403: "Access Denied", 404: "Not Found"}
 
 @pytest.fixture(scope="module")
 def clean(account, tmp_path_factory):  # noqa: F811 - the shared fixture
-    """A sync of the same period with every endpoint answering: the rows to compare with."""
-    db = tmp_path_factory.mktemp("clean") / "w.duckdb"
-    with serving(account) as server:
-        sync(db, server, since=SINCE, until=END)
-    return raw_rows(db)
+    return clean_rows(account, tmp_path_factory.mktemp("clean") / "w.duckdb", SINCE)
 
 
 def rows_of(db, query: str) -> list[tuple]:
