@@ -106,24 +106,26 @@ def _add_raw_changes(db, *, at: datetime) -> tuple[str, str]:
     """One new log entry, one log entry fetched again, one incident re-fetched with a new
     status: what a nightly sync loads. Returns the changed incident's id and new status."""
     with building(db) as con:
-        entry_id, payload = con.execute(
-            "select id, payload::varchar from raw_log_entries order by id limit 1"
-        ).fetchall()[0]
-        entry = json.loads(payload) | {"id": "PNEWENTRY1"}
+        entry_id, entry = _first_payload(con, "raw_log_entries")
         con.execute(
             "insert into raw_log_entries values (?, ?::json, ?)",
-            ["PNEWENTRY1", json.dumps(entry), at],
+            ["PNEWENTRY1", json.dumps(entry | {"id": "PNEWENTRY1"}), at],
         )
         con.execute("update raw_log_entries set fetched_at = ? where id = ?", [at, entry_id])
-        incident_id, payload = con.execute(
-            "select id, payload::varchar from raw_incidents order by id limit 1"
-        ).fetchall()[0]
-        incident = json.loads(payload) | {"status": "reassigned-for-test"}
+        incident_id, incident = _first_payload(con, "raw_incidents")
         con.execute(
             "update raw_incidents set payload = ?::json, fetched_at = ? where id = ?",
-            [json.dumps(incident), at, incident_id],
+            [json.dumps(incident | {"status": "reassigned-for-test"}), at, incident_id],
         )
     return incident_id, "reassigned-for-test"
+
+
+def _first_payload(con, raw_table: str) -> tuple[str, dict]:
+    """The id and decoded payload of the raw table's first row (by id)."""
+    row_id, payload = con.execute(
+        f"select id, payload::varchar from {raw_table} order by id limit 1"
+    ).fetchall()[0]
+    return row_id, json.loads(payload)
 
 
 def test_raw_rows_fetched_since_the_last_export_are_appended_or_replace_their_id(
