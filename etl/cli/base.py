@@ -104,26 +104,26 @@ config_option = click.option(
 )
 
 
-def api_url_option(
-    help: str = "REST API base URL (EU region: https://api.eu.pagerduty.com). "
-    "Plain http:// is accepted for loopback hosts only.",
-):
-    """``--api-url`` (``api_url``), PagerDuty's US endpoint by default."""
-    return click.option(
-        "--api-url", default="https://api.pagerduty.com", show_default=True, help=help
+API_URL_HELP = (
+    "REST API base URL (EU region: https://api.eu.pagerduty.com). "
+    "Plain http:// is accepted for loopback hosts only."
+)
+TOKEN_FILE_HELP = "Read the API token from this file instead of $PAGERDUTY_API_TOKEN."
+
+
+def api_options(api_url_help: str = API_URL_HELP, token_file_help: str = TOKEN_FILE_HELP):
+    """``--api-url`` (``api_url``, PagerDuty's US endpoint by default) and ``--token-file``
+    (``token_file``, read through :func:`_token`): a command that reads the REST API needs both."""
+    api_url = click.option(
+        "--api-url", default="https://api.pagerduty.com", show_default=True, help=api_url_help
     )
-
-
-def token_file_option(
-    help: str = "Read the API token from this file instead of $PAGERDUTY_API_TOKEN.",
-):
-    """``--token-file`` (``token_file``); read through :func:`_token`, never echoed."""
-    return click.option(
+    token_file = click.option(
         "--token-file",
         type=click.Path(dir_okay=False, exists=True, path_type=Path),
         default=None,
-        help=help,
+        help=token_file_help,
     )
+    return lambda command: api_url(token_file(command))
 
 
 def _iso_week(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

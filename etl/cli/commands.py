@@ -18,12 +18,11 @@ from etl.cli.base import (
     _iso_week,
     _progress_factory,
     _token,
-    api_url_option,
+    api_options,
     cli,
     config_option,
     db_option,
     out_option,
-    token_file_option,
 )
 
 # --------------------------------------------------------------------------- sync / build
@@ -32,8 +31,7 @@ from etl.cli.base import (
 @cli.command()
 @db_option
 @config_option
-@api_url_option()
-@token_file_option()
+@api_options()
 @click.option(
     "--since", default=None, help="Date or ISO 8601 timestamp (first run default: 90 days ago)."
 )
