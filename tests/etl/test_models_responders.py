@@ -71,7 +71,11 @@ def _bucket_account() -> RawAccount:
 
 @pytest.fixture(scope="module")
 def buckets() -> dict[str, str]:
-    con = build_account(_bucket_account())
+    return buckets_by_case(build_account(_bucket_account()))
+
+
+def buckets_by_case(con) -> dict[str, str]:
+    """Each interruption's bucket by its case id (the user's name)."""
     rows = con.execute(
         "select users.user_name, i.bucket from int_interruptions as i"
         " join stg_users as users using (user_id)"
@@ -91,12 +95,7 @@ def test_bucket(buckets: dict[str, str], case_id: str, expected: str) -> None:
 def test_account_time_zone_applies_to_users_without_one() -> None:
     # 07:30 UTC is 16:30 in Tokyo (UTC+9): business hours for the zone-less user only.
     con = build_account(_bucket_account(), account_time_zone="Asia/Tokyo")
-    rows = dict(
-        con.execute(
-            "select users.user_name, i.bucket from int_interruptions as i"
-            " join stg_users as users using (user_id)"
-        ).fetchall()
-    )
+    rows = buckets_by_case(con)
     assert rows["none-0730"] == "business"
     assert rows["utc-0759"] == "sleep"  # users with their own zone are unaffected
     assert rows["kol-0800"] == "business"
@@ -108,12 +107,7 @@ def test_bucket_edges_are_configuration() -> None:
         business_start=datetime(2000, 1, 1, 9).time(),
         sleep_end=datetime(2000, 1, 1, 7).time(),
     )
-    rows = dict(
-        con.execute(
-            "select users.user_name, i.bucket from int_interruptions as i"
-            " join stg_users as users using (user_id)"
-        ).fetchall()
-    )
+    rows = buckets_by_case(con)
     # 07:59:59 is no longer sleep (ends 07:00) nor business (starts 09:00).
     assert rows["utc-0759"] == "off_hour"
     assert rows["utc-0800"] == "off_hour"
