@@ -139,59 +139,75 @@ def test_pod_suffix_shaped_like_a_duration_is_one_value() -> None:
 # --- the position inference on hand-made nasty cases -----------------------------------------
 
 
-def test_variable_length_values_are_one_slot() -> None:
-    """A value with its unit, its alternative form or a '<' is one slot, whatever its length."""
-    summaries = [
-        "proxy.example.com:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01",
-        "github.com:443 close, 1190 bytes (1.16 KB) sent, 1671 bytes (1.63 KB) received, lifetime 00:02",
-        "csdnimg.cn:80 close, 850 bytes sent, 10547 bytes (10.2 KB) received, lifetime <1 sec",
-        "10.0.0.1:80 close, 403 bytes sent, 426 bytes received, lifetime 02:14",
-    ]
-    assert set(mine_templates(summaries)) == {"<*> close, <*> sent, <*> received, lifetime <*>"}
-    lists = [
-        "we failed to resolve data source name bn782 bn783 bn784",
-        "we failed to resolve data source name dadmin2",
-        "we failed to resolve data source name tbird-admin1 tbird-sm1",
-    ]
-    assert len(set(mine_templates(lists))) == 1
-
-
-def test_identifiers_mixing_letters_and_digits_are_values() -> None:
-    summaries = [
-        "Task attempt_1445144423722_0020_m_000002_0 done on node dn731",
-        "Task attempt_1445144423722_0020_m_000009_1 done on node sn12a",
-        "Task blk_-1608999687919862906 done on node R23-M0-N8",
-        "Task 0x7f3a9c done on node 7h",
-    ]
-    assert set(mine_templates(summaries)) == {"Task <*> done on node <*>"}
-
-
-def test_punctuation_glued_values_keep_their_key() -> None:
-    summaries = [
-        "synchronized to 10.100.20.250, stratum 3",
-        "synchronized to LOCAL(0), stratum 10",
-        "synchronized to ntp1.example.org:123, stratum 2",
-    ]
-    assert set(mine_templates(summaries)) == {"synchronized to <*>, stratum <*>"}
+# case id: (summaries of one alert type, the one template they must share)
+ONE_TEMPLATE_CASES = {
+    # A value with its unit, its alternative form or a '<' is one slot, whatever its length.
+    "values-of-any-length": (
+        [
+            "proxy.example.com:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01",
+            "github.com:443 close, 1190 bytes (1.16 KB) sent, 1671 bytes (1.63 KB) received, lifetime 00:02",
+            "csdnimg.cn:80 close, 850 bytes sent, 10547 bytes (10.2 KB) received, lifetime <1 sec",
+            "10.0.0.1:80 close, 403 bytes sent, 426 bytes received, lifetime 02:14",
+        ],
+        "<*> close, <*> sent, <*> received, lifetime <*>",
+    ),
+    "value-lists": (
+        [
+            "we failed to resolve data source name bn782 bn783 bn784",
+            "we failed to resolve data source name dadmin2",
+            "we failed to resolve data source name tbird-admin1 tbird-sm1",
+        ],
+        "we failed to resolve data source name <*>",
+    ),
+    "ids-mixing-letters-and-digits": (
+        [
+            "Task attempt_1445144423722_0020_m_000002_0 done on node dn731",
+            "Task attempt_1445144423722_0020_m_000009_1 done on node sn12a",
+            "Task blk_-1608999687919862906 done on node R23-M0-N8",
+            "Task 0x7f3a9c done on node 7h",
+        ],
+        "Task <*> done on node <*>",
+    ),
+    "punctuation-glued-values": (
+        [
+            "synchronized to 10.100.20.250, stratum 3",
+            "synchronized to LOCAL(0), stratum 10",
+            "synchronized to ntp1.example.org:123, stratum 2",
+        ],
+        "synchronized to <*>, stratum <*>",
+    ),
     # key=value: the key is part of the template, the value is not; empty values stay empty.
-    auth = [
-        "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4",
-        "authentication failure; logname= uid=500 euid=0 tty=NODEVssh ruser= rhost=host-7.net",
-    ]
-    assert set(mine_templates(auth)) == {
-        "authentication failure; logname= uid=<*> euid=<*> tty=NODEVssh ruser= rhost=<*>"
-    }
+    "key-value": (
+        [
+            "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4",
+            "authentication failure; logname= uid=500 euid=0 tty=NODEVssh ruser= rhost=host-7.net",
+        ],
+        "authentication failure; logname= uid=<*> euid=<*> tty=NODEVssh ruser= rhost=<*>",
+    ),
+    # An empty value in brackets is still that value: "()" and "(host)" are one template.
+    "empty-brackets": (
+        [
+            "connection from 202.82.200.188 () at Fri Jul  1 07:57:30 2005",
+            "connection from 203.101.45.59 (dsl-059.touchtelindia.net) at Sun Jul  3 10:05:25 2005",
+            "connection from 24.54.76.216 (bflony.adelphia.net) at Fri Jun 17 07:07:00 2005",
+        ],
+        "connection from <*> at <*>",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("summaries", "template"), ONE_TEMPLATE_CASES.values(), ids=list(ONE_TEMPLATE_CASES)
+)
+def test_one_alert_type_is_one_template(summaries: list[str], template: str) -> None:
+    assert set(mine_templates(summaries)) == {template}
+
+
+def test_keys_and_labels_stay_in_the_template() -> None:
     assert set(mine_templates(["setWriteDBLastDataMinute=25233979", "setTodaySteps=42"])) == {
         "setWriteDBLastDataMinute=<*>",
         "setTodaySteps=<*>",
     }
-    # An empty value in brackets is still that value: "()" and "(host)" are one template.
-    connections = [
-        "connection from 202.82.200.188 () at Fri Jul  1 07:57:30 2005",
-        "connection from 203.101.45.59 (dsl-059.touchtelindia.net) at Sun Jul  3 10:05:25 2005",
-        "connection from 24.54.76.216 (bflony.adelphia.net) at Fri Jun 17 07:07:00 2005",
-    ]
-    assert len(set(mine_templates(connections))) == 1
     # Dot leaders separate a value from its label; a URL does not take the sentence's colon.
     assert mask_summary("program interrupt: illegal instruction......1") == (
         "program interrupt: illegal instruction......<*>"
