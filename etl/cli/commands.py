@@ -38,12 +38,22 @@ from etl.cli.base import (
 @click.option("--until", default=None, help="Date or ISO 8601 timestamp (default: now).")
 @click.option("--full", is_flag=True, help="Ignore watermarks and re-sync the whole period.")
 @click.option("--no-build", is_flag=True, help="Load raw tables only; skip the marts.")
-def sync(db_path, config_path, api_url, token_file, since, until, full, no_build):
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=900.0,
+    show_default=True,
+    help="Seconds to wait for another writer (a live apply, a build) before giving up.",
+)
+def sync(db_path, config_path, api_url, token_file, since, until, full, no_build, wait_seconds):
     """The nightly ETL: extract from PagerDuty, load the warehouse, build the marts.
 
     The token comes from $PAGERDUTY_API_TOKEN or --token-file, never from the command line.
     The first run backfills from --since; later runs are incremental (log entries are the
-    change feed). The published warehouse is replaced atomically at the end.
+    change feed). The published warehouse is replaced atomically at the end. If another
+    pagerlens run is writing the warehouse (`pagerlens listen` publishing), the sync waits for
+    it (--wait) instead of failing.
 
     \b
     Example:
@@ -64,6 +74,7 @@ def sync(db_path, config_path, api_url, token_file, since, until, full, no_build
         build=not no_build,
         config=config,
         progress=_progress_factory(),
+        lock_wait=wait_seconds,
     )
     click.echo(summary.log_line())
 
