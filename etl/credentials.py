@@ -96,22 +96,7 @@ def read_token(
     """
     if token_file is not None:
         path = Path(token_file)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise CredentialsError(f"token file not found: {path}") from None
-        except OSError as exc:
-            raise CredentialsError(f"cannot read token file {path}: {exc.strerror}") from None
-        _warn_if_shared(path)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise TokenFormatError(
-                f"token file {path} is not UTF-8 text (byte {exc.start + 1} cannot be decoded)"
-            ) from None
-        value = text.strip()
-        if not value:
-            raise CredentialsError(f"token file {path} is empty")
+        value = read_secret_file(path, "token").strip()
         _SEEN.append(Secret(value))  # scrubbed from messages even if it is refused below
         return Secret(check_token(value, f"the token in {path}"))
     environ = os.environ if env is None else env
@@ -167,7 +152,31 @@ def check_token(value: str, source: str = "the API token") -> str:
     return value
 
 
-def _warn_if_shared(path: Path) -> None:
+def read_secret_file(path: Path, what: str) -> str:
+    """The text of a file holding a secret (``what``: "token", "webhook secret"), not empty.
+
+    A file that group or others can read gets a warning, as ssh gives for a private key.
+    Raises :class:`CredentialsError` naming the file and the problem, never its content.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CredentialsError(f"{what} file not found: {path}") from None
+    except OSError as exc:
+        raise CredentialsError(f"cannot read {what} file {path}: {exc.strerror}") from None
+    _warn_if_shared(path, what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TokenFormatError(
+            f"{what} file {path} is not UTF-8 text (byte {exc.start + 1} cannot be decoded)"
+        ) from None
+    if not text.strip():
+        raise CredentialsError(f"{what} file {path} is empty")
+    return text
+
+
+def _warn_if_shared(path: Path, what: str = "token") -> None:
     if os.name != "posix":
         return
     try:
@@ -176,7 +185,8 @@ def _warn_if_shared(path: Path) -> None:
         return
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         log.warning(
-            "token file %s is readable by %s (mode %04o): restrict it with `chmod 600 %s`",
+            "%s file %s is readable by %s (mode %04o): restrict it with `chmod 600 %s`",
+            what,
             path,
             "group and others"
             if mode & stat.S_IRGRP and mode & stat.S_IROTH

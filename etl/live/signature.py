@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from etl.credentials import CredentialsError
+from etl.credentials import CredentialsError, read_secret_file
 
 SECRET_ENV = "PAGERLENS_WEBHOOK_SECRET"
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
@@ -100,18 +100,8 @@ def read_webhook_secrets(
     Raises :class:`etl.credentials.CredentialsError` naming the source, never the value.
     """
     if secret_file is not None:
-        path = Path(secret_file)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CredentialsError(f"webhook secret file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise CredentialsError(f"cannot read webhook secret file {path}: {reason}") from None
-        values = [line.strip() for line in text.splitlines() if line.strip()]
-        if not values:
-            raise CredentialsError(f"webhook secret file {path} is empty")
-        return [WebhookSecret(value) for value in values]
+        text = read_secret_file(Path(secret_file), "webhook secret")
+        return [WebhookSecret(line.strip()) for line in text.splitlines() if line.strip()]
     environ = os.environ if env is None else env
     value = environ.get(SECRET_ENV, "").strip()
     if not value:
