@@ -61,21 +61,7 @@ from etl.cli.base import BadInput, _config, _db, _token, cli, config_option, db_
     type=click.FloatRange(0),
     help="...or once the first pending event has waited this long.",
 )
-def listen(
-    db_path,
-    config_path,
-    host,
-    port,
-    secret_file,
-    api_url,
-    token_file,
-    spool_file,
-    no_apply,
-    max_body,
-    threads,
-    debounce,
-    max_delay,
-):
+def listen(**options):
     """Receive PagerDuty webhooks (v3) and keep the warehouse current within seconds.
 
     Every delivery's X-PagerDuty-Signature is checked (401 if bad), the event is stored
@@ -115,24 +101,12 @@ def listen(
         export PAGERDUTY_API_TOKEN=$(cat ~/.pagerduty-readonly)
         pagerlens listen --db ~/pagerlens.duckdb --port 8787
     """
-    _listen(
-        _db(db_path),
-        config_path,
-        host,
-        port,
-        secret_file,
-        api_url,
-        token_file,
-        spool_file,
-        no_apply,
-        max_body,
-        threads,
-        (debounce, max_delay),
-    )
+    _listen(_db(options.pop("db_path")), **options)
 
 
 def _listen(
     db: Path,
+    *,
     config_path,
     host,
     port,
@@ -143,7 +117,8 @@ def _listen(
     no_apply,
     max_body,
     threads,
-    delays: tuple[float, float],
+    debounce: float,
+    max_delay: float,
 ) -> None:
     from etl.credentials import CredentialsError
     from etl.live import ApplyWorker, Receiver, Spool, read_webhook_secrets, spool_path
@@ -179,7 +154,7 @@ def _listen(
         on_stored=worker.notify if worker is not None else None,
     )
     if worker is not None:
-        worker.debounce, worker.max_delay = delays
+        worker.debounce, worker.max_delay = debounce, max_delay
         worker.start()
     url = receiver.start()
     click.echo(f"listening on {url} (spool {spool.path}); Ctrl-C to stop", nl=True)
