@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+
+SIMULATOR = Path(__file__).resolve().parents[1] / "simulator"
 
 
 def cache_dir() -> Path:
@@ -18,15 +22,37 @@ def cache_dir() -> Path:
     return path
 
 
+@cache
+def simulator_fingerprint() -> str:
+    """8 hex digits over the simulator's code and data: a cached account made by another
+    version of the simulator is not the account this checkout would generate."""
+    digest = hashlib.blake2b(digest_size=4)
+    for path in sorted(SIMULATOR.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json", ".sql"):
+            digest.update(path.relative_to(SIMULATOR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def cached_warehouse(
     name: str, make: Callable[[Path], None], *, prefix: str, making: str, made: str
 ) -> Path:
     """``name`` in :func:`cache_dir`, made by ``make(path)`` on first use and reused after.
 
+    The file name carries :func:`simulator_fingerprint` (``sim-....duckdb`` ->
+    ``sim-....-sim<fingerprint>.duckdb``), so a change to the simulator makes a new account
+    instead of silently reusing the old one; files of other fingerprints are left for the
+    user to delete (their names are printed).
+
     ``prefix``, ``making`` and ``made`` word the progress lines: ``{prefix}{making}`` before,
     with ``{path}`` in ``making`` standing for the file, and ``{prefix}{made} in N s`` after.
     """
-    path = cache_dir() / name
+    stem, dot, suffix = name.partition(".")
+    path = cache_dir() / f"{stem}-sim{simulator_fingerprint()}{dot}{suffix}"
+    others = [cache_dir() / name, *cache_dir().glob(f"{stem}-sim*{dot}{suffix}")]
+    stale = sorted(p.name for p in others if p != path and p.exists())
+    if stale:
+        print(f"{prefix}older simulator versions' files in {cache_dir()}: {', '.join(stale)}")
     if path.exists():
         print(f"{prefix}reusing {path}", flush=True)
         return path
