@@ -6,7 +6,11 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -121,7 +125,7 @@ def _listen(
     max_delay: float,
 ) -> None:
     from etl.credentials import CredentialsError
-    from etl.live import ApplyWorker, Receiver, Spool, read_webhook_secrets, spool_path
+    from etl.live import read_webhook_secrets
 
     try:
         secrets = read_webhook_secrets(secret_file)
@@ -132,18 +136,93 @@ def _listen(
     if not no_apply:
         config = _config(config_path)
         client = _client(api_url, _token(token_file))
-    if not click.get_current_context().find_root().params.get("verbose"):
-        # A build per apply: its per-model lines would drown the listener's own.
-        for name in ("etl.transform", "etl.noise", "etl.extract"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_build_logs()
     if host not in ("127.0.0.1", "::1", "localhost"):
         log.warning(
             "listening on %s, not loopback: deliveries must reach pagerlens through a TLS proxy "
             "(the signature proves who sent a body, not that nobody read it)",
             host,
         )
+    listener = start_listener(
+        db,
+        secrets,
+        client=client,
+        config=config,
+        host=host,
+        port=port,
+        spool_file=spool_file,
+        max_body=max_body,
+        threads=threads,
+        debounce=debounce,
+        max_delay=max_delay,
+    )
+    click.echo(f"listening on {listener.url} (spool {listener.spool.path}); Ctrl-C to stop")
+    _serve_until_stopped(listener)
+
+
+def quiet_build_logs() -> None:
+    """Unless --verbose: a build per apply, whose per-model lines would drown the listener's."""
+    if not click.get_current_context().find_root().params.get("verbose"):
+        for name in ("etl.transform", "etl.noise", "etl.extract"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@dataclass
+class Listener:
+    """A running receiver and (unless receive-only) apply worker over one spool: what
+    `pagerlens listen` and `pagerlens demo --live` run."""
+
+    receiver: Any
+    worker: Any | None
+    spool: Any
+
+    @property
+    def url(self) -> str:
+        return self.receiver.url
+
+    def stop(self, *, drain: bool = False) -> dict:
+        """Stop in order: no new deliveries first, then the apply under way (then, with
+        ``drain``, apply what is still pending), then the spool. Returns the spool's final
+        ``status()``."""
+        self.receiver.stop()
+        try:
+            if self.worker is not None:
+                self.worker.stop()
+                if drain:
+                    self.worker.drain()
+            return self.spool.status()
+        finally:
+            if self.worker is not None:
+                self.worker.client.close()
+            self.spool.close()
+
+
+def start_listener(
+    db: Path,
+    secrets,
+    *,
+    client,
+    config,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    spool_file: Path | None = None,
+    max_body: int = 256 * 1024,
+    threads: int = 32,
+    debounce: float = 1.0,
+    max_delay: float = 5.0,
+    clock: Callable[[], datetime] | None = None,
+) -> Listener:
+    """Open the spool, start the apply worker (none when ``client`` is None) and the receiver
+    on ``host:port`` (0: a free port); ``clock`` is the worker's "now" (default: the wall clock)."""
+    from etl.live import ApplyWorker, Receiver, Spool, spool_path
+
     spool = Spool(spool_file or spool_path(db))
-    worker = None if client is None else ApplyWorker(spool, db, client, config=config)
+    worker = None
+    if client is not None:
+        timing = {"debounce": debounce, "max_delay": max_delay}
+        if clock is not None:
+            timing["clock"] = clock
+        worker = ApplyWorker(spool, db, client, config=config, **timing)
     receiver = Receiver(
         spool,
         secrets,
@@ -154,11 +233,9 @@ def _listen(
         on_stored=worker.notify if worker is not None else None,
     )
     if worker is not None:
-        worker.debounce, worker.max_delay = debounce, max_delay
         worker.start()
-    url = receiver.start()
-    click.echo(f"listening on {url} (spool {spool.path}); Ctrl-C to stop", nl=True)
-    _serve_until_stopped(receiver, worker, spool)
+    receiver.start()
+    return Listener(receiver, worker, spool)
 
 
 def _client(api_url: str, token):
@@ -170,30 +247,31 @@ def _client(api_url: str, token):
         raise BadInput([str(exc)]) from None
 
 
-def _serve_until_stopped(receiver, worker, spool, report_every: float = 60.0) -> None:
-    """Block until SIGINT/SIGTERM, logging the counters now and then; then stop in order:
-    no new deliveries first, then the apply under way, then the spool."""
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+def _serve_until_stopped(listener: Listener, report_every: float = 60.0) -> None:
+    """Block until SIGINT/SIGTERM, logging the counters now and then; then stop in order."""
+    stop = stop_on_signals()
     next_report = time.monotonic() + report_every
     try:
         while not stop.wait(1.0):
             if time.monotonic() >= next_report:
                 next_report += report_every
-                status = spool.status()
+                status = listener.spool.status()
                 log.info(
                     "listen: %s; spool pending %d, applied %d, kept %d, unknown types %s",
-                    receiver.snapshot(),
+                    listener.receiver.snapshot(),
                     status["pending"],
                     status["applied"],
                     status["kept"],
                     status["unknown_by_type"] or "none",
                 )
     finally:
-        receiver.stop()
-        if worker is not None:
-            worker.stop()
-            worker.client.close()
-        spool.close()
-        click.echo(f"stopped: {receiver.snapshot()}")
+        listener.stop()
+        click.echo(f"stopped: {listener.receiver.snapshot()}")
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that SIGINT (Ctrl-C) or SIGTERM sets, instead of interrupting the process."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop

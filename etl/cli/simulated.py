@@ -58,52 +58,106 @@ end_option = click.option(
 @click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Run the job without serving the dashboard.")
 @end_option
-def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end):
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Sync up to the last day, then play that day forward as signed webhooks to an "
+    "in-process `pagerlens listen` (the dashboard's Now page follows it).",
+)
+@click.option(
+    "--live-speed",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(1, 1e6),
+    help="With --live: simulated seconds per real second.",
+)
+@click.option(
+    "--live-for",
+    default=None,
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    help="With --live: stop after this long (applying what was received) and print a "
+    "summary; default: until Ctrl-C.",
+)
+def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end, **live):
     """The main job on the embedded simulated PagerDuty, end to end.
 
     Starts the simulated PagerDuty on loopback, runs the nightly ETL against it over HTTP,
     writes the weekly report and the recommendations, then serves the dashboard.
 
+    With --live the account gets one more day after the --days synced: the simulator plays
+    that day forward (--live-speed) and delivers signed v3 webhooks to a listener on a
+    free loopback port, whose worker applies them to the warehouse, while the dashboard runs.
+    The webhook secret is random, in a private temporary file, removed at the end.
+
     \b
     Example:
         pagerlens demo --days 90 --no-dashboard
+        pagerlens demo --days 7 --live --live-speed 60
+        pagerlens demo --days 7 --live --no-dashboard --live-for 30
     """
-    from etl.sync import run_sync
     from simulator.account import generate_account
     from simulator.server import SimServer
 
+    if live["live_for"] is not None and not live["live"]:
+        raise click.UsageError("--live-for needs --live")
     db = _db(db_path)
     config = _config(config_path)
+    # --live: the live day comes on top of --days of history synced before it.
+    days += 1 if live["live"] else 0
     click.echo(f"simulating a PagerDuty account: seed {seed}, {days} days ...")
     account = generate_account(seed=seed, days=days, end=end)
-    with SimServer(account) as server:
+    until = account.end
+    if live["live"]:
+        from etl.cli.demo_live import live_start
+
+        until = live_start(account.end)
+    with SimServer(account, now=until) as server:
         click.echo(f"simulated PagerDuty REST API at {server.url}")
-        summary = run_sync(
-            db,
-            api_url=server.url,
-            token=account.token,
-            since=account.start,
-            until=account.end,
-            full=True,
-            build=True,
-            config=config,
-            progress=_progress_factory(),
-        )
-    click.echo(summary.log_line())
-    click.echo(f"warehouse: {db.resolve()}")
+        _demo_job(db, config, server, until, out_dir)
+        if live["live"]:
+            from etl.cli.demo_live import run_live_demo
 
-    outputs: list[Path] = []
-    from etl.noise import write_recommendations
-    from reports.weekly import write_report
-
-    outputs += write_report(db, out_dir=out_dir, formats=("pdf", "csv"), config=config)
-    outputs += write_recommendations(db, out_dir / "recommendations")
-    for path in outputs:
-        click.echo(f"wrote {path}")
+            run_live_demo(
+                server,
+                db,
+                config,
+                port=port,
+                no_dashboard=no_dashboard,
+                speed=live["live_speed"],
+                live_for=live["live_for"],
+            )
+            return
     if no_dashboard:
         click.echo(f"dashboard: run `pagerlens dashboard --db {db}`")
         return
     _serve_dashboard(db, port)
+
+
+def _demo_job(db: Path, config, server, until: datetime, out_dir: Path) -> None:
+    """The nightly job against ``server`` up to ``until``: sync and build, report, advice."""
+    from etl.noise import write_recommendations
+    from etl.sync import run_sync
+    from reports.weekly import write_report
+
+    summary = run_sync(
+        db,
+        api_url=server.url,
+        token=server.token,
+        since=server.account.start,
+        until=until,
+        full=True,
+        build=True,
+        config=config,
+        progress=_progress_factory(),
+    )
+    click.echo(summary.log_line())
+    click.echo(f"warehouse: {db.resolve()}")
+    outputs: list[Path] = []
+    outputs += write_report(db, out_dir=out_dir, formats=("pdf", "csv"), config=config)
+    outputs += write_recommendations(db, out_dir / "recommendations")
+    for path in outputs:
+        click.echo(f"wrote {path}")
 
 
 # --------------------------------------------------------------------------- simulate
