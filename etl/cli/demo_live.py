@@ -34,15 +34,18 @@ def live_start(end: datetime) -> datetime:
 
 
 def run_live_demo(
-    server, db: Path, config, *, port: int, no_dashboard: bool, speed: float, live_for
+    server, play, db: Path, config, *, port: int, no_dashboard: bool, speed: float, live_for
 ) -> None:
     """Run simulator play, listener and (unless ``no_dashboard``) dashboard until Ctrl-C /
     SIGTERM or, with ``live_for``, that many seconds; then stop them in that order, remove the
-    webhook secret and print a one-line summary."""
+    webhook secret and print a one-line summary.
+
+    ``play`` is :func:`simulator.webhooks.start_live_play`, passed in by the command: etl
+    reaches the simulator only from etl/cli/simulated.py (tests/test_boundaries.py)."""
     stop = stop_on_signals()
     secret_file = _write_secret()
     try:
-        _run(server, db, config, secret_file, stop, port, no_dashboard, speed, live_for)
+        _run(server, play, db, config, secret_file, stop, port, no_dashboard, speed, live_for)
     finally:
         secret_file.unlink(missing_ok=True)
 
@@ -58,11 +61,10 @@ def _write_secret() -> Path:
     return Path(name)
 
 
-def _run(server, db, config, secret_file, stop, port, no_dashboard, speed, live_for) -> None:
+def _run(server, play, db, config, secret_file, stop, port, no_dashboard, speed, live_for):
     from etl.credentials import Secret
     from etl.live import read_webhook_secrets
     from etl.pd_client import PagerDutyClient, RateLimiter
-    from simulator.webhooks import start_live_play
 
     quiet_build_logs()
     client = PagerDutyClient(Secret(server.token), base_url=server.url, limiter=RateLimiter())
@@ -77,7 +79,7 @@ def _run(server, db, config, secret_file, stop, port, no_dashboard, speed, live_
     status = {}
     try:
         hours = LIVE_WINDOW / timedelta(hours=1)
-        player = start_live_play(server, listener.url + "/webhooks", str(secret_file), speed, hours)
+        player = play(server, listener.url + "/webhooks", str(secret_file), speed, hours)
         click.echo(
             f"live: playing [{player.start:%Y-%m-%d %H:%M}, {player.end:%Y-%m-%d %H:%M}) UTC "
             f"at {speed:g}x; webhooks to {listener.url}/webhooks (spool {listener.spool.path})"

@@ -117,9 +117,11 @@ def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end, **l
         _demo_job(db, config, server, until, out_dir)
         if live["live"]:
             from etl.cli.demo_live import run_live_demo
+            from simulator.webhooks import start_live_play
 
             run_live_demo(
                 server,
+                start_live_play,
                 db,
                 config,
                 port=port,
