@@ -252,7 +252,7 @@ def mute_artifacts(
 
 
 def maintenance_artifacts(
-    service_id: str, windows: list[tuple[str, str]], rule: str, constant: str
+    service_id: str, windows: list[tuple[str, str]], rule: str, alert: str
 ) -> list[dict]:
     """One POST /maintenance_windows per weekly occurrence (PagerDuty windows are one-off)."""
     return [
@@ -264,7 +264,7 @@ def maintenance_artifacts(
                     "type": "maintenance_window",
                     "start_time": start,
                     "end_time": end,
-                    "description": _one_line(f"pagerlens: {rule}, for {constant}")[:250],
+                    "description": _one_line(f"pagerlens: {rule}, for {alert}")[:250],
                     "services": [{"id": service_id, "type": "service_reference"}],
                 }
             },

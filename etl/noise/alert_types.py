@@ -74,7 +74,7 @@ def apply_identities(incidents: pd.DataFrame, identities: pd.DataFrame) -> pa.Ta
     templates[structured] = new_ids.map(representative)
     incidents["template_id"] = template_ids.astype("category")
     incidents["template"] = templates.astype("category")
-    incidents["identity_source"] = source.fillna(TEXT_SOURCE).astype("category")
+    incidents["identity_source"] = source.astype(object).fillna(TEXT_SOURCE).astype("category")
 
     rows = incidents.loc[structured]
     return pa.table(

@@ -12,15 +12,23 @@ from etl.noise.advice import (
     group_artifacts,
     render,
 )
+from etl.noise.existing import ExistingConfig, already_on
 from etl.noise.replay import Replay
 from etl.noise.rules import _evidence, _finish
 from etl.noise.settings import NoiseSettings
 
 
 def _group_recommendation(
-    group: dict, members: pd.DataFrame, replay: Replay, settings: NoiseSettings
+    group: dict,
+    members: pd.DataFrame,
+    replay: Replay,
+    settings: NoiseSettings,
+    existing: ExistingConfig | None = None,
 ) -> list[dict]:
-    """The group_alerts row of a group, from its member incidents."""
+    """The group_alerts row of a group, from its member incidents; an already-on row instead
+    when every member service already groups its alerts (PagerDuty groups per service, so a
+    service without grouping still gains from the setting)."""
+    existing = existing or ExistingConfig()
     members = members.sort_values(["created_at", "incident_id"])
     if members.empty:
         return []
@@ -41,6 +49,9 @@ def _group_recommendation(
     owner = members[members["service_id"] == root].iloc[0]
     window = int(min(3600, max(300, np.ceil((group["p90_spread_seconds"] + 60) / 60) * 60)))
     services = sorted(set(members["service_id"]))
+    grouping = {str(s): existing.grouping(s) for s in services}
+    if all(grouping.values()):
+        return [_already_grouping(group, owner, grouping)]
     # The alert type that opens an occurrence most often: the storm's root.
     root_template = (
         firsts["template"].astype(str).value_counts().sort_index().idxmax()
@@ -57,6 +68,9 @@ def _group_recommendation(
         "p90_spread_seconds": group["p90_spread_seconds"],
         "cohesion": group["cohesion"],
     }
+    evidence |= existing.evidence(services)
+    if any(grouping.values()):
+        evidence["services_already_grouping"] = {s: g for s, g in grouping.items() if g}
     row = {
         "kind": "group_alerts",
         "team_id": owner["team_id"],
@@ -81,3 +95,18 @@ def _group_recommendation(
             "incident; keep their priority rules when grouping"
         )
     return [_finish(row, members, replay, removed, set(), len(hidden_majors), risk, settings)]
+
+
+def _already_grouping(group: dict, owner: pd.Series, grouping: dict[str, str | None]):
+    """The already-on row of a group whose every member service groups its alerts."""
+    configured = "; ".join(f"{s}: {g}" for s, g in grouping.items())
+    first = owner.copy()
+    first["group_id"] = group["group_id"]
+    first["template"] = " | ".join(group["templates"])
+    first["template_id"] = None
+    return already_on(
+        first,
+        "group_alerts",
+        f"every member service already groups alerts ({configured})",
+        f"group {group['alert_types']} alert types across {len(grouping)} services",
+    )

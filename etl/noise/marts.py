@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from etl.config import Config
 from etl.noise.alert_types import apply_identities, no_identities, read_identities
+from etl.noise.existing import read_existing
 from etl.noise.flapping import flag_flapping
 from etl.noise.groups import GroupingResult, find_groups
 from etl.noise.inputs import (
@@ -21,7 +22,13 @@ from etl.noise.inputs import (
     read_incidents,
     read_replay_notifications,
 )
-from etl.noise.outputs import ALERT_GROUP_SCHEMA, RECOMMENDATION_SCHEMA, _group_table, _write_frame
+from etl.noise.outputs import (
+    ALERT_GROUP_SCHEMA,
+    ALREADY_ON_SCHEMA,
+    RECOMMENDATION_SCHEMA,
+    _group_table,
+    _write_frame,
+)
 from etl.noise.recommend import build_recommendations
 from etl.noise.replay import replay_window
 from etl.noise.settings import GroupingSettings, NoiseSettings, load_settings
@@ -93,9 +100,14 @@ def build_noise_marts(
     timings["replay_input"] = time.perf_counter() - mark
     log.debug("noise: tables written, replay input read in %.2fs", timings["replay_input"])
     mark = time.perf_counter()
-    recommendations = build_recommendations(incidents, notifications, grouping, config, settings)
+    already: list = []
+    recommendations = build_recommendations(
+        incidents, notifications, grouping, config, settings, read_existing(con), already
+    )
     timings["recommendations"] = time.perf_counter() - mark
     _write_frame(con, "recommendations", recommendations, RECOMMENDATION_SCHEMA)
+    already_frame = pd.DataFrame(already, columns=list(ALREADY_ON_SCHEMA))
+    _write_frame(con, "recommendations_already_on", already_frame, ALREADY_ON_SCHEMA)
     con.execute("drop table if exists noise_summary_templates")
     return _result(con, incidents, grouping, settings, timings, started)
 
@@ -126,7 +138,12 @@ def _result(
     """The step's figures for the build summary: rows, templates, flapping, model quality."""
     counts = {
         name: con.execute(f"select count(*) from {name}").fetchall()[0][0]  # noqa: S608
-        for name in ("alert_templates", "alert_groups", "recommendations")
+        for name in (
+            "alert_templates",
+            "alert_groups",
+            "recommendations",
+            "recommendations_already_on",
+        )
     }
     result = {
         "rows": counts,
@@ -135,6 +152,8 @@ def _result(
             str(k): int(v) for k, v in incidents["identity_source"].value_counts().items()
         },
         "flapping_incidents": int(incidents["is_flapping"].sum()),
+        # Recommendations not made: the account already has the setting.
+        "already_on": counts["recommendations_already_on"],
         "grouping": grouping.quality,
         "seconds": {k: round(v, 3) for k, v in timings.items()}
         | {"total": round(time.perf_counter() - started, 3)},

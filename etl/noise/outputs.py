@@ -65,6 +65,21 @@ RECOMMENDATION_SCHEMA = {
 }
 RECOMMENDATION_COLUMNS = list(RECOMMENDATION_SCHEMA)
 
+# The recommendations not made because the account already has the setting
+# (etl/noise/existing.py): what is configured and what the rule would have proposed.
+ALREADY_ON_SCHEMA = {
+    "kind": "varchar",
+    "team_id": "varchar",
+    "team_name": "varchar",
+    "service_id": "varchar",
+    "service_name": "varchar",
+    "template_id": "varchar",
+    "template": "varchar",
+    "group_id": "varchar",
+    "configured": "varchar",
+    "proposed": "varchar",
+}
+
 
 def _by_group(incidents: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The incidents of each group (one pass, instead of one scan of all incidents a group)."""
@@ -170,6 +185,12 @@ def write_recommendations(db_path, out_dir) -> list[Path]:
         frame = con.execute(
             "select * from recommendations order by team_name, pages_saved desc, recommendation_id"
         ).df()
+        already = pd.DataFrame(columns=list(ALREADY_ON_SCHEMA))
+        if table_exists(con, "recommendations_already_on"):  # older warehouses have none
+            already = con.execute(
+                "select * from recommendations_already_on "
+                "order by team_name, kind, service_name, template"
+            ).df()
     finally:
         con.close()
     written = [out / "recommendations.csv"]
@@ -178,11 +199,15 @@ def write_recommendations(db_path, out_dir) -> list[Path]:
         writer.writerow(RECOMMENDATION_COLUMNS)
         for record in frame[RECOMMENDATION_COLUMNS].itertuples(index=False):
             writer.writerow([_csv_cell(v) for v in record])
-    for (team_id, team_name), part in frame.groupby(
-        [frame["team_id"].fillna("unowned"), frame["team_name"].fillna("Unowned")], sort=True
-    ):
+    teams = _by_team(frame)
+    configured = _by_team(already)
+    for team_id, team_name in sorted(set(teams) | set(configured)):
+        part = teams.get((team_id, team_name), frame.iloc[:0])
         path = out / f"recommendations-{_slug(team_name)}-{_slug(team_id)}.md"
-        path.write_text(_team_markdown(team_name, part))
+        path.write_text(
+            _team_markdown(team_name, part)
+            + _already_markdown(configured.get((team_id, team_name), already.iloc[:0]))
+        )
         written.append(path)
         fragments = [a for a in _artifacts(part) if a["target"] == "alertmanager"]
         if fragments:
@@ -191,6 +216,25 @@ def write_recommendations(db_path, out_dir) -> list[Path]:
             config.write_text(alertmanager_config(fragments))
             written.append(config)
     return written
+
+
+def _by_team(frame: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    keys = [frame["team_id"].fillna("unowned"), frame["team_name"].fillna("Unowned")]
+    return {(str(i), str(n)): part for (i, n), part in frame.groupby(keys, sort=True)}
+
+
+def _already_markdown(part: pd.DataFrame) -> str:
+    """The recommendations the team's services already have: listed, never silently dropped."""
+    if part.empty:
+        return ""
+    lines = ["", "## Already configured", ""]
+    for r in part.itertuples():
+        lines.append(
+            f"- already configured: `{r.kind}` on {_md(r.service_name)} for "
+            f"{_code(r.template)}: {_md(r.configured)} (pagerlens would propose "
+            f"{_md(r.proposed)})"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _artifacts(part: pd.DataFrame) -> list[dict]:
@@ -214,6 +258,8 @@ def _csv_cell(value: object) -> object:
 
 
 def _team_markdown(team_name: str, part: pd.DataFrame) -> str:
+    if part.empty:
+        return f"# Noise-reduction recommendations for {_md(team_name)}\n\n0 recommendation(s).\n"
     first = part.iloc[0]
     lines = [
         f"# Noise-reduction recommendations for {_md(team_name)}",
@@ -244,6 +290,7 @@ def _team_markdown(team_name: str, part: pd.DataFrame) -> str:
             f"{evidence.get('auto_resolved_within_seconds')} s, "
             f"{evidence.get('share_never_acknowledged', 0):.0%} never acknowledged, "
             f"{evidence.get('sleep_hour_pages')} sleep-hour pages",
+            *_setting_lines(evidence),
             f"- Replay: notifications {r.notifications_before} → {r.notifications_after}, "
             f"pages saved {r.pages_saved}, major incidents affected {r.major_incidents_affected}",
             "- Examples: "
@@ -256,6 +303,19 @@ def _team_markdown(team_name: str, part: pd.DataFrame) -> str:
         ]
         lines += _artifact_markdown(getattr(r, "config_artifacts", None), r.config_snippet)
     return "\n".join(lines) + "\n"
+
+
+def _setting_lines(evidence: dict) -> list[str]:
+    """Evidence lines on the existing configuration: settings distorting the metrics, and
+    maintenance windows that could not be checked."""
+    lines = [
+        f"- Setting distorting the metrics on {_md(service)}: {_md(flag.get('distortion'))}"
+        for service, flag in (evidence.get("settings_distorting_metrics") or {}).items()
+    ]
+    windows = evidence.get("existing_maintenance_windows")
+    if isinstance(windows, str) and windows.startswith("unknown"):
+        lines.append(f"- Existing maintenance windows: {_md(windows)}")
+    return lines
 
 
 def _artifact_markdown(value: object, snippet: object) -> list[str]:

@@ -8,6 +8,7 @@ import logging
 import pandas as pd
 
 from etl.config import Config
+from etl.noise.existing import AlreadyOn, ExistingConfig
 from etl.noise.group_rule import _group_recommendation
 from etl.noise.outputs import RECOMMENDATION_COLUMNS, _by_group
 from etl.noise.replay import Replay
@@ -30,13 +31,20 @@ def build_recommendations(
     grouping,
     config: Config,
     settings: NoiseSettings,
+    existing: ExistingConfig | None = None,
+    already: list[AlreadyOn] | None = None,
 ) -> pd.DataFrame:
     """One row per recommendation, with evidence, snippet and replayed counterfactual.
 
     ``notifications``: the replay period's notifications (``noise_notifications.sql``).
     The rules run only on the alert types (template and service) that can pass one of them
     (:func:`_rule_candidates`); the others cannot yield a row.
+
+    ``existing``: the account's PagerDuty configuration; a rule whose setting is already on
+    proposes nothing, is appended to ``already`` (when given) and the next rule is tried.
     """
+    existing = existing or ExistingConfig()
+    already = [] if already is None else already
     if incidents.empty:
         return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
     replay = Replay(incidents, notifications, config, settings.replay_weeks)
@@ -50,16 +58,11 @@ def build_recommendations(
         key=candidates["template_id"].astype(str) + "|" + candidates["service_id"].astype(str)
     )
     for key, part in candidates.groupby("key", sort=True):
-        can = part.iloc[0]
-        row = (
-            (can["maintenance_window"] and _maintenance(part, config, settings))
-            or (can["pause_transient"] and _pause_transient(part, config, settings))
-            or (can["stop_paging"] and _stop_paging(part, config, settings))
-            or None
-        )
+        row = _first_rule(part, config, settings, existing, already)
         if row is None:
             continue
         removed, demoted, row = row
+        row["evidence"] |= existing.evidence([row["service_id"]])
         majors = part[part["incident_id"].isin(removed | demoted) & part["is_major"].fillna(False)]
         if len(majors):
             # A change that would hide or silence a major incident is not recommended.
@@ -76,10 +79,39 @@ def build_recommendations(
         # One co-firing is an anecdote; a grouping rule needs the pattern to repeat.
         if group["occurrences"] >= settings.min_group_occurrences:
             members = grouped.get(group["group_id"], frame.iloc[:0])
-            rows.extend(_group_recommendation(group, members, replay, settings))
+            for row in _group_recommendation(group, members, replay, settings, existing):
+                (already if isinstance(row, AlreadyOn) else rows).append(row)
     result = pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
     return result.sort_values(
         ["team_id", "pages_saved", "recommendation_id"],
         ascending=[True, False, True],
         na_position="last",
     ).reset_index(drop=True)
+
+
+RULES = (
+    ("maintenance_window", _maintenance),
+    ("pause_transient", _pause_transient),
+    ("stop_paging", _stop_paging),
+)
+
+
+def _first_rule(
+    part: pd.DataFrame,
+    config: Config,
+    settings: NoiseSettings,
+    existing: ExistingConfig,
+    already: list[AlreadyOn],
+):
+    """The first rule that yields a change for this alert type (in :data:`RULES` order); a
+    rule whose setting the service already has goes to ``already``."""
+    can = part.iloc[0]
+    for name, rule in RULES:
+        if not can[name]:
+            continue
+        found = rule(part, config, settings, existing)
+        if isinstance(found, AlreadyOn):
+            already.append(found)
+        elif found is not None:
+            return found
+    return None

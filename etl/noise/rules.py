@@ -19,6 +19,7 @@ from etl.noise.advice import (
     service_update,
     stop_paging_artifacts,
 )
+from etl.noise.existing import ExistingConfig, already_on
 from etl.noise.outputs import _examples
 from etl.noise.replay import Replay
 from etl.noise.settings import NoiseSettings
@@ -122,13 +123,25 @@ def _base(
     }
 
 
-def _pause_transient(part: pd.DataFrame, config: Config, settings: NoiseSettings):
+def _pause_transient(
+    part: pd.DataFrame, config: Config, settings: NoiseSettings, existing: ExistingConfig
+):
     transient = part["noise_reason"].eq("transient")
     if transient.mean() < settings.transient_share:
         return None
     # The shortest auto-pause timeout PagerDuty offers that would have caught 90% of them.
     p90 = float(part.loc[transient, "seconds_to_resolve"].quantile(0.9))
     timeout = next((t for t in AUTO_PAUSE_TIMEOUTS if t >= p90), AUTO_PAUSE_TIMEOUTS[-1])
+    current = existing.auto_pause(part.iloc[0]["service_id"])
+    if current is not None:
+        # Auto-pause is on: its timeout is the owner's choice; ours is shown, not proposed.
+        shown = f"{current} s" if current else "PagerDuty's default timeout"
+        return already_on(
+            part.iloc[0],
+            "pause_transient",
+            f"auto-pause is on ({shown})",
+            f"auto-pause {timeout} s ({transient.mean():.0%} of the incidents are transient)",
+        )
     caught = part[
         part["auto_resolved"].fillna(False)
         & part["first_ack_at"].isna()
@@ -151,10 +164,19 @@ def _pause_transient(part: pd.DataFrame, config: Config, settings: NoiseSettings
     return set(caught["incident_id"]), set(), row
 
 
-def _stop_paging(part: pd.DataFrame, config: Config, settings: NoiseSettings):
+def _stop_paging(
+    part: pd.DataFrame, config: Config, settings: NoiseSettings, existing: ExistingConfig
+):
     never = part["first_ack_at"].isna().mean()
     if never < settings.never_acked_share:
         return None
+    if existing.low_urgency(part.iloc[0]["service_id"]):
+        return already_on(
+            part.iloc[0],
+            "stop_paging",
+            "the service's urgency rule is constant low urgency: it pages nobody",
+            f"stop paging ({never:.0%} never acknowledged)",
+        )
     title = f"Stop paging: {never:.0%} of these incidents were never acknowledged"
     first = part.iloc[0]
     artifacts = stop_paging_artifacts(
@@ -164,7 +186,9 @@ def _stop_paging(part: pd.DataFrame, config: Config, settings: NoiseSettings):
     return set(), set(part["incident_id"]), row
 
 
-def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
+def _maintenance(
+    part: pd.DataFrame, config: Config, settings: NoiseSettings, existing: ExistingConfig
+):
     """A recurring weekly window: the densest half hour of the week, widened to the adjacent
     half hours that are just as unusual, in the account's time zone."""
     slot_of = part["week_slot"].to_numpy()
@@ -204,9 +228,19 @@ def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
         config.account_time_zone,
         MAINTENANCE_OCCURRENCES,
     )
-    constant = _constant_part(part.iloc[0]["template"])
     first_row = part.iloc[0]
-    artifacts = maintenance_artifacts(str(first_row["service_id"]), windows, rule, constant)
+    # An occurrence overlapping a window the service already has in PagerDuty is not proposed.
+    free = [w for w in windows if not existing.booked(first_row["service_id"], *w)]
+    if not free:
+        return already_on(
+            first_row,
+            "maintenance_window",
+            f"maintenance windows already booked over all {len(windows)} proposed occurrences",
+            f"maintenance window {rule}",
+        )
+    artifacts = maintenance_artifacts(
+        str(first_row["service_id"]), free, rule, _described(first_row["template"])
+    )
     artifacts += mute_artifacts(
         first_row["template"],
         first // 48,
@@ -220,12 +254,32 @@ def _maintenance(part: pd.DataFrame, config: Config, settings: NoiseSettings):
     row["evidence"]["window"] = rule
     row["evidence"]["incidents_in_window"] = int(in_slot.sum())
     row["evidence"]["weekly_concentration"] = round(float(concentration), 1)
+    row["evidence"]["occurrences_already_booked"] = len(windows) - len(free)
+    row["evidence"]["existing_maintenance_windows"] = existing.windows_unknown or (
+        f"{len(existing.windows.get(str(first_row['service_id']), []))} synced window(s) "
+        "of the service checked"
+    )
     return set(part.loc[in_slot, "incident_id"]), set(), row
 
 
+# Left at a piece's edges when a template is cut at its placeholders: "[FIRING:<*>] X" gives
+# "] X"; stripped so the piece reads as text (it stays a substring of every summary).
+_EDGE = " \t\r\n[](){}<>:;,|-=\"'"
+
+
 def _constant_part(template: str) -> str:
-    pieces = [p.strip() for p in template.split("<*>")]
-    return max(pieces, key=len) if pieces else template
+    """The longest constant piece of a template, without the brackets and punctuation its
+    cut left at the edges: what an Event Orchestration ``matches part`` condition looks for."""
+    pieces = [p.strip(_EDGE) for p in str(template).split("<*>")]
+    longest = max(pieces, key=len) if pieces else ""
+    return longest or str(template).strip()
+
+
+def _described(template: str) -> str:
+    """The template as a person reads it (maintenance window descriptions): the whole text,
+    each placeholder shown as an ellipsis."""
+    text = " ".join(str(template).replace("<*>", "…").split())
+    return text or "(empty alert text)"
 
 
 def _finish(

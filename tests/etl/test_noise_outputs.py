@@ -141,7 +141,13 @@ def test_empty_warehouse_builds_empty_marts(tmp_path: Path) -> None:
 
     path = tmp_path / "empty.duckdb"
     summary = build(path)
-    assert summary.noise["rows"] == {"alert_templates": 0, "alert_groups": 0, "recommendations": 0}
+    assert summary.noise["rows"] == {
+        "alert_templates": 0,
+        "alert_groups": 0,
+        "recommendations": 0,
+        "recommendations_already_on": 0,
+    }
+    assert summary.noise["already_on"] == 0
     written = write_recommendations(path, tmp_path / "out")
     assert [p.name for p in written] == ["recommendations.csv"]
     header = (tmp_path / "out" / "recommendations.csv").read_text().splitlines()
