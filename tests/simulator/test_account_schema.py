@@ -160,8 +160,51 @@ def test_trigger_channels_carry_event_details(account):
         assert ch["summary"] == sim.incident["title"]
         assert isinstance(ch["details"], dict) and isinstance(ch["cef_details"], dict)
         assert trigger["agent"]["type"] == "service_reference"
-    assert formats["api"] > formats["nagios"] > 0
-    assert formats["email"] > 0
+    # Which formats a given account has rests on per-service draws: each trigger's channel
+    # must match its service's integration instead (every format: test_every_alert_format_...).
+    assert formats["api"] > 0
+    assert set(formats) <= {"api", "nagios", "email"}
+
+
+def test_trigger_channel_follows_the_service_integration(account):
+    vendor = {s["id"]: s["integrations"][0]["summary"] for s in account.services}
+    expected = {"Nagios": "nagios", "Email": "email"}
+    for sim in account.incidents[::10]:
+        trigger = sim.log_entries[0]
+        if trigger["type"] != "trigger_log_entry":
+            continue
+        service = sim.incident["service"]["id"]
+        assert trigger["channel"]["type"] == expected.get(vendor[service], "api")
+
+
+FORMATS = {
+    "alertmanager",
+    "alertmanager_legacy",
+    "alertmanager_summary",
+    "datadog",
+    "grafana",
+    "nagios",
+    "cloudwatch",
+    "email",
+    "uptimerobot",
+}
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42])
+def test_every_alert_format_is_in_the_mix(seed):
+    """The format mix itself (``pick_format``), on fixed seeds: each service kind draws each of
+    its formats, and the kinds together draw every format (docs/grouping.md)."""
+    import random
+
+    from simulator.blueprint import pick_format
+
+    rng = random.Random(seed)
+    kinds = ("api", "postgres", "ci", "web")
+    drawn = {kind: Counter(pick_format(rng, kind) for _ in range(300)) for kind in kinds}
+    assert set().union(*drawn.values()) == FORMATS
+    assert set(drawn["ci"]) == {"alertmanager_summary", "email"}
+    assert "email" not in set().union(drawn["api"], drawn["postgres"], drawn["web"])
+    assert min(drawn["api"].values()) > 0.5 * 300 / 6
 
 
 def test_alerts_have_key_severity_body_and_incident(account):
