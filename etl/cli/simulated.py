@@ -61,7 +61,7 @@ end_option = click.option(
 @click.option(
     "--live",
     is_flag=True,
-    help="Sync up to the last day, then play that day forward as signed webhooks to an "
+    help="One more day after the --days synced, played forward as signed webhooks to an "
     "in-process `pagerlens listen` (the dashboard's Now page follows it).",
 )
 @click.option(
