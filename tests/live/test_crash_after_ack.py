@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from etl.live import Spool
@@ -71,7 +72,7 @@ def test_sigkill_after_ack_loses_no_acknowledged_event(tmp_path):
     sender.start()
     while len(acknowledged) < 50:
         assert process.poll() is None
-        threading.Event().wait(0.01)
+        time.sleep(0.01)
     process.send_signal(signal.SIGKILL)  # mid-stream: some delivery is usually in flight
     process.wait()
     stop.set()

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from etl.cli.demo_live import LIVE_WINDOW, _write_secret
-from tests.conftest import SIM_END
+from tests.conftest import SIM_END, TIMED_WAITS_REASON, UNDER_LIBFAKETIME
 
 KNOWN_SECRET = "demo-live-test-secret-4f1c9a7e2b"
 LIVE_START = SIM_END - LIVE_WINDOW
@@ -80,6 +80,7 @@ def assert_secret_nowhere(tmp_path: Path, *outputs: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(UNDER_LIBFAKETIME, reason=TIMED_WAITS_REASON)  # --live-for's timed wait
 def test_demo_live_delivers_webhooks_into_the_published_warehouse(tmp_path):
     result = subprocess.run(
         demo_command(tmp_path, "--live-for", "6"),
