@@ -18,7 +18,7 @@ import pytest
 from etl.live import ApplyWorker, Receiver, Spool
 from etl.pd_client import PagerDutyClient, RateLimiter, RetryPolicy
 from etl.sync import run_sync
-from tests.conftest import SIM_END, SIM_SEED
+from tests.conftest import SIM_END, SIM_SEED, TIMED_WAITS_REASON, UNDER_LIBFAKETIME
 from tests.live.support import SECRET, SECRET_TEXT
 
 LIVE_START = SIM_END - timedelta(hours=8)
@@ -69,6 +69,7 @@ def full_sync(db, server, until):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(UNDER_LIBFAKETIME, reason=TIMED_WAITS_REASON)  # the worker's poll wait
 def test_live_session_equals_a_full_sync(account, tmp_path):
     from simulator.faults import FaultSpec
     from simulator.server import SimServer

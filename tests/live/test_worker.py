@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from datetime import timedelta
 
 import duckdb
@@ -175,7 +176,7 @@ def test_sync_and_worker_side_by_side_lose_nothing(account, server, synced, tmp_
                 return
             except WarehouseBusy as exc:
                 errors.append(exc)
-                threading.Event().wait(0.1)
+                time.sleep(0.1)
 
     sync_thread = threading.Thread(target=nightly)
     sync_thread.start()
@@ -183,7 +184,7 @@ def test_sync_and_worker_side_by_side_lose_nothing(account, server, synced, tmp_
     for _ in range(100):
         if spool.status()["pending"] == 0:
             break
-        threading.Event().wait(0.1)
+        time.sleep(0.1)
     worker.stop()
     assert spool.status()["pending"] == 0
     con = duckdb.connect(str(synced), read_only=True)

@@ -18,6 +18,7 @@ import pytest
 
 from etl.live import Spool
 from etl.warehouse import work_path
+from tests.conftest import TIMED_WAITS_REASON, UNDER_LIBFAKETIME
 from tests.live.support import SECRET_TEXT
 from tests.live.test_worker import (  # noqa: F401 - fixtures
     SIM_END,
@@ -70,6 +71,7 @@ def readable(db: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(UNDER_LIBFAKETIME, reason=TIMED_WAITS_REASON)  # the worker's poll wait
 def test_sigkill_during_apply_converges(account, server, synced, tmp_path):  # noqa: F811
     spool_file = tmp_path / "spool.sqlite"
     with Spool(spool_file) as spool:
