@@ -7,6 +7,7 @@ moment (docs/live.md) delays it instead of failing it.
 from __future__ import annotations
 
 import threading
+import time
 
 import duckdb
 import pytest
@@ -53,7 +54,8 @@ def test_waiting_writer_runs_after_the_first_publishes_and_keeps_its_work(tmp_pa
     holder = threading.Thread(target=_hold, args=(db, started, release, "first"))
     holder.start()
     assert started.wait(30)
-    threading.Timer(0.5, release.set).start()
+    # (time.sleep, not threading.Timer: a Timer's timed wait never ends under libfaketime)
+    threading.Thread(target=lambda: (time.sleep(0.5), release.set())).start()
     with building(db, wait_seconds=30) as con:
         # It starts from the first writer's published file, not from the one before it.
         assert con.execute("select count(*) from first").fetchall() == [(1,)]
