@@ -12,6 +12,11 @@ Targets (docs/benchmarks.md): the 1M build under 60 s and 4 GB peak on 2 cores, 
     .venv/bin/python bench/bench_build.py            # 100k and 1M
     .venv/bin/python bench/bench_build.py --quick    # 100k only
     .venv/bin/python bench/bench_build.py --synthetic  # without the simulator (SQL-made data)
+    .venv/bin/python bench/bench_build.py --warehouse 1M=PATH  # an existing raw warehouse
+
+``--warehouse SIZE=PATH`` builds the given file as that size and skips the cache: to measure
+before and after a change on one account while the simulator (and so the cache's file names)
+changes beside you. Given at all, only the sizes it names run.
 """
 
 from __future__ import annotations
@@ -156,6 +161,20 @@ def write_synthetic(path: Path, incidents: int) -> None:
         )
 
 
+def _given_warehouses(parser: argparse.ArgumentParser, values: list[str]) -> dict[str, Path]:
+    """``--warehouse SIZE=PATH`` options as {size: path}; an unknown size or a missing file
+    is a usage error."""
+    given = {}
+    for value in values:
+        label, _, path = value.partition("=")
+        if label not in SIZES or not path:
+            parser.error(f"--warehouse {value!r}: expected SIZE=PATH with SIZE in {list(SIZES)}")
+        if not Path(path).is_file():
+            parser.error(f"--warehouse {value!r}: no such file")
+        given[label] = Path(path)
+    return given
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the 100k size only")
@@ -165,18 +184,28 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--no-noise", action="store_true", help="SQL models and checks only (no noise marts)"
     )
+    parser.add_argument(
+        "--warehouse",
+        action="append",
+        default=[],
+        metavar="SIZE=PATH",
+        help=f"build this raw warehouse as SIZE ({', '.join(SIZES)}) instead of the cached one",
+    )
     args = parser.parse_args(argv)
+    given = _given_warehouses(parser, args.warehouse)
     synthetic = args.synthetic
-    if not synthetic:
+    if not synthetic and not given:
         try:
             import simulator.generate  # noqa: F401
         except ModuleNotFoundError:
             print("simulator.generate is missing: falling back to --synthetic data")
             synthetic = True
     sizes = {"100k": SIZES["100k"]} if args.quick else SIZES
+    if given:
+        sizes = {label: days for label, days in SIZES.items() if label in given}
     results = {}
     for label, days in sizes.items():
-        db = warehouse(label, days, synthetic)
+        db = given[label] if given else warehouse(label, days, synthetic)
         result = run_build(db, args.threads, args.memory_limit, noise=not args.no_noise)
         results[label] = result
         print(
@@ -188,7 +217,7 @@ def main(argv: list[str]) -> int:
             f"checks {result['checks_seconds']:.1f} s; slowest steps {result['slowest']}",
             flush=True,
         )
-    if "1M" in results:
+    if "1M" in results and "100k" in results:
         small, large = results["100k"], results["1M"]
         ratio = large["seconds"] / small["seconds"]
         size_ratio = large["incidents"] / max(small["incidents"], 1)
