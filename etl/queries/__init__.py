@@ -40,6 +40,8 @@ MART_TABLES = (
     "alert_templates",
     "alert_groups",
     "recommendations",
+    # Custom-field values per incident (docs/metrics.md "Custom fields"): the filter dimension.
+    "incident_custom_fields",
 )
 
 # The alert_templates mart's count of a template's occurrences (docs/metrics.md): what the

@@ -1,0 +1,131 @@
+-- One row per custom field changed by a `custom_field_value_change_log_entry`, read from the
+-- raw log entries the sync already fetches (no extra request): PagerDuty puts the structured
+-- change in the entry's `channel.changeset.customer_fields` (id, name, value, old_value,
+-- namespace; the top-level `changeset` is the same change as display text). A change this
+-- model cannot read keeps its row with `reject_reason` set (the `incident_custom_field_rejects`
+-- mart lists them); readable rows have it NULL. docs/metrics.md "incident_custom_fields".
+with entries as (
+    select
+        id as log_entry_id,
+        json_extract_string(payload, '$.type') as entry_type,
+        json_extract_string(payload, '$.incident.id') as incident_id,
+        try_cast(json_extract_string(payload, '$.created_at') as timestamptz) as created_at,
+        json_extract_string(payload, '$.agent.id') as changed_by,
+        json_extract(payload, '$.channel.changeset.customer_fields') as fields
+    from raw_log_entries
+    where json_extract_string(payload, '$.type') in (
+        'custom_field_value_change_log_entry', 'custom_field_value_change_log_entry_reference'
+    )
+),
+
+-- An entry without a readable list of changed fields is one reject row (position 0).
+unreadable as (
+    select
+        log_entry_id,
+        incident_id,
+        created_at,
+        changed_by,
+        0 as position,
+        case
+            when entry_type like '%\_reference' escape '\'
+                then 'overview entry without its changeset (listed without include[]=channels)'
+            when fields is null then 'no channel.changeset.customer_fields'
+            else 'channel.changeset.customer_fields is not a list'
+        end as entry_reason
+    from entries
+    where fields is null or json_type(fields) <> 'ARRAY' or entry_type like '%\_reference' escape '\'
+),
+
+items as (
+    select
+        log_entry_id,
+        incident_id,
+        created_at,
+        changed_by,
+        generate_subscripts(list_items, 1) as position,
+        unnest(list_items) as item
+    from (
+        select *, cast(json_extract(fields, '$[*]') as json[]) as list_items
+        from entries
+        where json_type(fields) = 'ARRAY' and entry_type not like '%\_reference' escape '\'
+    )
+),
+
+typed as (
+    select
+        log_entry_id,
+        incident_id,
+        created_at,
+        changed_by,
+        position,
+        json_extract_string(item, '$.id') as field_id,
+        json_extract_string(item, '$.name') as field_name,
+        json_type(item, '$.name') as name_type,
+        json_extract(item, '$.value') as raw_value,
+        json_type(item, '$.value') as value_type,
+        json_type(item) as item_type
+    from items
+),
+
+-- A multi-value field's values are a list of scalars; the list's type is its first value's.
+valued as (
+    select
+        *,
+        case
+            when value_type = 'ARRAY'
+                then list_transform(
+                    cast(json_extract(raw_value, '$[*]') as json[]), lambda v: json_type(v)
+                )
+        end as element_types
+    from typed
+),
+
+final as (
+    select
+        log_entry_id,
+        incident_id,
+        created_at,
+        changed_by,
+        position,
+        field_id,
+        field_name,
+        case
+            when value_type = 'ARRAY' and len(element_types) > 0
+                then array_to_string(json_extract_string(raw_value, '$[*]'), ', ')
+            when value_type in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE', 'BOOLEAN')
+                then json_extract_string(raw_value, '$')
+        end as value,
+        case coalesce(element_types[1], value_type)
+            when 'VARCHAR' then 'string'
+            when 'BIGINT' then 'integer'
+            when 'UBIGINT' then 'integer'
+            when 'DOUBLE' then 'float'
+            when 'BOOLEAN' then 'boolean'
+        end as data_type,
+        case
+            when item_type <> 'OBJECT' then 'a changed field that is not an object'
+            when field_name is null or name_type <> 'VARCHAR' or field_name = ''
+                then 'a changed field without a name'
+            when value_type = 'OBJECT' then 'a value that is an object'
+            when value_type = 'ARRAY' and list_has_any(element_types, ['OBJECT', 'ARRAY'])
+                then 'a multi-value field with a value that is not a scalar'
+            when incident_id is null then 'no incident'
+            when created_at is null then 'no readable created_at'
+        end as reject_reason
+    from valued
+)
+
+select * from final
+union all by name
+select
+    log_entry_id,
+    incident_id,
+    created_at,
+    changed_by,
+    position,
+    cast(null as varchar) as field_id,
+    cast(null as varchar) as field_name,
+    cast(null as varchar) as value,
+    cast(null as varchar) as data_type,
+    entry_reason as reject_reason
+from unreadable
