@@ -36,7 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from etl.live import ApplyWorker, Receiver, Spool, WebhookSecret, sign  # noqa: E402
+from etl.live import Receiver, Spool, WebhookSecret, sign  # noqa: E402
 
 SECRET_TEXT = "bench-webhook-secret-0123456789"
 SECRET = WebhookSecret(SECRET_TEXT)
@@ -146,6 +146,7 @@ def ingest(mode: str, deliveries: int, clients: int = 8) -> dict:
 def freshness(live_days: float, rate: float = 10.0, days: int = 90) -> dict:
     from datetime import UTC, datetime
 
+    from etl.cli.simulated import sync_simulated
     from etl.sync import run_sync
     from simulator.account import generate_account
     from simulator.server import SimServer
@@ -157,15 +158,7 @@ def freshness(live_days: float, rate: float = 10.0, days: int = 90) -> dict:
     db = folder / "w.duckdb"
     with SimServer(account, now=live_start) as server:
         started = time.perf_counter()
-        run_sync(
-            db,
-            api_url=server.url,
-            token=server.token,
-            since=account.start,
-            until=live_start,
-            full=True,
-            rate_per_minute=1e6,
-        )
+        sync_simulated(db, server, live_start, rate_per_minute=1e6)
         first_sync = time.perf_counter() - started
         events = _events_in(account, live_start, end)
         speed = rate * live_days * 86400 / max(1, events)
@@ -193,26 +186,21 @@ def freshness(live_days: float, rate: float = 10.0, days: int = 90) -> dict:
 def _play_live(server, db: Path, folder: Path, live_start, speed: float):
     """Receiver and worker on ``db``; the simulator plays from ``live_start`` at ``speed``.
     Returns the play's stats, when each event was seen published, applies and seconds."""
+    from etl.cli.live import start_listener
     from etl.pd_client import PagerDutyClient, RateLimiter
     from simulator.webhooks import WebhookPlayer
 
-    spool = Spool(folder / "spool.sqlite")
     client = PagerDutyClient(server.token, base_url=server.url, limiter=RateLimiter(1e6))
-    worker = ApplyWorker(
-        spool,
+    listener = start_listener(
         db,
-        client,
+        [SECRET],
+        client=client,
         poll_interval=0.5,
-        debounce=1.0,
-        max_delay=5.0,
         clock=lambda: server.now,
     )
-    receiver = Receiver(spool, [SECRET], on_stored=worker.notify)
-    receiver.start()
-    worker.start()
     player = WebhookPlayer(
         server,
-        receiver.url,
+        listener.url,
         [SECRET_TEXT],
         speed=speed,
         start=live_start,
@@ -232,11 +220,8 @@ def _play_live(server, db: Path, folder: Path, live_start, speed: float):
         time.sleep(0.2)
     done.set()
     poller.join()
-    worker.stop()
-    receiver.stop()
-    client.close()
-    spool.close()
-    return stats, seen, worker.session.applies, play_seconds
+    listener.stop()  # also closes the client and the spool
+    return stats, seen, listener.worker.session.applies, play_seconds
 
 
 def _events_in(account, start, end) -> int:

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -93,6 +93,12 @@ def out_option(default: str, help: str = "Output directory."):
         show_default=True,
         help=help,
     )
+
+
+def setting_option(name: str, default: Any, kind: Any = None, help: str | None = None):
+    """An option whose default ``--help`` shows; ``kind`` is its click type (inferred from the
+    default when None)."""
+    return click.option(name, default=default, show_default=True, type=kind, help=help)
 
 
 config_option = click.option(

@@ -14,7 +14,17 @@ from typing import Any
 
 import click
 
-from etl.cli.base import BadInput, _config, _db, _token, cli, config_option, db_option, log
+from etl.cli.base import (
+    BadInput,
+    _config,
+    _db,
+    _token,
+    cli,
+    config_option,
+    db_option,
+    log,
+    setting_option,
+)
 
 
 @cli.command()
@@ -51,19 +61,14 @@ from etl.cli.base import BadInput, _config, _db, _token, cli, config_option, db_
 @click.option("--no-apply", is_flag=True, help="Only receive and store; apply nothing.")
 @click.option("--max-body", default=256 * 1024, show_default=True, type=click.IntRange(1024))
 @click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 1024))
-@click.option(
-    "--debounce",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Apply once no event arrived for this long...",
+@setting_option(
+    "--debounce", 1.0, click.FloatRange(0), "Apply once no event arrived for this long..."
 )
-@click.option(
+@setting_option(
     "--max-delay",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="...or once the first pending event has waited this long.",
+    5.0,
+    click.FloatRange(0),
+    "...or once the first pending event has waited this long.",
 )
 def listen(**options):
     """Receive PagerDuty webhooks (v3) and keep the warehouse current within seconds.
@@ -202,12 +207,13 @@ def start_listener(
     secrets,
     *,
     client,
-    config,
+    config=None,
     host: str = "127.0.0.1",
     port: int = 0,
     spool_file: Path | None = None,
     max_body: int = 256 * 1024,
     threads: int = 32,
+    poll_interval: float = 2.0,
     debounce: float = 1.0,
     max_delay: float = 5.0,
     clock: Callable[[], datetime] | None = None,
@@ -219,7 +225,7 @@ def start_listener(
     spool = Spool(spool_file or spool_path(db))
     worker = None
     if client is not None:
-        timing = {"debounce": debounce, "max_delay": max_delay}
+        timing = {"poll_interval": poll_interval, "debounce": debounce, "max_delay": max_delay}
         if clock is not None:
             timing["clock"] = clock
         worker = ApplyWorker(spool, db, client, config=config, **timing)

@@ -15,6 +15,7 @@ from etl.cli.base import (
     config_option,
     db_option,
     out_option,
+    setting_option,
 )
 from etl.cli.commands import _serve_dashboard
 
@@ -46,13 +47,7 @@ end_option = click.option(
 @cli.command()
 @db_option
 @config_option
-@click.option(
-    "--days",
-    default=90,
-    show_default=True,
-    type=click.IntRange(7, 365),
-    help="Days of simulated history.",
-)
+@setting_option("--days", 90, click.IntRange(7, 365), "Days of simulated history.")
 @click.option("--seed", default=7, show_default=True, type=int)
 @out_option("demo-out", "Where the report and recommendations go.")
 @click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port.")
@@ -64,12 +59,11 @@ end_option = click.option(
     help="One more day after the --days synced, played forward as signed webhooks to an "
     "in-process `pagerlens listen` (the dashboard's Now page follows it).",
 )
-@click.option(
+@setting_option(
     "--live-speed",
-    default=60.0,
-    show_default=True,
-    type=click.FloatRange(1, 1e6),
-    help="With --live: simulated seconds per real second.",
+    60.0,
+    click.FloatRange(1, 1e6),
+    "With --live: simulated seconds per real second.",
 )
 @click.option(
     "--live-for",
@@ -139,20 +133,9 @@ def demo(db_path, config_path, days, seed, out_dir, port, no_dashboard, end, **l
 def _demo_job(db: Path, config, server, until: datetime, out_dir: Path) -> None:
     """The nightly job against ``server`` up to ``until``: sync and build, report, advice."""
     from etl.noise import write_recommendations
-    from etl.sync import run_sync
     from reports.weekly import write_report
 
-    summary = run_sync(
-        db,
-        api_url=server.url,
-        token=server.token,
-        since=server.account.start,
-        until=until,
-        full=True,
-        build=True,
-        config=config,
-        progress=_progress_factory(),
-    )
+    summary = sync_simulated(db, server, until, config=config, progress=_progress_factory())
     click.echo(summary.log_line())
     click.echo(f"warehouse: {db.resolve()}")
     outputs: list[Path] = []
@@ -160,6 +143,23 @@ def _demo_job(db: Path, config, server, until: datetime, out_dir: Path) -> None:
     outputs += write_recommendations(db, out_dir / "recommendations")
     for path in outputs:
         click.echo(f"wrote {path}")
+
+
+def sync_simulated(db: Path, server, until: datetime, **options):
+    """A full sync of the simulated ``server``'s whole account up to ``until`` into ``db``
+    (the demo's first sync; tests and benchmarks start from it too). ``options`` go to
+    :func:`etl.sync.run_sync` (``build`` defaults to True there)."""
+    from etl.sync import run_sync
+
+    return run_sync(
+        db,
+        api_url=server.url,
+        token=server.token,
+        since=server.account.start,
+        until=until,
+        full=True,
+        **options,
+    )
 
 
 # --------------------------------------------------------------------------- simulate

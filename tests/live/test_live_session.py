@@ -15,9 +15,9 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from etl.live import ApplyWorker, Receiver, Spool
+from etl.cli.live import start_listener
+from etl.cli.simulated import sync_simulated
 from etl.pd_client import PagerDutyClient, RateLimiter, RetryPolicy
-from etl.sync import run_sync
 from tests.conftest import SIM_END, SIM_SEED, TIMED_WAITS_REASON, UNDER_LIBFAKETIME
 from tests.live.support import SECRET, SECRET_TEXT
 
@@ -56,18 +56,6 @@ def rows(db) -> dict[str, set]:
         con.close()
 
 
-def full_sync(db, server, until):
-    return run_sync(
-        db,
-        api_url=server.url,
-        token=server.token,
-        since=server.account.start,
-        until=until,
-        full=True,
-        rate_per_minute=1e6,
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(UNDER_LIBFAKETIME, reason=TIMED_WAITS_REASON)  # the worker's poll wait
 def test_live_session_equals_a_full_sync(account, tmp_path):
@@ -77,30 +65,26 @@ def test_live_session_equals_a_full_sync(account, tmp_path):
 
     live_db, reference_db = tmp_path / "live.duckdb", tmp_path / "reference.duckdb"
     with SimServer(account, now=LIVE_START) as server:
-        full_sync(live_db, server, LIVE_START)
-        spool = Spool(tmp_path / "spool.sqlite")
+        sync_simulated(live_db, server, LIVE_START, rate_per_minute=1e6)
         client = PagerDutyClient(
             server.token,
             base_url=server.url,
             limiter=RateLimiter(1e6),
             retry=RetryPolicy(base_delay=0.01, max_delay=0.05),
         )
-        worker = ApplyWorker(
-            spool,
+        listener = start_listener(
             live_db,
-            client,
+            [SECRET],
+            client=client,
             poll_interval=0.2,
             debounce=0.2,
             max_delay=1.0,
             clock=lambda: server.now,
         )
-        receiver = Receiver(spool, [SECRET], on_stored=worker.notify)
-        receiver.start()
-        worker.start()
         server.faults = FaultSpec.parse("429=0.02,500=0.04,502=0.02,503=0.02,seed=9")
         player = WebhookPlayer(
             server,
-            receiver.url + "/webhooks",
+            listener.url + "/webhooks",
             [SECRET_TEXT],
             speed=8 * 3600 / 6,
             start=LIVE_START,
@@ -109,17 +93,15 @@ def test_live_session_equals_a_full_sync(account, tmp_path):
             seed=3,
         )
         stats = player.run()
-        worker.stop()
-        receiver.stop()
+        listener.receiver.stop()
+        listener.worker.stop()
         # What PagerDuty sends no webhook for (notifications of still-open incidents) the
         # worker's periodic refresh of open incidents picks up; here, once, at the end.
-        worker.apply_pending(refresh_open=True)
-        status = spool.status()
-        spool.close()
-        client.close()
+        listener.worker.apply_pending(refresh_open=True)
+        status = listener.stop()  # the receiver and worker are stopped already
         faults_answered = sum(r.status in (429, 500, 502, 503) for r in server.request_log)
         server.faults = FaultSpec()
-        full_sync(reference_db, server, SIM_END)
+        sync_simulated(reference_db, server, SIM_END, rate_per_minute=1e6)
 
     assert stats.events > 20 and stats.duplicates_sent > 0 and stats.failed == 0
     assert status["pending"] == 0 and status["applied"] == stats.events

@@ -13,6 +13,7 @@ from datetime import timedelta
 import duckdb
 import pytest
 
+from etl.cli.simulated import sync_simulated
 from etl.live import ApplyWorker, NotSynced, Spool, parse_event
 from etl.pd_client import PagerDutyClient, PagerDutyError, RateLimiter, RetryPolicy
 from etl.sync import run_sync
@@ -41,15 +42,7 @@ def server(account):
 def synced(server, tmp_path):
     """A warehouse synced up to T0; the server's clock then moves to SIM_END."""
     db = tmp_path / "w.duckdb"
-    run_sync(
-        db,
-        api_url=server.url,
-        token=server.token,
-        since=server.account.start,
-        until=T0,
-        full=True,
-        rate_per_minute=1e6,
-    )
+    sync_simulated(db, server, T0, rate_per_minute=1e6)
     server.set_clock(SIM_END)
     server.clear_log()
     return db
