@@ -99,13 +99,13 @@ def read_token(
         value = read_secret_file(path, "token").strip()
         _SEEN.append(Secret(value))  # scrubbed from messages even if it is refused below
         return Secret(check_token(value, f"the token in {path}"))
-    environ = os.environ if env is None else env
-    value = environ.get(TOKEN_ENV, "").strip()
-    if not value:
-        raise CredentialsError(
-            f"no PagerDuty API token: set {TOKEN_ENV} or pass --token-file PATH "
-            "(a read-only REST API v2 key is enough)"
-        )
+    value = read_secret_env(
+        TOKEN_ENV,
+        "PagerDuty API token",
+        "--token-file",
+        "a read-only REST API v2 key is enough",
+        env,
+    )
     _SEEN.append(Secret(value))
     return Secret(check_token(value, TOKEN_ENV))
 
@@ -149,6 +149,21 @@ def check_token(value: str, source: str = "the API token") -> str:
             f"{source} contains {problem} at character {position}; an API token is one line "
             "of printable ASCII: copy it again from PagerDuty (Integrations > API Access Keys)"
         )
+    return value
+
+
+def read_secret_env(
+    name: str, what: str, file_option: str, hint: str, env: Mapping[str, str] | None = None
+) -> str:
+    """The value of the environment variable ``name``, surrounding whitespace removed.
+
+    Raises :class:`CredentialsError` when it is unset or blank, saying how to provide ``what``
+    (set ``name`` or pass ``file_option``; ``hint``: which secret it is), never a value.
+    """
+    environ = os.environ if env is None else env
+    value = environ.get(name, "").strip()
+    if not value:
+        raise CredentialsError(f"no {what}: set {name} or pass {file_option} PATH ({hint})")
     return value
 
 

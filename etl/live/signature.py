@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from etl.credentials import CredentialsError, read_secret_file
+from etl.credentials import read_secret_env, read_secret_file
 
 SECRET_ENV = "PAGERLENS_WEBHOOK_SECRET"
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
@@ -102,11 +102,11 @@ def read_webhook_secrets(
     if secret_file is not None:
         text = read_secret_file(Path(secret_file), "webhook secret")
         return [WebhookSecret(line.strip()) for line in text.splitlines() if line.strip()]
-    environ = os.environ if env is None else env
-    value = environ.get(SECRET_ENV, "").strip()
-    if not value:
-        raise CredentialsError(
-            f"no webhook secret: set {SECRET_ENV} or pass --secret-file PATH (the secret "
-            "PagerDuty showed when the webhook subscription was created)"
-        )
+    value = read_secret_env(
+        SECRET_ENV,
+        "webhook secret",
+        "--secret-file",
+        "the secret PagerDuty showed when the webhook subscription was created",
+        env,
+    )
     return [WebhookSecret(value)]
