@@ -52,6 +52,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import window_slots  # noqa: E402
+
 CACHE = REPO / "bench" / ".cache" / "grouping_quality"
 DAYS = {1: 90, 2: 42, 4: 21, 8: 14}
 
@@ -135,17 +137,6 @@ def _prepared(seed: int, end: datetime, scale: int, days: int, sim_hash: str) ->
     return path
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _window_slots(rule: str) -> set[int]:
-    """Half hours of the week (0 = Monday 00:00) of a rule like 'weekly Tue 03:00-04:30 UTC'."""
-    _, day, span, _zone = rule.split(" ")
-    start, stop = (int(t[:2]) * 2 + int(t[3:]) // 30 for t in span.split("-"))
-    base = _WEEKDAYS.index(day) * 48
-    return {(base + s) % (7 * 48) for s in range(start, stop if stop > start else stop + 48)}
-
-
 def _ratio(hit: int, total: int) -> float:
     return hit / total if total else 1.0
 
@@ -189,7 +180,7 @@ def _score(con, truth: dict, result: dict) -> dict:
     for service_id, evidence in con.execute(
         "select service_id, evidence from recommendations where kind = 'maintenance_window'"
     ).fetchall():
-        windows.setdefault(service_id, []).append(_window_slots(json.loads(evidence)["window"]))
+        windows.setdefault(service_id, []).append(window_slots(json.loads(evidence)["window"]))
     in_window = set()
     for inc, service_id, created in con.execute(
         "select incident_id, service_id, created_at at time zone 'UTC' from incidents"

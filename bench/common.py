@@ -61,3 +61,16 @@ def cached_warehouse(
     make(path)
     print(f"{prefix}{made} in {time.perf_counter() - started:.0f} s", flush=True)
     return path
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def window_slots(rule: str) -> set[int]:
+    """Half hours of the week (0 = Monday 00:00) of a rule like 'weekly Tue 03:00-04:30 UTC'
+    (a maintenance window, planted or recommended); the grouping-quality benchmark and the
+    noise tests score recommended windows against planted ones with it."""
+    _, day, span, _zone = rule.split(" ")
+    start, end = (int(t[:2]) * 2 + int(t[3:]) // 30 for t in span.split("-"))
+    base = _WEEKDAYS.index(day) * 48
+    return {(base + s) % (7 * 48) for s in range(start, end if end > start else end + 48)}

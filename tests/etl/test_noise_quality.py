@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from bench.common import window_slots
 from etl.config import load_config
 from etl.noise import Replay, write_recommendations
 from etl.sqlfiles import sql_text
@@ -88,17 +89,6 @@ def test_no_group_joins_unrelated_services(simulated: dict) -> None:
         assert len({component[s] for s in services}) == 1, (row.group_id, services)
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _window_slots(rule: str) -> set[int]:
-    """Half hours of the week (0 = Monday 00:00) of a rule like 'weekly Tue 03:00-04:30 UTC'."""
-    _, day, span, _zone = rule.split(" ")
-    start, end = (int(t[:2]) * 2 + int(t[3:]) // 30 for t in span.split("-"))
-    base = _WEEKDAYS.index(day) * 48
-    return {(base + s) % (7 * 48) for s in range(start, end if end > start else end + 48)}
-
-
 def test_maintenance_windows_are_recommended(simulated: dict) -> None:
     """Planted weekly windows get a maintenance-window recommendation on their service that
     lies inside the planted window and holds at least 80% of its incidents. (The exact rule
@@ -119,12 +109,12 @@ def test_maintenance_windows_are_recommended(simulated: dict) -> None:
     }
     found: dict[str, list[set[int]]] = {}
     for r in recs.itertuples():
-        found.setdefault(r.service_id, []).append(_window_slots(json.loads(r.evidence)["window"]))
+        found.setdefault(r.service_id, []).append(window_slots(json.loads(r.evidence)["window"]))
     planted = simulated["truth"]["maintenance_windows"]
     assert len(planted) >= 3
     missed = []
     for window in planted:
-        inside = _window_slots(window["rule"])  # planted in UTC, the account's zone here
+        inside = window_slots(window["rule"])  # planted in UTC, the account's zone here
         slots = [
             created[i].day_of_week * 48 + created[i].hour * 2 + created[i].minute // 30
             for i in window["incident_ids"]
