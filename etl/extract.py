@@ -15,6 +15,7 @@ flight, so memory does not grow with history.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -99,6 +100,9 @@ class Listing:
     window: Window | None = None
     fallback: Callable[[], list[Listing]] | None = None
     optional: bool = False
+    # A single object, not a page of a list (``list_key`` names it): fetched once without
+    # paging parameters and stored as one record keyed by ``record_id``.
+    record_id: str | None = None
 
     def describe(self) -> str:
         if self.window is None:
@@ -149,6 +153,8 @@ class ExtractStats:
     rechecks: int = 0
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, SkippedResource] = field(default_factory=dict)
+    # The ids of the services this run listed: whose Event Orchestration it then reads.
+    service_ids: list[str] = field(default_factory=list)
 
 
 class Extractor:
@@ -174,6 +180,7 @@ class Extractor:
         self.split_target = max(page_size, offset_cap * 4 // 5)
         self.progress = progress
         self.stats = ExtractStats()
+        self._orchestrations_read = False
 
     # -- public ------------------------------------------------------------------------------
     def run(
@@ -239,11 +246,17 @@ class Extractor:
             raise
         pool.shutdown(wait=True)
         self.loader.flush()
+        if self.stats.service_ids and not self._orchestrations_read:
+            # The services are in: read their Event Orchestrations (once per extractor).
+            self._orchestrations_read = True
+            extract_orchestrations(self)
 
     # -- worker side -------------------------------------------------------------------------
     def _fetch(self, page: _Page) -> dict[str, Any]:
         listing = page.state.listing
         params: dict[str, Any] = dict(listing.params)
+        if listing.record_id is not None:
+            return self.client.get_json(listing.path, params)
         if listing.window is not None:
             params.update(listing.window.params())
         params["limit"] = self.page_size
@@ -262,8 +275,13 @@ class Extractor:
     def _handle(self, page: _Page, body: dict[str, Any]) -> list[_Page]:
         state = page.state
         listing = state.listing
-        records = body[listing.list_key]
         self.stats.pages += 1
+        if listing.record_id is not None:
+            self._handle_object(listing, body)
+            return []
+        records = body[listing.list_key]
+        if listing.resource == "services":
+            self.stats.service_ids += [r["id"] for r in records if _is_safe_id(r)]
         if page.offset == 0:
             total = _as_int(body.get("total"))
             if total is not None and total > self.offset_cap:
@@ -293,6 +311,17 @@ class Extractor:
         if state.pending == 0:
             follow_ups = self._check_complete(state)
         return follow_ups
+
+    def _handle_object(self, listing: Listing, body: dict[str, Any]) -> None:
+        """A single-object answer: stored whole, keyed by the listing's ``record_id``; a body
+        without its object is a rejected page (counted in ``_rejects``), not a failed run."""
+        if not isinstance(body.get(listing.list_key), dict):
+            self.loader.reject_page(
+                listing.path, f"no {listing.list_key!r} object in the answer", json.dumps(body)
+            )
+            return
+        self.stats.records[listing.resource] += 1
+        self.loader.add(listing.resource, [{"id": listing.record_id, **body}], listing.path)
 
     def _check_complete(self, state: _ListingState) -> list[_Page]:
         """Once every page of a listing is in: did we get as many records as announced?"""
@@ -339,6 +368,14 @@ class Extractor:
             self.progress(stage, done, total)
 
 
+def _is_safe_id(record: Any) -> bool:
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("id"), str)
+        and bool(_SAFE_ID.match(record["id"]))
+    )
+
+
 def _as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -363,6 +400,7 @@ OPTIONAL_RESOURCES = frozenset(
         "priorities",
         "oncalls",
         "maintenance_windows",
+        "service_orchestrations",
     }
 )
 
@@ -443,3 +481,28 @@ def alert_listings(incident_ids: Iterable[str]) -> Iterator[Listing]:
             log.warning("skipping alerts of an incident with an unexpected id %r", incident_id[:70])
             continue
         yield Listing("alerts", f"/incidents/{incident_id}/alerts", "alerts")
+
+
+def orchestration_listings(service_ids: Iterable[str]) -> list[Listing]:
+    """``GET /event_orchestrations/services/{id}`` for each service: one request per service
+    per run (the endpoint has no list form). Optional: a plan without Event Orchestration, or
+    a key without ``services.read`` on it, answers 402/403/404."""
+    return [
+        Listing(
+            "service_orchestrations",
+            f"/event_orchestrations/services/{service_id}",
+            "orchestration_path",
+            optional=True,
+            record_id=service_id,
+        )
+        for service_id in dict.fromkeys(service_ids)
+    ]
+
+
+def extract_orchestrations(extractor: Extractor) -> None:
+    """The Event Orchestration of every service the run listed. The first service's is asked
+    alone: an account whose plan lacks Event Orchestration answers it with 402/403/404, the
+    resource is skipped, and the other services are not asked at all."""
+    listings = orchestration_listings(extractor.stats.service_ids)
+    extractor.run(listings[:1], "orchestrations")
+    extractor.run(listings[1:], "orchestrations")

@@ -35,6 +35,8 @@ RAW_RESOURCES = (
     "oncalls",
     "priorities",
     "maintenance_windows",
+    # Keyed by service id: the GET /event_orchestrations/services/{id} answer.
+    "service_orchestrations",
 )
 
 RAW_SCHEMA = """

@@ -47,6 +47,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from simulator.analytics import AnalyticsSettings
 from simulator.endpoints import analytics, catalogs, incidents, log_entries, maintenance
+from simulator.endpoints.orchestrations import get_service_orchestration
 from simulator.faults import ERROR_STATUS_KINDS, Fault, FaultSpec
 from simulator.index import Snapshot, index_for
 from simulator.protocol import (
@@ -386,6 +387,8 @@ class SimServer:
             return log_entries.list_log_entries(index, query, snap)
         elif head == "oncalls" and len(parts) == 1:
             return catalogs.list_oncalls(index, query, snap)
+        elif parts[:2] == ["event_orchestrations", "services"] and len(parts) == 3:
+            return get_service_orchestration(index, parts[2])
         elif head == "maintenance_windows" and len(parts) == 1:
             return maintenance.list_maintenance_windows(self._maintenance_windows, query, snap)
         elif head in index.catalogs:

@@ -1,13 +1,23 @@
 """The account's existing PagerDuty configuration, as the sync stored it: what each
 recommendation rule checks before proposing a change (docs/grouping.md "Already configured").
 
-Read from ``stg_service_settings``, ``stg_maintenance_windows``, ``service_setting_flags`` and
-``skipped_resources``; a table absent from an older warehouse reads as empty (nothing known to
-be on), and maintenance windows the sync could not read are *unknown*, said so in evidence.
+Read from ``stg_service_settings``, ``stg_maintenance_windows``,
+``stg_service_orchestration_rules``, ``service_setting_flags`` and ``skipped_resources``; a
+table absent from an older warehouse reads as empty (nothing known to be on), and maintenance
+windows the sync could not read are *unknown*, said so in evidence.
+
+Event Orchestration rules are matched on the alert text: a rule covers an alert type when
+every incident title of the type satisfies one of its conditions. Only conditions on
+``event.summary`` with ``matches``, ``matches part`` or ``matches regex`` are understood
+(compared case-insensitively); a rule with other conditions is never taken as covering, so
+pagerlens may propose what it already does, never the reverse. A rule without conditions
+matches every event; the catch-all covers what no other rule of the service matches.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -32,6 +42,30 @@ class ExistingConfig:
     windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = field(default_factory=dict)
     distortions: dict[str, dict] = field(default_factory=dict)
     windows_unknown: str | None = None
+    orchestration_rules: dict[str, list[dict]] = field(default_factory=dict)
+    # The event summary of each incident of a service with rules: what the rules read.
+    summaries: dict[str, str] = field(default_factory=dict)
+
+    def orchestrated(self, service_id: object, titles: list[str], kind: str) -> dict | None:
+        """The service's Event Orchestration rule that already does what a ``kind``
+        recommendation would for alerts with these ``titles`` (suppress or drop for any
+        kind; suspend for pause_transient; severity info/warning for stop_paging when the
+        urgency follows severity), or None."""
+        rules = [r for r in self.orchestration_rules.get(str(service_id), []) if not r["disabled"]]
+        if not titles or not rules:
+            return None
+        severity_urgency = (self.settings.get(str(service_id)) or {}).get(
+            "constant_urgency"
+        ) == "severity_based"
+        for rule in rules:
+            if rule["rule_id"] == "catch_all":
+                others = [r for r in rules if r["rule_id"] != "catch_all"]
+                applies = not any(_any_title_matches(r, titles) for r in others)
+            else:
+                applies = all(_matches(rule, title) for title in titles)
+            if applies and _does(rule, kind, severity_urgency):
+                return rule
+        return None
 
     def auto_pause(self, service_id: object) -> int | None:
         """The auto-pause timeout (seconds, 0 if PagerDuty's default) when it is on."""
@@ -69,6 +103,62 @@ class ExistingConfig:
         return {"settings_distorting_metrics": found} if found else {}
 
 
+_CONDITION = re.compile(
+    r"^\s*event\.summary\s+matches(?:\s+(part|regex))?\s+'((?:[^'\\]|\\.)*)'\s*$",
+    re.IGNORECASE,
+)
+
+
+def _condition_matches(expression: str, title: str) -> bool:
+    found = _CONDITION.match(expression or "")
+    if not found:
+        return False  # not understood: never taken as covering (see the module docstring)
+    mode, literal = (found.group(1) or "").lower(), re.sub(r"\\(.)", r"\1", found.group(2))
+    if mode == "regex":
+        try:
+            return re.search(literal, title) is not None
+        except re.error:
+            return False
+    if mode == "part":
+        return literal.lower() in title.lower()
+    return literal.lower() == title.lower()
+
+
+def _matches(rule: dict, title: str) -> bool:
+    conditions = list(rule.get("conditions") or [])
+    return not conditions or any(_condition_matches(c, title) for c in conditions)
+
+
+def _any_title_matches(rule: dict, titles: list[str]) -> bool:
+    return not rule["disabled"] and any(_matches(rule, t) for t in titles)
+
+
+def _does(rule: dict, kind: str, severity_urgency: bool) -> bool:
+    if rule.get("suppress") or rule.get("drop_event"):
+        return kind in ("stop_paging", "pause_transient", "maintenance_window")
+    if kind == "pause_transient":
+        return _known(rule.get("suspend_seconds"))
+    if kind == "stop_paging":
+        return severity_urgency and rule.get("severity") in ("info", "warning")
+    return False
+
+
+def rule_text(rule: dict) -> str:
+    """The rule as evidence: what it does, its label, id and condition."""
+    if rule.get("suppress") or rule.get("drop_event"):
+        action = "suppresses" if rule.get("suppress") else "drops"
+    elif _known(rule.get("suspend_seconds")):
+        action = f"suspends for {int(rule['suspend_seconds'])} s"
+    else:
+        action = f"sets severity {rule.get('severity')} on"
+    where = (
+        "events no other rule matches"
+        if rule["rule_id"] == "catch_all"
+        else "events matching " + (" or ".join(rule.get("conditions") or []) or "every event")
+    )
+    return f"Event Orchestration rule {rule.get('label')!r} ({rule['rule_id']}) {action} {where}"
+
+
 def _known(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and pd.isna(value))
 
@@ -104,18 +194,45 @@ def read_existing(con: duckdb.DuckDBPyConnection) -> ExistingConfig:
         if skipped:
             unknown = WINDOWS_UNKNOWN.format(reason=skipped[0]["reason"] or "skipped")
     if table_exists(con, "service_setting_flags"):
-        for r in _rows(
-            con,
-            "select service_id, auto_resolve_distorts_mttr, ack_timeout_retriggers, distortion "
-            "from service_setting_flags "
-            "where auto_resolve_distorts_mttr or ack_timeout_retriggers",
-        ):
+        for r in _rows(con, "select * from service_setting_flags where distortion is not null"):
             distortions[str(r["service_id"])] = {
-                "auto_resolve_distorts_mttr": bool(r["auto_resolve_distorts_mttr"]),
-                "ack_timeout_retriggers": bool(r["ack_timeout_retriggers"]),
-                "distortion": r["distortion"],
-            }
-    return ExistingConfig(settings, windows, distortions, unknown)
+                key: bool(r[key]) for key in DISTORTION_FLAGS if key in r
+            } | {"distortion": r["distortion"]}
+    rules = _orchestration_rules(con)
+    return ExistingConfig(
+        settings, windows, distortions, unknown, rules, _summaries(con, list(rules))
+    )
+
+
+DISTORTION_FLAGS = (
+    "auto_resolve_distorts_mttr",
+    "ack_timeout_retriggers",
+    "orchestration_hides_incidents",
+)
+
+
+def _summaries(con: duckdb.DuckDBPyConnection, service_ids: list[str]) -> dict[str, str]:
+    if not service_ids or not table_exists(con, "noise_incidents"):
+        return {}
+    rows = con.execute(
+        "select incident_id, summary from noise_incidents where list_contains(?, service_id)",
+        [service_ids],
+    ).fetchall()
+    return {str(incident_id): str(summary) for incident_id, summary in rows}
+
+
+def _orchestration_rules(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
+    """Each service's readable Event Orchestration rules, in evaluation order."""
+    rules: dict[str, list[dict]] = {}
+    if not table_exists(con, "stg_service_orchestration_rules"):
+        return rules
+    for r in _rows(
+        con,
+        "select * from stg_service_orchestration_rules where problem is null "
+        "order by service_id, set_id = 'catch_all', set_id, rule_position",
+    ):
+        rules.setdefault(str(r["service_id"]), []).append(r)
+    return rules
 
 
 class AlreadyOn(dict):
@@ -124,7 +241,9 @@ class AlreadyOn(dict):
     (a row of ``recommendations_already_on``)."""
 
 
-def already_on(first: pd.Series, kind: str, configured: str, proposed: str) -> AlreadyOn:
+def already_on(
+    first: pd.Series, kind: str, configured: str, proposed: str, evidence: dict | None = None
+) -> AlreadyOn:
     """The already-on row of a rule over the incidents whose first row is ``first``."""
     return AlreadyOn(
         kind=kind,
@@ -137,4 +256,5 @@ def already_on(first: pd.Series, kind: str, configured: str, proposed: str) -> A
         group_id=first.get("group_id") if kind == "group_alerts" else None,
         configured=configured,
         proposed=proposed,
+        evidence=json.dumps(evidence, default=str) if evidence else None,
     )

@@ -78,6 +78,8 @@ ALREADY_ON_SCHEMA = {
     "group_id": "varchar",
     "configured": "varchar",
     "proposed": "varchar",
+    # What shows it is on (the Event Orchestration rule), when there is more than a setting.
+    "evidence": "json",
 }
 
 

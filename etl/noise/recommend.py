@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 
 from etl.config import Config
-from etl.noise.existing import AlreadyOn, ExistingConfig
+from etl.noise.existing import AlreadyOn, ExistingConfig, already_on, rule_text
 from etl.noise.group_rule import _group_recommendation
 from etl.noise.outputs import RECOMMENDATION_COLUMNS, _by_group
 from etl.noise.replay import Replay
@@ -113,5 +113,28 @@ def _first_rule(
         if isinstance(found, AlreadyOn):
             already.append(found)
         elif found is not None:
-            return found
+            covered = _orchestrated(part, name, found[2]["title"], existing)
+            if covered is None:
+                return found
+            already.append(covered)
     return None
+
+
+def _orchestrated(part: pd.DataFrame, kind: str, proposed: str, existing: ExistingConfig):
+    """The already-on row when an Event Orchestration rule of the service already does
+    what the ``kind`` recommendation would for every incident of this alert type."""
+    first = part.iloc[0]
+    # The event's summary (the first alert's, else the title): what event.summary reads.
+    found = [existing.summaries.get(str(i)) for i in part["incident_id"]]
+    titles = [t for t in found if t is not None]
+    rule = existing.orchestrated(first["service_id"], titles, kind)
+    if rule is None:
+        return None
+    evidence = {
+        "event_orchestration_rule": {
+            key: rule.get(key) for key in ("set_id", "rule_id", "label", "conditions", "actions")
+        },
+        "orchestration_updated_at": rule.get("orchestration_updated_at"),
+        "incidents": int(len(part)),
+    }
+    return already_on(first, kind, rule_text(rule), proposed, evidence)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from simulator.index import AccountIndex, Snapshot
+from simulator.orchestrations import with_settings
 from simulator.pagination import Page
 from simulator.protocol import (
     Query,
@@ -42,6 +43,8 @@ def catalog_fragment(
                     item[field] = [reference(x) if isinstance(x, dict) else x for x in item[field]]
         elif name == "services" and "auto_pause_notifications_parameters" not in item:
             item = dict(item, auto_pause_notifications_parameters=dict(AUTO_PAUSE_OFF))
+        if name == "services":  # settings switched on where the incidents allow it
+            item = with_settings(index, item)
         found = dumps(item)
         index.catalog_fragments[key] = found
     return found

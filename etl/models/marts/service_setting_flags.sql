@@ -4,7 +4,30 @@
 -- seconds_to_resolve lies in [auto_resolve_timeout, auto_resolve_timeout + tolerance].
 -- An acknowledgement timeout re-triggers: the share of its acknowledged incidents that the
 -- timeout turned back to triggered (an `unacknowledge_log_entry` on the `timeout` channel).
-with resolutions as (
+-- Event Orchestration hides incidents: an enabled rule that suppresses or drops events, or
+-- suspends them (an alert resolved within the hold opens no incident), means the monitoring
+-- sent more than the incidents show: counts, noise and MTTA leave those events out from the
+-- orchestration's last change on (flagged whatever the period: PagerDuty keeps no rule history).
+with hiding_rules as (
+    select
+        service_id,
+        count(*) as hiding_rules,
+        string_agg(
+            format('{} ({})', coalesce(label, rule_id), case
+                when suppress then 'suppress'
+                when drop_event then 'drop'
+                else format('suspend {:d} s', suspend_seconds)
+            end),
+            '; ' order by set_id = 'catch_all', set_id, rule_position
+        ) as hiding_rule_labels,
+        max(orchestration_updated_at) as orchestration_updated_at
+    from stg_service_orchestration_rules
+    where problem is null and not disabled
+        and (suppress or drop_event or suspend_seconds is not null)
+    group by service_id
+),
+
+resolutions as (
     select
         incidents.service_id,
         count(*) filter (where incidents.seconds_to_resolve is not null) as resolved_incidents,
@@ -42,10 +65,14 @@ measured as (
         coalesce(retriggers.timeout_retriggers, 0) as timeout_retriggers,
         coalesce(retriggers.retriggered_incidents, 0) as retriggered_incidents,
         coalesce(retriggers.retriggered_incidents, 0)
-        / nullif(resolutions.acknowledged_incidents, 0) as retriggered_share
+        / nullif(resolutions.acknowledged_incidents, 0) as retriggered_share,
+        coalesce(hiding_rules.hiding_rules, 0) as orchestration_hiding_rules,
+        hiding_rules.hiding_rule_labels as orchestration_hiding_rule_labels,
+        hiding_rules.orchestration_updated_at
     from stg_service_settings as settings
     left join resolutions on resolutions.service_id = settings.service_id
     left join retriggers on retriggers.service_id = settings.service_id
+    left join hiding_rules on hiding_rules.service_id = settings.service_id
 ),
 
 flagged as (
@@ -60,7 +87,8 @@ flagged as (
             acknowledgement_timeout_seconds is not null
             and retriggered_share >= $retrigger_share,
             false
-        ) as ack_timeout_retriggers
+        ) as ack_timeout_retriggers,
+        orchestration_hiding_rules > 0 as orchestration_hides_incidents
     from measured
 ),
 
@@ -81,6 +109,12 @@ final as (
                 || 'interruptions include the re-pages',
                 acknowledgement_timeout_seconds, retriggered_incidents, acknowledged_incidents,
                 100 * retriggered_share
+            ) end,
+            case when orchestration_hides_incidents then format(
+                'Event Orchestration: {:d} rule(s) hold back matching events ({}), so no '
+                || 'incident is created for them{}: counts, noise and MTTA leave them out',
+                orchestration_hiding_rules, orchestration_hiding_rule_labels,
+                coalesce(' since ' || strftime(orchestration_updated_at, '%Y-%m-%d'), '')
             ) end
         ), '') as distortion
     from flagged

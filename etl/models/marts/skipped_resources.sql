@@ -25,7 +25,10 @@ consequences (resource, consequence) as (
         ('oncalls', 'no on-call data: on-call time is 0 in responder_weekly and the '
             || 'interruptions per on-call week are measured against 1 week'),
         ('maintenance_windows', 'no maintenance windows: recommendations cannot tell a window '
-            || 'already booked in PagerDuty')
+            || 'already booked in PagerDuty'),
+        ('service_orchestrations', 'no Event Orchestration rules: recommendations cannot tell '
+            || 'an alert type a rule already suppresses or suspends, and service_setting_flags '
+            || 'cannot flag rules that hold incidents back')
 ),
 
 kept (resource, rows_kept) as (
@@ -36,6 +39,7 @@ kept (resource, rows_kept) as (
     union all select 'priorities', count(*) from raw_priorities
     union all select 'oncalls', count(*) from raw_oncalls
     union all select 'maintenance_windows', count(*) from raw_maintenance_windows
+    union all select 'service_orchestrations', count(*) from raw_service_orchestrations
 ),
 
 final as (
