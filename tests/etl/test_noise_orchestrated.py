@@ -8,8 +8,8 @@ import json
 
 import pandas as pd
 
-from etl.noise.existing import ExistingConfig, rule_text
 from etl.noise import recommend
+from etl.noise.existing import ExistingConfig, rule_text
 from etl.noise.recommend import _first_rule
 
 SERVICE = "PSVC001"
