@@ -84,3 +84,18 @@ if widgets.has_rows(
         st.code(
             rec["config_snippet"] or "", language=labels.snippet_language(rec["config_snippet"])
         )
+
+st.subheader("Already configured")
+already = data.query(
+    "recommendations_already_on", team_ids=list(view.team_ids), service_ids=list(view.service_ids)
+)
+if widgets.has_rows(
+    already,
+    "This warehouse predates the already-configured check",
+    "Nothing pagerlens would propose is already on for these teams and services.",
+):
+    st.caption(
+        "Not recommended because the account already has it: the service setting, maintenance "
+        "window or Event Orchestration rule that is on, and what pagerlens would have proposed."
+    )
+    widgets.table(already.drop(columns=["evidence"]), key="already_on_table")
