@@ -27,7 +27,8 @@ import re
 import time
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from copy import copy
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,18 +72,29 @@ class SyncError(RuntimeError):
     """A sync that cannot run as asked (bad range, ...); the message is one line."""
 
 
+@dataclass(kw_only=True)
+class RunCounts:
+    """What a ``_sync_runs`` row counts, for a sync and a live session alike: records read per
+    resource, API requests and retries, rows kept aside as rejects."""
+
+    records: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    retries: int = 0
+    rejects: int = 0
+
+    def counts(self) -> dict[str, Any]:
+        """The counters alone (a copy), to carry into another run's summary."""
+        return {f.name: copy(getattr(self, f.name)) for f in fields(RunCounts)}
+
+
 @dataclass
-class SyncSummary:
-    """What one run did; also written to ``_sync_runs``."""
+class SyncSummary(RunCounts):
+    """What one run did; also written to ``_sync_runs`` (:func:`record_run`)."""
 
     run_id: str
     mode: str
     since: datetime
     until: datetime
-    records: dict[str, int] = field(default_factory=dict)
-    requests: int = 0
-    retries: int = 0
-    rejects: int = 0
     duration_seconds: float = 0.0
     pages: int = 0
     splits: int = 0
@@ -199,11 +211,11 @@ def run_sync(
             # The run row goes in before the marts: they read the synced period from
             # _sync_runs. It is only published if the build succeeds too.
             summary.duration_seconds = time.monotonic() - started
-            _record_run(con, summary, api_url, started_wall)
+            record_run(con, summary, api_url, started_wall)
             if build:
                 _build(con, config, progress)
                 summary.duration_seconds = time.monotonic() - started
-                _record_run(con, summary, api_url, started_wall)
+                record_run(con, summary, api_url, started_wall)
     except Exception as exc:
         _note_failure(db_path, run_id, api_url, started_wall, client, exc, token)
         raise
@@ -398,7 +410,8 @@ def _plan(
     return _Plan("incremental", scope, listings, report_since, until, until)
 
 
-def _record_run(con: Any, summary: SyncSummary, api_url: str, started_at: datetime) -> None:
+def record_run(con: Any, summary: SyncSummary, api_url: str, started_at: datetime) -> None:
+    """Write ``summary`` as its ``_sync_runs`` row (a live session's row is replaced per apply)."""
     con.execute(
         sql("insert_sync_run"),
         {

@@ -36,6 +36,7 @@ from etl.extract import MAX_INCIDENT_WINDOW, Extractor, Listing, alert_listings,
 from etl.load import Loader, Scope, read_watermarks, sql
 from etl.pd_client import PagerDutyClient, PagerDutyError
 from etl.sqlfiles import sql_text
+from etl.sync import RunCounts, SyncSummary, record_run
 from etl.warehouse import building
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,13 @@ class NotSynced(RuntimeError):
 
 
 @dataclass
-class LiveSession:
+class LiveSession(RunCounts):
     """The listening session's ``_sync_runs`` row, carried from one apply to the next."""
 
     run_id: str = field(
         default_factory=lambda: f"live-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     )
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    records: dict[str, int] = field(default_factory=dict)
-    requests: int = 0
-    retries: int = 0
-    rejects: int = 0
     applies: int = 0
     seconds: float = 0.0
     events_applied: int = 0
@@ -229,25 +226,16 @@ def _add_to_session(
 def _record_session(
     con, session: LiveSession, api_url: str, since: datetime, until: datetime
 ) -> None:
-    con.execute(
-        sql("insert_sync_run"),
-        {
-            "run_id": session.run_id,
-            "started_at": session.started_at,
-            "finished_at": datetime.now(UTC),
-            "status": "ok",
-            "api_url": api_url,
-            "since": since,
-            "until": until,
-            "mode": LIVE_MODE,
-            "requests": session.requests,
-            "retries": session.retries,
-            "rejects": session.rejects,
-            "records_json": json.dumps(session.records, sort_keys=True),
-            "duration_seconds": session.seconds,
-            "message": f"{session.applies} live applies",
-        },
+    summary = SyncSummary(
+        run_id=session.run_id,
+        mode=LIVE_MODE,
+        since=since,
+        until=until,
+        duration_seconds=session.seconds,
+        warnings=[f"{session.applies} live applies"],  # the row's message
+        **session.counts(),
     )
+    record_run(con, summary, api_url, session.started_at)
     received_at, event_type, occurred_at = session.last_event or (None, None, None)
     con.execute(sql_text("sql/live/live_status_schema.sql"))
     con.execute(
