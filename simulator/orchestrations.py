@@ -189,7 +189,8 @@ def _constant(titles: list[str]) -> str:
         if equal and start is None:
             start = i
         elif not equal and start is not None:
-            run = " ".join(split[0][start:i]).strip()
+            # Without the brackets a cut leaves at the end: "(instance" reads "instance".
+            run = " ".join(split[0][start:i]).strip().rstrip("([{:,;-").strip()
             best = run if len(run) > len(best) else best
             start = None
     return best if len(best) >= 8 else ""
