@@ -375,10 +375,8 @@ class PagerDutyClient(RestApiV2Client):
             self.limiter.acquire()
             self._count(request=True)
             try:
-                response, body = self._attempt(
-                    method, full_url, req_kw, decode=decode, expect_list=expect_list
-                )
-                return response, body
+                response = self._attempt(method, full_url, req_kw)
+                return response, _body(response, expect_list) if decode else None
             except _Retryable as exc:
                 last_reason = exc.reason
                 if attempt == policy.max_attempts:
@@ -393,15 +391,8 @@ class PagerDutyClient(RestApiV2Client):
             f"{method} {path} failed after {policy.max_attempts} attempts (last: {last_reason})"
         )
 
-    def _attempt(
-        self,
-        method: str,
-        full_url: str,
-        req_kw: dict[str, Any],
-        *,
-        decode: bool,
-        expect_list: str | None = None,
-    ) -> tuple[httpx2.Response, Any]:
+    def _attempt(self, method: str, full_url: str, req_kw: dict[str, Any]) -> httpx2.Response:
+        """One attempt: the response, or :class:`_Retryable` when another may do better."""
         try:
             # httpx2.Client.request directly: the library's request() holds the retry loop
             # we are replacing.
@@ -431,17 +422,23 @@ class PagerDutyClient(RestApiV2Client):
             raise PagerDutyError(
                 f"{method} {urlsplit(full_url).path}: unexpected redirect ({status})"
             )
-        body: Any = None
-        if decode and status // 100 == 2:
-            try:
-                body = json.loads(response.content)
-            except ValueError:
-                raise _Retryable("malformed JSON body") from None
-            if not isinstance(body, dict):
-                raise _Retryable("malformed body (not a JSON object)")
-            if expect_list is not None and not isinstance(body.get(expect_list), list):
-                raise _Retryable(f"malformed body (no {expect_list!r} list)")
-        return response, body
+        return response
+
+
+def _body(response: httpx2.Response, expect_list: str | None) -> Any:
+    """The decoded JSON object of a 2xx response (None otherwise); a malformed one (not JSON,
+    not an object, no ``expect_list`` array) is :class:`_Retryable`, like a truncated body."""
+    if response.status_code // 100 != 2:
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise _Retryable("malformed JSON body") from None
+    if not isinstance(body, dict):
+        raise _Retryable("malformed body (not a JSON object)")
+    if expect_list is not None and not isinstance(body.get(expect_list), list):
+        raise _Retryable(f"malformed body (no {expect_list!r} list)")
+    return body
 
 
 def _error_detail(response: httpx2.Response) -> str:
