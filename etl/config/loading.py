@@ -163,15 +163,18 @@ _EXPECTED = {
 }
 
 
+# pydantic's range errors, with the bound as the file would write it.
+_BOUNDS = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+}
+
+
 def _expectation(kind: str, ctx: dict, message: str) -> str:
-    bounds = {
-        "greater_than_equal": "must be at least {ge}",
-        "greater_than": "must be more than {gt}",
-        "less_than_equal": "must be at most {le}",
-        "less_than": "must be less than {lt}",
-    }
-    if kind in bounds:
-        return bounds[kind].format(**{k: _number_text(v) for k, v in ctx.items()})
+    if kind in _BOUNDS:
+        return _BOUNDS[kind].format(**{k: _number_text(v) for k, v in ctx.items()})
     return _EXPECTED.get(kind, message[0].lower() + message[1:])
 
 
