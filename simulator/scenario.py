@@ -41,13 +41,9 @@ def default_volume(scale: float) -> float:
 class Scenario:
     """The organisation and the account-level choices of the alert processes."""
 
+    # No defaults here: simulator.account.generate_account holds them, once.
     def __init__(
-        self,
-        seed: int = 7,
-        days: int = 90,
-        scale: float = 1.0,
-        end: datetime | None = None,
-        volume: float | None = None,
+        self, *, seed: int, days: int, scale: float, end: datetime | None, volume: float | None
     ) -> None:
         if days <= 0:
             raise ValueError("days must be positive")
