@@ -66,20 +66,18 @@ def build_organisation(
         _add_unit(draft, unit, n_teams)
     priorities, priority_refs = _priorities(new_id)
     return Organisation(
-        teams=draft.teams,
-        users=draft.users,
-        services=draft.services,
+        **{name: getattr(draft, name) for name in _DRAFT_LISTS},
         escalation_policies=draft.eps,
-        schedules=draft.schedules,
         priorities=priorities,
         oncalls=oncalls(draft.ep_info, draft.schedule_info, draft.user_info, start, horizon),
-        team_info=draft.team_info,
-        user_info=draft.user_info,
-        service_info=draft.service_info,
-        schedule_info=draft.schedule_info,
-        ep_info=draft.ep_info,
         priority_refs=priority_refs,
     )
+
+
+# The draft's lists that the organisation keeps as they are, under the same names: the API
+# objects, then the facts behind them.
+_DRAFT_LISTS = ("teams", "users", "services", "schedules")
+_DRAFT_LISTS += ("team_info", "user_info", "service_info", "schedule_info", "ep_info")
 
 
 def _add_unit(draft: OrgDraft, unit: int, n_teams: int) -> None:
