@@ -100,6 +100,31 @@ def _key(default: object, description: str, **bounds: Any) -> Any:
     return Field(default, description=description, **bounds)
 
 
+def _share(default: float, description: str) -> Any:
+    """A share or a weight of a whole: 0 to 1."""
+    return _key(default, description, ge=0, le=1)
+
+
+def _probability(default: float, description: str) -> Any:
+    """A significance level: above 0, at most 1."""
+    return _key(default, description, gt=0, le=1)
+
+
+def _day_seconds(default: int, description: str) -> Any:
+    """A number of seconds, up to a day."""
+    return _key(default, description, ge=0, le=DAY)
+
+
+def _occurrences(default: int, description: str, least: int = 1) -> Any:
+    """How often something must have happened: ``least`` to a million."""
+    return _key(default, description, ge=least, le=1_000_000)
+
+
+def _interruptions(default: float, description: str) -> Any:
+    """A number of interruptions (in a month, in 4 weeks): 0 to 10,000."""
+    return _key(default, description, ge=0, le=10_000)
+
+
 def _ordered(keys: tuple[str, ...], problem: str) -> PydanticCustomError:
     return PydanticCustomError(
         "config_order", "{keys}: {problem}", {"keys": ", ".join(keys), "problem": problem}
@@ -162,12 +187,10 @@ class HoursSection(Section):
 class InterruptionsSection(Section):
     """What counts as an interruption (docs/metrics.md "Interruptions")."""
 
-    merge_seconds: Count = _key(
+    merge_seconds: Count = _day_seconds(
         60,
         "A notification to the same person at most this many seconds after the previous one "
         "joins its interruption.",
-        ge=0,
-        le=DAY,
     )
     notification_types: list[NotificationType] = _key(
         ["sms_notification", "phone_notification", "push_notification"],
@@ -179,36 +202,26 @@ class InterruptionsSection(Section):
 class NoiseSection(Section):
     """Noise incidents (docs/metrics.md "is_noise")."""
 
-    transient_seconds: Count = _key(
-        300,
-        "An incident auto-resolved this fast and never acknowledged is transient.",
-        ge=0,
-        le=DAY,
+    transient_seconds: Count = _day_seconds(
+        300, "An incident auto-resolved this fast and never acknowledged is transient."
     )
 
 
 class ServiceSettingsSection(Section):
     """Service settings that distort the metrics (docs/metrics.md "Service settings")."""
 
-    auto_resolve_tolerance_seconds: Count = _key(
+    auto_resolve_tolerance_seconds: Count = _day_seconds(
         60,
         "An incident resolved within this many seconds after created + the service's "
         "auto-resolve timeout was closed by the timeout.",
-        ge=0,
-        le=DAY,
     )
-    auto_resolve_constant_share: Number = _key(
-        0.2,
-        "Flag the auto-resolve timeout when this share of resolutions is the timeout.",
-        ge=0,
-        le=1,
+    auto_resolve_constant_share: Number = _share(
+        0.2, "Flag the auto-resolve timeout when this share of resolutions is the timeout."
     )
-    retrigger_share: Number = _key(
+    retrigger_share: Number = _share(
         0.1,
         "Flag the acknowledgement timeout when it re-triggers this share of acknowledged "
         "incidents.",
-        ge=0,
-        le=1,
     )
 
 
@@ -235,18 +248,16 @@ class MajorSection(Section):
 class HealthSection(Section):
     """Responder health and overload (docs/metrics.md "health_score", "is_overloaded")."""
 
-    good_monthly_off_hours_interruptions: Number = _key(
+    good_monthly_off_hours_interruptions: Number = _interruptions(
         2,
         "Interruption load per user and month outside working hours (realism.md): at most "
         "this is good (score 100) ...",
-        ge=0,
-        le=10_000,
     )
-    bad_monthly_off_hours_interruptions: Number = _key(
-        7, "... this is bad (score 60); must be above the good band ...", ge=0, le=10_000
+    bad_monthly_off_hours_interruptions: Number = _interruptions(
+        7, "... this is bad (score 60); must be above the good band ..."
     )
-    burnout_monthly_off_hours_interruptions: Number = _key(
-        19, "... and this is burnout (score 20); must be above the bad band.", ge=0, le=10_000
+    burnout_monthly_off_hours_interruptions: Number = _interruptions(
+        19, "... and this is burnout (score 20); must be above the bad band."
     )
     sleep_interruption_weight: Number = _key(
         2,
@@ -267,12 +278,10 @@ class HealthSection(Section):
         ge=0,
         le=1000,
     )
-    overload_min_sleep_interruptions: Count = _key(
+    overload_min_sleep_interruptions: Count = _interruptions(
         7,
         '... and at least this many of them in those 4 weeks (the "bad" band: a relatively '
         "loud week that is still quiet in absolute terms is not overload) ...",
-        ge=0,
-        le=10_000,
     )
     overload_consecutive_nights: Count = _key(
         3, "... or a run of at least this many consecutive disrupted nights.", ge=1, le=366
@@ -302,14 +311,14 @@ class RecommendationsSection(Section):
     replay_weeks: Count = _key(
         4, "Counterfactual period: the last N weeks of synced history.", ge=1, le=520
     )
-    min_incidents: Count = _key(
-        5, "An alert type needs this many incidents to be recommended on.", ge=1, le=1_000_000
+    min_incidents: Count = _occurrences(
+        5, "An alert type needs this many incidents to be recommended on."
     )
-    transient_share: Number = _key(
-        0.5, "pause_transient: share of its incidents that are transient.", ge=0, le=1
+    transient_share: Number = _share(
+        0.5, "pause_transient: share of its incidents that are transient."
     )
-    never_acked_share: Number = _key(
-        0.9, "stop_paging: share of its incidents nobody acknowledged.", ge=0, le=1
+    never_acked_share: Number = _share(
+        0.9, "stop_paging: share of its incidents nobody acknowledged."
     )
     flap_window_seconds: Count = _key(
         3600, "Transient re-triggers this close form a flapping episode ...", ge=0, le=WEEK
@@ -321,8 +330,8 @@ class RecommendationsSection(Section):
     maintenance_concentration: Number = _key(
         20.0, "... each half hour this many times its uniform share.", ge=0, le=336
     )
-    min_group_occurrences: Count = _key(
-        2, "group_alerts: the group fired together at least this often.", ge=1, le=1_000_000
+    min_group_occurrences: Count = _occurrences(
+        2, "group_alerts: the group fired together at least this often."
     )
     examples: Count = _key(3, "Example incidents shown with each recommendation.", ge=0, le=100)
 
@@ -333,44 +342,31 @@ class GroupingSection(Section):
     window_seconds: Count = _key(
         600, 'Two incidents "fire together" when at most this far apart.', ge=1, le=DAY
     )
-    min_occurrences: Count = _key(
-        3, "Alert types rarer than this are not clustered.", ge=1, le=1_000_000
-    )
-    min_cooccurrences: Count = _key(
-        3, "A pair must fire together at least this often ...", ge=1, le=1_000_000
-    )
+    min_occurrences: Count = _occurrences(3, "Alert types rarer than this are not clustered.")
+    min_cooccurrences: Count = _occurrences(3, "A pair must fire together at least this often ...")
     min_lift: Number = _key(2.0, "... this many times more often than chance ...", ge=0, le=1e6)
-    alpha: Number = _key(0.1, "... and a Poisson chance of that many below alpha.", gt=0, le=1)
+    alpha: Number = _probability(0.1, "... and a Poisson chance of that many below alpha.")
     saturation: Number = _key(
         3.0, "Co-firings beyond chance that make a pair fully similar.", gt=0, le=1e6
     )
-    min_similarity: Number = _key(0.5, "Average-linkage cut: 1 - distance_threshold.", ge=0, le=1)
-    text_weight: Number = _key(
-        0.25, "How much template similarity strengthens co-occurrence.", ge=0, le=1
+    min_similarity: Number = _share(0.5, "Average-linkage cut: 1 - distance_threshold.")
+    text_weight: Number = _share(0.25, "How much template similarity strengthens co-occurrence.")
+    service_weight: Number = _share(0.9, "Weight of service-level co-firing for alert-type pairs.")
+    min_occurrence_incidents: Count = _occurrences(
+        3, "A storm occurrence has at least this many incidents ...", least=2
     )
-    service_weight: Number = _key(
-        0.9, "Weight of service-level co-firing for alert-type pairs.", ge=0, le=1
-    )
-    min_occurrence_incidents: Count = _key(
-        3, "A storm occurrence has at least this many incidents ...", ge=2, le=1_000_000
-    )
-    min_occurrence_services: Count = _key(
-        3, "... on at least this many services.", ge=1, le=1_000_000
-    )
+    min_occurrence_services: Count = _occurrences(3, "... on at least this many services.")
     max_occurrence_seconds: Count = _key(
         3600, "A longer chain is background density, not a storm.", ge=1, le=WEEK
     )
-    scan_alpha: Number = _key(
-        1e-3, "A storm window is this unlikely under the group's base rate.", gt=0, le=1
+    scan_alpha: Number = _probability(
+        1e-3, "A storm window is this unlikely under the group's base rate."
     )
-    max_alert_types: Count = _key(
-        5000, "The most frequent alert types considered (memory bound).", ge=1, le=1_000_000
+    max_alert_types: Count = _occurrences(
+        5000, "The most frequent alert types considered (memory bound)."
     )
-    max_decoy_ratio: Number = _key(
-        0.1,
-        "Pairs kept only where a time-shift decoy passes at most this share of them.",
-        ge=0,
-        le=1,
+    max_decoy_ratio: Number = _share(
+        0.1, "Pairs kept only where a time-shift decoy passes at most this share of them."
     )
     decoys: Count = _key(
         1,
@@ -379,12 +375,10 @@ class GroupingSection(Section):
         le=100,
     )
     decoy_seed: Count = _key(7, "Seed of the decoy day shifts (deterministic).", ge=0, le=2**31 - 1)
-    joint_link_seconds: Count = _key(
+    joint_link_seconds: Count = _day_seconds(
         300,
         "Joint events: incidents on several services created and resolved within this many "
         "seconds of a neighbour (chained) ...",
-        ge=0,
-        le=DAY,
     )
     joint_min_duration: Count = _key(
         600,
@@ -396,30 +390,23 @@ class GroupingSection(Section):
     max_joint_services: Count = _key(
         12, "... and at most this many (a longer chain is background density).", ge=2, le=1000
     )
-    min_joint_recurrence: Count = _key(
-        2, "A service triple lies in at least this many joint events.", ge=1, le=1_000_000
+    min_joint_recurrence: Count = _occurrences(
+        2, "A service triple lies in at least this many joint events."
     )
-    min_joint_confirm: Count = _key(
-        1,
-        "Cross-service co-firing needs at least this many shared joint events.",
-        ge=0,
-        le=1_000_000,
+    min_joint_confirm: Count = _occurrences(
+        1, "Cross-service co-firing needs at least this many shared joint events.", least=0
     )
     joint_decoys: Count = _key(
         2, "Decoy histories (days permuted per service) for joint events.", ge=0, le=100
     )
-    joint_max_decoy_ratio: Number = _key(
-        0.05, "The triple cut-off's false-discovery bound.", ge=0, le=1
+    joint_max_decoy_ratio: Number = _share(0.05, "The triple cut-off's false-discovery bound.")
+    joint_similarity: Number = _share(
+        0.6, "Service similarity of the pairs of a significant triple."
     )
-    joint_similarity: Number = _key(
-        0.6, "Service similarity of the pairs of a significant triple.", ge=0, le=1
-    )
-    max_occurrence_decoy_ratio: Number = _key(
+    max_occurrence_decoy_ratio: Number = _share(
         0.4,
         "A group is kept only if its decoy histories yield at most this share of its real "
         "occurrences.",
-        ge=0,
-        le=1,
     )
 
     @model_validator(mode="after")
