@@ -15,8 +15,7 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.selection import NO_PRIORITY, FilterChoices, Filters  # noqa: F401 - re-exported
 from etl.config import Config, ConfigError, default_db_path, load_config
 from etl.queries import MART_TABLES, TEMPLATE_COUNT_COLUMN, Reader, WarehouseMissing
 from etl.queries import sync_failures as read_sync_failures
@@ -41,34 +41,6 @@ class WarehouseState(Enum):
     MISSING = "missing"  # no file: the first sync has not run
     UNBUILT = "unbuilt"  # raw tables only: no successful build yet
     READY = "ready"
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The view the user picked: a date range (inclusive, reporting time zone) and id lists.
-
-    Empty tuples mean "all".
-    """
-
-    start: date
-    end: date
-    team_ids: tuple[str, ...] = ()
-    service_ids: tuple[str, ...] = ()
-    urgencies: tuple[str, ...] = ()
-
-    def instants(self, time_zone: str) -> tuple[datetime, datetime]:
-        """``[start 00:00, end + 1 day 00:00)`` in ``time_zone`` as aware datetimes."""
-        zone = ZoneInfo(time_zone)
-        return (
-            datetime.combine(self.start, datetime.min.time(), zone),
-            datetime.combine(self.end + timedelta(days=1), datetime.min.time(), zone),
-        )
-
-    def weeks(self) -> tuple[date, date, int]:
-        """Monday of the first and of the last week touched, and the number of weeks."""
-        first = self.start - timedelta(days=self.start.weekday())
-        last = self.end - timedelta(days=self.end.weekday())
-        return first, last, (last - first).days // 7 + 1
 
 
 def db_path() -> str:
@@ -150,20 +122,8 @@ def query(name: str, **kwargs: Any) -> pd.DataFrame | None:
 # --------------------------------------------------------------------------- filters' inputs
 
 
-@dataclass(frozen=True)
-class FilterChoices:
-    """What the filter widgets offer: teams, services (with their team), urgencies, period."""
-
-    teams: dict[str, str]
-    services: dict[str, str]
-    service_team: dict[str, str]
-    urgencies: list[str]
-    first_day: date
-    last_day: date
-
-
 def filter_choices() -> FilterChoices:
-    """Teams, services, urgencies and the data period, for the sidebar."""
+    """Teams, services, urgencies, priorities and the data period, for the sidebar."""
     pairs = query("filter_options")
     period = query("data_period")
     zone = ZoneInfo(reporting_time_zone())
@@ -182,21 +142,17 @@ def filter_choices() -> FilterChoices:
         str(r.service_id): str(r.team_id) for r in pairs.itertuples() if pd.notna(r.team_id)
     }
     urgencies = query("urgencies")["urgency"].tolist()
-    return FilterChoices(teams, services, service_team, urgencies, first_day, last_day)
+    priorities = {
+        str(r.priority_id): str(r.priority_name) for r in query("priorities").itertuples()
+    }
+    return FilterChoices(teams, services, service_team, urgencies, first_day, last_day, priorities)
 
 
 # --------------------------------------------------------------------------- page data
 
 
 def _incident_args(f: Filters) -> dict[str, Any]:
-    start_ts, end_ts = f.instants(reporting_time_zone())
-    return {
-        "start_ts": start_ts,
-        "end_ts": end_ts,
-        "team_ids": list(f.team_ids),
-        "service_ids": list(f.service_ids),
-        "urgencies": list(f.urgencies),
-    }
+    return f.incident_args(reporting_time_zone())
 
 
 def weekly_overview(f: Filters) -> pd.DataFrame:
@@ -303,7 +259,9 @@ def responders(f: Filters) -> pd.DataFrame:
 def interruption_heatmap(f: Filters, user_ids: list[str]) -> pd.DataFrame | None:
     """Interruptions by local weekday and hour; None when the interruptions model is absent."""
     args = _incident_args(f)
+    # Interruptions are per notification, kept without the incident's urgency or priority.
     args.pop("urgencies")
+    args.pop("priority_ids")
     return query("interruption_heatmap", user_ids=list(user_ids), **args)
 
 

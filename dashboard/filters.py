@@ -1,7 +1,9 @@
-"""Sidebar filters (date range, team, service, urgency) kept in the URL so a view can be shared.
+"""Sidebar filters (date range, team, service, urgency, priority) kept in the URL so a view can be
+shared.
 
-The URL holds ids, not display names (``?start=2026-10-01&end=2026-11-22&team=PXXXX&urgency=high``;
-repeated keys for several values). On the first run of a session the URL seeds the widgets'
+The URL holds ids, not display names (``?start=2026-10-01&end=2026-11-22&team=PXXXX&urgency=high
+&priority=PXXXX``; repeated keys for several values; ``priority=(none)`` for incidents without a
+priority). On the first run of a session the URL seeds the widgets'
 state; afterwards the widgets own the state and every run writes it back to
 ``st.query_params``, so the address bar always describes the view, also after a page switch.
 Unknown ids and malformed dates in a shared link are ignored rather than failing the page.
@@ -13,11 +15,12 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard.data import FilterChoices, Filters
+from dashboard.selection import FilterChoices, Filters
 
 DEFAULT_WEEKS = 12
 _SAVED = "_filter_values"
 _KEY_DATES, _KEY_TEAM, _KEY_SERVICE, _KEY_URGENCY = "f_dates", "f_team", "f_service", "f_urgency"
+_KEY_PRIORITY = "f_priority"
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -47,6 +50,9 @@ def _seed_from_url(choices: FilterChoices) -> None:
     st.session_state[_KEY_URGENCY] = [
         u for u in params.get_all("urgency") if u in choices.urgencies
     ]
+    st.session_state[_KEY_PRIORITY] = [
+        p for p in params.get_all("priority") if p in choices.priorities
+    ]
 
 
 def _write_url(f: Filters) -> None:
@@ -56,6 +62,7 @@ def _write_url(f: Filters) -> None:
         "team": list(f.team_ids),
         "service": list(f.service_ids),
         "urgency": list(f.urgencies),
+        "priority": list(f.priority_ids),
     }
     for key, values in wanted.items():
         if values:
@@ -67,7 +74,7 @@ def _write_url(f: Filters) -> None:
 
 def sidebar_filters(choices: FilterChoices) -> Filters:
     """Draw the filters in the sidebar and return the chosen view (also written to the URL)."""
-    keys = (_KEY_DATES, _KEY_TEAM, _KEY_SERVICE, _KEY_URGENCY)
+    keys = (_KEY_DATES, _KEY_TEAM, _KEY_SERVICE, _KEY_URGENCY, _KEY_PRIORITY)
     saved = st.session_state.get(_SAVED)
     if saved is None:
         _seed_from_url(choices)
@@ -110,6 +117,14 @@ def sidebar_filters(choices: FilterChoices) -> Filters:
             placeholder="All services",
         )
         st.multiselect("Urgency", choices.urgencies, key=_KEY_URGENCY, placeholder="All urgencies")
+        st.multiselect(
+            "Priority",
+            list(choices.priorities),
+            format_func=choices.priorities.get,
+            key=_KEY_PRIORITY,
+            placeholder="All priorities",
+            help="The incident's priority (SEV level), most severe first.",
+        )
     start, end = _range(picked, choices)
     view = Filters(
         start=start,
@@ -117,6 +132,7 @@ def sidebar_filters(choices: FilterChoices) -> Filters:
         team_ids=tuple(st.session_state[_KEY_TEAM]),
         service_ids=tuple(st.session_state[_KEY_SERVICE]),
         urgencies=tuple(st.session_state[_KEY_URGENCY]),
+        priority_ids=tuple(st.session_state[_KEY_PRIORITY]),
     )
     _write_url(view)
     st.session_state[_SAVED] = {key: st.session_state[key] for key in keys}

@@ -36,6 +36,7 @@ def _args(**changes):
         "team_ids": [],
         "service_ids": ("P1",),
         "urgencies": [],
+        "priority_ids": [],
     }
     return {**args, **changes}
 
@@ -86,6 +87,7 @@ def _group_args(**changes):
         "team_ids": [],
         "service_ids": [],
         "urgencies": [],
+        "priority_ids": [],
     }
     return {**args, **changes}
 

@@ -15,7 +15,7 @@ if last is None or weekly["total_incident_count"].sum() == 0:
 else:
     st.caption(
         f"Week starting {last['week_start']:%Y-%m-%d} compared with the week before. "
-        "The urgency filter does not apply to interruptions and up-time."
+        "The urgency and priority filters do not apply to interruptions and up-time."
     )
 
     def _prev(column: str) -> float | None:

@@ -37,7 +37,7 @@ else:
 st.subheader("Load and health")
 st.caption(
     "Sums over the weeks of the range; health score of the latest week. The team "
-    "filter keeps members of the chosen teams; service and urgency do not apply here."
+    "filter keeps members of the chosen teams; service, urgency and priority do not apply here."
 )
 widgets.table(people, key="responders_table")
 

@@ -406,6 +406,10 @@ def _collect(
         templates=templates,
         template_count_column=count_column if templates is not None else None,
         recommendations=reader.query("report/recommendations"),
+        sev=reader.query(
+            "report/sev_priorities", week_start=week.monday, previous_week_start=previous.monday
+        ),
+        sev_incidents=reader.query("report/sev_incidents", week_start=week.monday),
         definitions=metric_definitions.definitions(DEFINED_COLUMNS),
         notes=notes,
         streaks={"current": headline[8].value, "longest": headline[9].value},
@@ -444,6 +448,8 @@ def _anonymize(data: ReportData, pseudonymizer: Pseudonymizer, reader: Reader) -
         "stale_majors",
         "templates",
         "recommendations",
+        "sev",
+        "sev_incidents",
     ):
         frame = getattr(data, attribute)
         if frame is None or frame.empty:

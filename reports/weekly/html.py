@@ -18,6 +18,10 @@ from reports.weekly.model import (
     format_ratio,
 )
 
+# The SEV section lists this many of the week's major-priority incidents; the rest are in the
+# sev_incidents CSV.
+SEV_INCIDENTS_SHOWN = 15
+
 
 def _row_group(row: pd.Series, name_column: str) -> dict[str, str]:
     def delta_count(column: str) -> str:
@@ -178,6 +182,61 @@ def _recommendation_rows(data: ReportData) -> list[dict[str, str]] | None:
     return recommendations
 
 
+def _text(value: object, empty: str = "—") -> str:
+    return str(value) if value is not None and not pd.isna(value) else empty
+
+
+def _sev_rows(data: ReportData) -> list[dict[str, str]] | None:
+    """One row per major priority (SEV1 first), or None when the warehouse lacks the model."""
+    if data.sev is None:
+        return None
+    rows = []
+    for _, r in data.sev.iterrows():
+        longest = "—"
+        if pd.notna(r.get("longest_incident_number")):
+            state = "open for" if bool(r.get("longest_is_open")) else "resolved in"
+            longest = (
+                f"#{format_count(r['longest_incident_number'])} "
+                f"“{_text(r.get('longest_title'), '')}” ({_text(r.get('longest_service_name'))}, "
+                f"{state} {charts.format_duration(r.get('longest_seconds'))})"
+            )
+        rows.append(
+            {
+                "priority": _text(r.get("priority_name")),
+                "incidents": format_count(r.get("total_incident_count")),
+                "previous": format_count(r.get("previous_total_incident_count")),
+                "mtta_p50": charts.format_duration(r.get("p50_seconds_to_first_ack")),
+                "mtta_p90": charts.format_duration(r.get("p90_seconds_to_first_ack")),
+                "mttr_p50": charts.format_duration(r.get("p50_seconds_to_resolve")),
+                "mttr_p90": charts.format_duration(r.get("p90_seconds_to_resolve")),
+                "longest": longest,
+                "responders": _text(r.get("top_responders")),
+                "responders_more": max(int(_num(r.get("responder_people")) or 0) - 6, 0),
+            }
+        )
+    return rows
+
+
+def _sev_incident_rows(data: ReportData) -> list[dict[str, str]]:
+    if data.sev_incidents is None:
+        return []
+    return [
+        {
+            "number": format_count(i.get("incident_number")),
+            "priority": _text(i.get("priority_name")),
+            "title": _text(i.get("title"), ""),
+            "service": _text(i.get("service_name")),
+            "created": format_instant(i.get("created_at"), data.week.zone),
+            "mtta": charts.format_duration(i.get("seconds_to_first_ack")),
+            "mttr": charts.format_duration(i.get("seconds_to_resolve"))
+            if pd.isna(i.get("open_seconds"))
+            else f"open for {charts.format_duration(i.get('open_seconds'))}",
+            "responders": _text(i.get("responders")),
+        }
+        for _, i in data.sev_incidents.iterrows()
+    ]
+
+
 def _context(data: ReportData, svgs: dict[str, str]) -> dict[str, object]:
     from reports.render import svg_data_uri
 
@@ -202,6 +261,7 @@ def _context(data: ReportData, svgs: dict[str, str]) -> dict[str, object]:
     stale = _stale_rows(data)
     templates = _template_rows(data)
     recommendations = _recommendation_rows(data)
+    sev_incidents = _sev_incident_rows(data)
 
     found = {k: v for k, v in data.definitions.items() if v}
     missing = [k for k, v in data.definitions.items() if not v]
@@ -236,6 +296,9 @@ def _context(data: ReportData, svgs: dict[str, str]) -> dict[str, object]:
         ),
         "templates_weekly": data.template_count_column == "incidents_this_week",
         "recommendations": recommendations,
+        "sev": _sev_rows(data),
+        "sev_incidents": sev_incidents[:SEV_INCIDENTS_SHOWN],
+        "sev_incidents_more": max(len(sev_incidents) - SEV_INCIDENTS_SHOWN, 0),
         "definitions": found,
         "definitions_missing": missing,
     }

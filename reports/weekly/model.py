@@ -29,6 +29,8 @@ TABLE_NAMES = (
     "impact_windows",
     "noisy_templates",
     "recommendations",
+    "sev_priorities",
+    "sev_incidents",
 )
 # Metrics whose definitions the report quotes from docs/metrics.md, in footnote order.
 DEFINED_COLUMNS = (
@@ -43,6 +45,9 @@ DEFINED_COLUMNS = (
     "bucket",
     "total_interruptions",
     "is_major",
+    "major_priorities",
+    "sev_longest_incident",
+    "sev_responders",
     "impact_window",
     "up_time_pct",
     "current_major_free_streak",
@@ -258,6 +263,10 @@ class ReportData:
     template_count_column: str | None
     recommendations: pd.DataFrame | None
     definitions: dict[str, str | None]
+    # The SEV section: one row per major priority and the week's incidents of those priorities
+    # (None for a warehouse built before int_major_priorities).
+    sev: pd.DataFrame | None = None
+    sev_incidents: pd.DataFrame | None = None
     streaks: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     anonymized: bool = False

@@ -162,11 +162,54 @@ RECOMMENDATION_COLUMNS = (
     "evidence",
     "config_snippet",
 )
+SEV_COLUMNS = (
+    "week_start",
+    "sev_rank",
+    "priority_id",
+    "priority_name",
+    "total_incident_count",
+    "previous_total_incident_count",
+    "total_incidents_acknowledged",
+    "mean_seconds_to_first_ack",
+    "p50_seconds_to_first_ack",
+    "p90_seconds_to_first_ack",
+    "mean_seconds_to_resolve",
+    "p50_seconds_to_resolve",
+    "p90_seconds_to_resolve",
+    "longest_incident_number",
+    "longest_title",
+    "longest_service_name",
+    "longest_seconds",
+    "longest_is_open",
+    "responder_people",
+    "responders",
+)
+SEV_INCIDENT_COLUMNS = (
+    "sev_rank",
+    "priority_id",
+    "priority_name",
+    "incident_id",
+    "incident_number",
+    "title",
+    "service_id",
+    "service_name",
+    "team_name",
+    "status",
+    "urgency",
+    "created_at",
+    "resolved_at",
+    "seconds_to_first_ack",
+    "seconds_to_resolve",
+    "open_seconds",
+    "responders",
+    "html_url",
+)
 # Counts that DuckDB returns as HUGEINT (sum of integers) arrive as floats in pandas; they are
 # written as integers so a CSV says 34, not 34.0.
 _COUNT_COLUMN = re.compile(
     r"^(total_|incidents_|notifications_|sleep_interruptions|major_incidents|pages_saved|"
-    r"previous_total_|noise_incidents_)|(_count|_before|_after|_acknowledged|_this_week)$"
+    r"previous_total_|noise_incidents_|longest_incident_number|responder_people)|"
+    r"(_count|_before|_after|_acknowledged|_this_week)$"
 )
 
 
@@ -214,5 +257,9 @@ def tables(data: ReportData) -> dict[str, pd.DataFrame]:
         "impact_windows": _select(impact, IMPACT_COLUMNS),
         "noisy_templates": _select(data.templates, TEMPLATE_COLUMNS),
         "recommendations": _select(data.recommendations, RECOMMENDATION_COLUMNS),
+        "sev_priorities": _select(
+            None if data.sev is None else data.sev.assign(week_start=week.monday), SEV_COLUMNS
+        ),
+        "sev_incidents": _select(data.sev_incidents, SEV_INCIDENT_COLUMNS),
     }
     return {name: _iso_frame(frame) for name, frame in out.items()}

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from etl.warehouse import building
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+TIMEOUT = 30
 
 
 def mart(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -36,3 +40,52 @@ def empty_db(tmp_path_factory) -> Path:
     with building(path):
         pass
     return path
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """An AppTest factory for a warehouse path (passed the way `pagerlens dashboard` does)."""
+
+    def make(db: Path, query: dict | None = None) -> AppTest:
+        monkeypatch.setenv("PAGERLENS_DB", str(db))
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        if query:
+            at.query_params = dict(query)
+        return at
+
+    return make
+
+
+def page_texts(at: AppTest) -> str:
+    parts = [
+        str(e.value)
+        for kind in (
+            "markdown",
+            "caption",
+            "text",
+            "subheader",
+            "title",
+            "info",
+            "warning",
+            "success",
+            "error",
+            "code",
+        )
+        for e in getattr(at, kind)
+    ]
+    parts += [m.label + " " + str(m.value) for m in at.metric]
+    return "\n".join(parts)
+
+
+def frame_with(at: AppTest, *columns: str):
+    """The first table showing all ``columns`` (AppTest does not expose dataframe keys)."""
+    for element in at.dataframe:
+        frame = element.value
+        if all(c in frame.columns for c in columns):
+            return frame
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import duckdb
 
 from reports.weekly import data as report_data
+from tests.dashboard.conftest import frame_with as _frame
 from tests.dashboard.conftest import mart
-from tests.dashboard.test_pages import _frame, _no_errors, _texts, app  # noqa: F401
+from tests.dashboard.conftest import no_errors as _no_errors
+from tests.dashboard.conftest import page_texts as _texts
 from tests.warehouse import writable_copy
 
 SKIPPED = (

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from dashboard import fmt
 from tests.dashboard.conftest import busiest_team, mart
+from tests.dashboard.conftest import frame_with as _frame
+from tests.dashboard.conftest import no_errors as _no_errors
+from tests.dashboard.conftest import page_texts as _texts
 from tests.warehouse import HOSTILE_TITLE, HOSTILE_URL, writable_copy
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = [
     "views/overview.py",
     "views/now.py",
@@ -28,56 +29,6 @@ PAGES = [
     "views/reports.py",
     "views/sync_data.py",
 ]
-TIMEOUT = 30
-
-
-@pytest.fixture
-def app(monkeypatch):
-    """An AppTest factory for a warehouse path (passed the way `pagerlens dashboard` does)."""
-
-    def make(db: Path, query: dict | None = None) -> AppTest:
-        monkeypatch.setenv("PAGERLENS_DB", str(db))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-        if query:
-            at.query_params = dict(query)
-        return at
-
-    return make
-
-
-def _texts(at: AppTest) -> str:
-    parts = [
-        str(e.value)
-        for kind in (
-            "markdown",
-            "caption",
-            "text",
-            "subheader",
-            "title",
-            "info",
-            "warning",
-            "success",
-            "error",
-            "code",
-        )
-        for e in getattr(at, kind)
-    ]
-    parts += [m.label + " " + str(m.value) for m in at.metric]
-    return "\n".join(parts)
-
-
-def _frame(at: AppTest, *columns: str):
-    """The first table showing all ``columns`` (AppTest does not expose dataframe keys)."""
-    for element in at.dataframe:
-        frame = element.value
-        if all(c in frame.columns for c in columns):
-            return frame
-    raise AssertionError(f"no table with columns {columns}")
-
-
-def _no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -98,7 +49,9 @@ def test_overview_shows_headline_figures_with_change(app, pipeline_db):
     )
     # The warehouse's last week (Mon 23 Feb .. Sun 1 Mar 2026) has incidents and a week before.
     ((count,),) = mart(
-        pipeline_db, "select count(*) from incidents where week_start = '2026-02-23'"
+        pipeline_db,
+        "select total_incident_count from incident_weekly_by_dimension "
+        "where dimension = 'account' and week_start = '2026-02-23'",
     )
     assert labels["Incidents"].value == fmt.number(count)
     assert labels["Incidents"].delta is not None
@@ -141,7 +94,8 @@ def test_filters_change_the_figures(app, pipeline_db):
     one_team = {m.label: m.value for m in at.metric}["Incidents"]
     ((count,),) = mart(
         pipeline_db,
-        "select count(*) from incidents where week_start = '2026-02-23' and team_id = ?",
+        "select total_incident_count from team_weekly where week_start = '2026-02-23' "
+        "and team_id = ?",
         [team_id],
     )
     assert one_team == fmt.number(count)
@@ -179,6 +133,8 @@ def test_every_page_with_all_filters_exercised(app, pipeline_db, page):
     at.multiselect(key="f_team").set_value([team_id]).run()
     at.multiselect(key="f_service").set_value([first]).run()
     at.multiselect(key="f_urgency").set_value(["low"]).run()
+    top_two = mart(pipeline_db, "select priority_id from stg_priorities where priority_rank <= 2")
+    at.multiselect(key="f_priority").set_value([p for (p,) in top_two]).run()
     _no_errors(at)
     # A range without any incident is an honest empty view, not an exception.
     at.date_input(key="f_dates").set_value((date(2026, 2, 2), date(2026, 2, 2))).run()

@@ -11,7 +11,9 @@ from dashboard import fmt
 from etl.queries.reconcile_results import DIFFERENCES, SUMMARY, results_dir
 from etl.reconcile import ReconcileResult, write_outputs
 from etl.reconcile.incidents import DIFF_COLUMNS
-from tests.dashboard.test_pages import APP, TIMEOUT, _frame, _texts
+from tests.dashboard.conftest import APP, TIMEOUT
+from tests.dashboard.conftest import frame_with as _frame
+from tests.dashboard.conftest import page_texts as _texts
 from tests.warehouse import writable_copy
 
 

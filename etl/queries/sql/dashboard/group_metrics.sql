@@ -2,12 +2,13 @@
 -- ratio, interruptions and up-time. dashboard/data.py names the group column and keeps the
 -- columns of the grain. The incident metrics are the models' own macro
 -- (etl/models/macros/incident_metrics.sql) over the filtered incidents.
--- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], grain varchar, week_count bigint, start_week date, end_week date
+-- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], priority_ids varchar[], grain varchar, week_count bigint, start_week date, end_week date
 with filtered as (
     select * from incidents where created_at >= $start_ts and created_at < $end_ts
         and in_selection($team_ids, team_id)
         and in_selection($service_ids, service_id)
         and in_selection($urgencies, urgency)
+        and in_selection($priority_ids, priority_id)
 ),
 per_group as (
     select

@@ -1,6 +1,6 @@
 -- Links are only passed through when they are plain web URLs: a hostile `javascript:` value in
 -- html_url must never become a clickable link.
--- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], limit bigint
+-- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], priority_ids varchar[], limit bigint
 with final as (
     select incident_number, title, status, urgency, priority_name, service_name, team_name,
         created_at, seconds_to_first_ack, seconds_to_resolve, is_major, noise_reason,
@@ -11,5 +11,6 @@ with final as (
         and in_selection($team_ids, team_id)
         and in_selection($service_ids, service_id)
         and in_selection($urgencies, urgency)
+        and in_selection($priority_ids, priority_id)
 )
 select * from final order by created_at desc limit $limit

@@ -1,6 +1,6 @@
 -- week_start is the incidents mart's own (the Monday in the reporting time zone, computed at
 -- build time), so the dashboard never converts a million timestamps per rerun.
--- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[]
+-- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], priority_ids varchar[]
 with filtered as (
     select *
     from incidents
@@ -8,6 +8,7 @@ with filtered as (
         and in_selection($team_ids, team_id)
         and in_selection($service_ids, service_id)
         and in_selection($urgencies, urgency)
+        and in_selection($priority_ids, priority_id)
 ),
 final as (
     -- The metrics are the models' own (etl/models/macros/incident_metrics.sql), applied to
