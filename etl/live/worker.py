@@ -17,10 +17,10 @@ a delivery may never arrive. That apply also prunes the spool's events applied m
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,42 +33,34 @@ from etl.warehouse import WarehouseBusy
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False, repr=False)
 class ApplyWorker:
-    """Applies the spool's pending events to the warehouse; ``start()`` runs it in a thread."""
+    """Applies the spool's pending events to the warehouse; ``start()`` runs it in a thread.
 
-    def __init__(
-        self,
-        spool: Spool,
-        db_path: str | os.PathLike,
-        client: PagerDutyClient,
-        *,
-        config: Config | None = None,
-        poll_interval: float = 2.0,
-        debounce: float = 1.0,
-        max_delay: float = 5.0,
-        max_backoff: float = 60.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        batch_limit: int = 5000,
-        open_refresh_interval: float = 300.0,
-        keep_applied: timedelta = timedelta(days=7),
-    ):
-        self.spool = spool
-        self.db_path = Path(db_path)
-        self.client = client
-        self.config = config
-        self.poll_interval = poll_interval
-        self.debounce = debounce
-        self.max_delay = max_delay
-        self.max_backoff = max_backoff
-        self.clock = clock
-        self.batch_limit = batch_limit
-        self.open_refresh_interval = open_refresh_interval
-        self.keep_applied = keep_applied
+    ``db_path`` may be any path-like; the timing options are keywords, in seconds."""
+
+    spool: Spool
+    db_path: Path
+    client: PagerDutyClient
+    _: KW_ONLY
+    config: Config | None = None
+    poll_interval: float = 2.0
+    debounce: float = 1.0
+    max_delay: float = 5.0
+    max_backoff: float = 60.0
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    batch_limit: int = 5000
+    open_refresh_interval: float = 300.0
+    keep_applied: timedelta = timedelta(days=7)
+    # What the worker did so far (the CLI and the demo's summary read them).
+    session: LiveSession = field(default_factory=LiveSession, init=False)
+    applied_events: int = field(default=0, init=False)
+    failures: int = field(default=0, init=False)
+    last_result: ApplyResult | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.db_path = Path(self.db_path)
         self._last_open_refresh = time.monotonic()
-        self.session = LiveSession()
-        self.applied_events = 0
-        self.failures = 0
-        self.last_result: ApplyResult | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._last_arrival = time.monotonic()
