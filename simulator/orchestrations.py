@@ -82,12 +82,16 @@ def configuration(index: Any) -> Configuration:
 
 def with_settings(index: Any, service: dict) -> dict:
     """``service`` (an API object) with the settings this module switches on."""
-    extra = configuration(index).service_settings.get(service["id"])
+    extra = configuration(index).service_settings.get(service.get("id"))
     return dict(service, **extra) if extra else service
 
 
 def _build(index: Any) -> Configuration:
-    services = sorted(index.catalogs["services"], key=lambda s: s["id"])
+    # A service without a usable id (a broken record a test serves) gets nothing.
+    services = sorted(
+        (s for s in index.catalogs["services"] if isinstance(s.get("id"), str)),
+        key=lambda s: s["id"],
+    )
     types, durations = _observe(index)
     end = max((parse_iso(s.incident["created_at"]) for s in index.incidents), default=0)
     rules = _plant_rules(types, end)

@@ -152,7 +152,14 @@ def test_full_sync_loads_every_resource_with_the_right_requests(account, tmp_pat
     # Pagination: the first page of every listing asks for the total; pages stop at the total.
     assert all(r.status == 200 for r in log)
     by_listing: dict[tuple, list] = {}
+    # A service's Event Orchestration is one object, no pages: one request per service.
+    orchestrations = [r.path for r in log if r.path.startswith("/event_orchestrations/")]
+    assert sorted(orchestrations) == sorted(
+        f"/event_orchestrations/services/{s['id']}" for s in account.services
+    )
     for r in log:
+        if r.path.startswith("/event_orchestrations/"):
+            continue
         key = (r.path, r.query.get("since"), r.query.get("until"))
         by_listing.setdefault(key, []).append(r)
     for key, requests in by_listing.items():

@@ -9,6 +9,8 @@ import pytest
 
 from simulator.endpoints.maintenance import BOOKED_WEEKS, account_windows
 from simulator.faults import FaultSpec, parse_disabled_endpoint
+from simulator.index import index_for
+from simulator.orchestrations import configuration
 from simulator.server import SimServer
 from tests.simulator.server_helpers import client
 from tests.simulator.test_server_schema import response_schema  # noqa: F401 - the fixture
@@ -98,8 +100,12 @@ def test_services_carry_their_settings(sim_account, response_schema):  # noqa: F
     with SimServer(sim_account) as server, client(server) as http:
         body = http.get("/services", params={"limit": 100}).json()
     assert list(response_schema("/services").iter_errors(body)) == []
+    # Auto-pause is on where simulator/orchestrations.py switched it on, off elsewhere.
+    paused = configuration(index_for(sim_account)).service_settings
     for service in body["services"]:
-        assert service["auto_pause_notifications_parameters"] == {"enabled": False}
+        assert service["auto_pause_notifications_parameters"] == paused.get(service["id"], {}).get(
+            "auto_pause_notifications_parameters", {"enabled": False}
+        )
         assert "acknowledgement_timeout" in service and "auto_resolve_timeout" in service
         assert service["incident_urgency_rule"]["type"] == "constant"
 
