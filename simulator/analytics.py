@@ -20,6 +20,13 @@ reconciler's matching reason disappear:
   negative ``seconds_to_resolve`` (pagerlens gives NULL and flags ``data_issue``).
 * ``weeks_in_account_zone``: weekly buckets use the account's time zone
   (``account_time_zone``) whatever ``time_zone`` the request asked for.
+* ``merged_incidents``: an incident merged into another (``resolve_reason`` of type
+  ``merge_resolve_reason``) counts as an incident of its own, resolved at the merge, in the
+  service-week counts and means (pagerlens leaves it out of the incident metrics). PagerDuty
+  documents no exclusion of merged incidents from Analytics; this is the assumption. Either
+  way the raw incident rows list it (with its time to the merge) and the sums (escalations,
+  notifications, interruptions) include it, as pagerlens' do; off, the counts and means
+  leave it out, as pagerlens does.
 
 ``tamper`` injects a wrong value into one incident (a simulated Analytics bug), and
 ``tamper_service_weeks`` into one service's weekly aggregates only, so a test can prove the
@@ -44,6 +51,7 @@ QUIRKS = (
     "interruptions_per_notification",
     "negative_durations",
     "weeks_in_account_zone",
+    "merged_incidents",
 )
 INTERRUPTING = frozenset({"sms_notification", "phone_notification", "push_notification"})
 MERGE_SECONDS = 60  # pagerlens' default interruptions.merge_seconds
@@ -218,6 +226,7 @@ class AccountAnalytics:
             ),
             "assigned_user_ids": _assigned(entries),
             "resolved_by": (last_resolve or {}).get("agent"),
+            "merged": _merged(incident),
         }
         row.update(self.settings.tamper.get(incident["id"], {}))
         return row
@@ -227,6 +236,12 @@ class AccountAnalytics:
         top_two = {p["id"] for p in self.index.catalogs["priorities"][:2]}
         priority = incident.get("priority") or {}
         return priority.get("id") in top_two or len(user_acks) >= 2
+
+
+def _merged(incident: dict) -> bool:
+    """Resolved by a merge into another incident (as of the analytics clock)."""
+    reason = incident.get("resolve_reason") or {}
+    return incident["status"] == "resolved" and reason.get("type") == "merge_resolve_reason"
 
 
 def _assigned(entries: list[dict]) -> list[str]:

@@ -103,6 +103,9 @@ def service_weeks(
     out = []
     for (service_id, start), members in sorted(groups.items(), key=lambda kv: kv[0]):
         service, team = members[0]["service"], members[0]["team"] or {}
+        counted = [
+            r for r in members if analytics.settings.has("merged_incidents") or not r["merged"]
+        ]
         end = datetime(start.year, start.month, start.day, tzinfo=zone) + timedelta(days=7)
         out.append(
             {
@@ -111,13 +114,13 @@ def service_weeks(
                 "team_id": team.get("id"),
                 "team_name": team.get("summary"),
                 "range_start": start.replace(tzinfo=None).isoformat(timespec="seconds"),
-                "total_incident_count": len(members),
+                "total_incident_count": len(counted),
                 "total_incidents_acknowledged": sum(
-                    1 for r in members if r["seconds_to_first_ack"] is not None
+                    1 for r in counted if r["seconds_to_first_ack"] is not None
                 ),
-                "total_incidents_auto_resolved": sum(1 for r in members if r["auto_resolved"]),
-                "mean_seconds_to_first_ack": _mean(r["seconds_to_first_ack"] for r in members),
-                "mean_seconds_to_resolve": _mean(r["seconds_to_resolve"] for r in members),
+                "total_incidents_auto_resolved": sum(1 for r in counted if r["auto_resolved"]),
+                "mean_seconds_to_first_ack": _mean(r["seconds_to_first_ack"] for r in counted),
+                "mean_seconds_to_resolve": _mean(r["seconds_to_resolve"] for r in counted),
                 "total_escalation_count": sum(r["escalation_count"] for r in members),
                 "total_notifications": sum(r["total_notifications"] for r in members),
                 "total_business_hour_interruptions": _total(members, "business_hour_interruptions"),

@@ -14,7 +14,15 @@ from collections.abc import Iterator
 from simulator._common import seeded_rng
 from simulator.lifecycle import simulate_incident
 from simulator.plan import CHUNK, Plan
-from simulator.processes import background, flapping, maintenance, outages, storms
+from simulator.processes import (
+    background,
+    custom_fields,
+    flapping,
+    maintenance,
+    merges,
+    outages,
+    storms,
+)
 from simulator.scenario import Scenario
 from simulator.state import SimIncident
 
@@ -74,8 +82,15 @@ class AccountGenerator(Scenario):
         for number, plan in enumerate(plans, start=number_base):
             sim = simulate_incident(self, rng, plan, number, alert)
             alert += len(sim.alerts)
-            self.truth.record(plan, sim)
             sims.append(sim)
+        # Responders merge duplicates once both exist and record custom fields
+        # (simulator/processes/merges.py, custom_fields.py).
+        planted = merges.plant(self, index, plans, sims)
+        custom_fields.plant(self, index, plans, sims)
+        for plan, sim in zip(plans, sims, strict=True):
+            self.truth.record(plan, sim)
+        for merge in planted:
+            self.truth.record_merge(*merge)
         return sims
 
     def ground_truth(self) -> dict:

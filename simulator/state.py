@@ -136,6 +136,8 @@ def derive_incident_state(base: dict, entries: list[dict], alerts: list[dict]) -
         last_status_change_at=updated if status == "triggered" else last_change,
         last_status_change_by=last_change_by,
         updated_at=updated,
+        # A merge's reason shows once the merge (its resolve entry) has happened.
+        resolve_reason=base.get("resolve_reason") if status == "resolved" else None,
         alert_counts={
             "all": len(alerts),
             "triggered": len(alerts) - n_resolved,

@@ -1,7 +1,8 @@
 """The ground truth an account plants: storms, flapping, maintenance, majors, noise, dirt.
 
 Processes add what they plan (storms, outages, maintenance windows) while planning; every
-simulated incident is then recorded as an event ``(id, open at end, skewed, bucket, summary)``.
+simulated incident is then recorded as an event ``(id, open at end, skewed, bucket, summary)``,
+and each merge of a duplicate into a surviving incident as ``("merge", id, survivor, at)``.
 Events are plain tuples so the scale generator's worker processes can ship them back and the
 parent can apply them in order (docs/simulator.md, "Ground truth").
 """
@@ -12,6 +13,9 @@ from simulator._common import iso
 from simulator.org import Organisation
 from simulator.plan import Plan
 from simulator.state import SimIncident
+
+# The first item of a merge event (incident ids are upper-case, so never this).
+MERGE_EVENT = "merge"
 
 
 class GroundTruth:
@@ -25,6 +29,7 @@ class GroundTruth:
         self.noise: list[str] = []
         self.skew: list[str] = []
         self.open: list[str] = []
+        self.merges: list[dict] = []  # duplicates merged into a surviving incident, in order
         # Ground-truth facts of simulated incidents, in order (workers ship these back).
         self.events: list[tuple] = []
 
@@ -64,6 +69,7 @@ class GroundTruth:
         self.noise.clear()
         self.skew.clear()
         self.open.clear()
+        self.merges.clear()
         self.events.clear()
 
     def record(self, plan: Plan, sim: SimIncident) -> None:
@@ -75,8 +81,25 @@ class GroundTruth:
         self.events.append(event)
         self.apply(event)
 
+    def record_merge(self, incident_id: str, survivor_id: str, at: int) -> None:
+        """Record that ``incident_id`` was merged into ``survivor_id`` at ``at``."""
+        event = (MERGE_EVENT, incident_id, survivor_id, iso(at))
+        self.events.append(event)
+        self.apply(event)
+
     def apply(self, event: tuple) -> None:
-        """Record one simulated incident in the ground truth (also used to merge workers')."""
+        """Record one simulated incident, or one merge, in the ground truth (also used to
+        apply workers' events)."""
+        if event[0] == MERGE_EVENT:
+            _, incident_id, survivor_id, at = event
+            self.merges.append(
+                {
+                    "incident_id": incident_id,
+                    "merged_into_incident_id": survivor_id,
+                    "merged_at": at,
+                }
+            )
+            return
         inc_id, open_at_end, skew, gt, summary = event
         if open_at_end:
             self.open.append(inc_id)
@@ -145,6 +168,9 @@ class GroundTruth:
             "noise_incident_ids": list(self.noise),
             "clock_skew_incident_ids": list(self.skew),
             "open_incident_ids_at_end": list(self.open),
+            # Resolved by a merge (resolve_reason merge_resolve_reason); the survivor holds
+            # their alerts (simulator/processes/merges.py).
+            "merged_incidents": list(self.merges),
             # PagerDuty keeps dependencies in its separate service-dependencies API.
             "service_dependencies": [
                 {

@@ -12,6 +12,7 @@ EMAIL_NOTIFICATIONS = "email_notifications"
 INTERRUPTION_DEFINITION = "interruption_definition"
 INVALID_TIMING = "invalid_timing"
 WEEK_TIME_ZONE = "week_time_zone"
+MERGED_INCIDENT = "merged_incident"
 
 REASONS: dict[str, str] = {
     INTEGRATION_ACK: "PagerDuty counts an acknowledgement by an integration; pagerlens counts "
@@ -26,6 +27,9 @@ REASONS: dict[str, str] = {
     "the negative duration, pagerlens NULL with data_issue (docs/metrics.md data_issue)",
     WEEK_TIME_ZONE: "PagerDuty bucketed the week in another time zone than pagerlens' "
     "reporting time zone, so incidents near the week's edges fall in another week",
+    MERGED_INCIDENT: "the incident was merged into another: PagerDuty counts it as an incident "
+    "resolved at the merge; pagerlens keeps it out of the counts, MTTA/MTTR and noise "
+    "(docs/metrics.md merged_into_incident_id)",
 }
 
 

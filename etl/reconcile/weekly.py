@@ -42,6 +42,15 @@ SUMS: dict[str, tuple[str, ...]] = {
     "total_interruptions": tuple(f"{b}_interruptions" for b in BUCKETS),
     **{f"total_{b}_interruptions": (f"{b}_interruptions",) for b in BUCKETS},
 }
+# Metrics an incident merged into another changes when PagerDuty counts it and pagerlens
+# does not (docs/metrics.md merged_into_incident_id); the sums count it on both sides.
+MERGE_COUNTED = (
+    "total_incident_count",
+    "total_incidents_acknowledged",
+    "total_incidents_auto_resolved",
+    "mean_seconds_to_first_ack",
+    "mean_seconds_to_resolve",
+)
 TOLERANCE = {"mean_seconds_to_first_ack": 1.0, "mean_seconds_to_resolve": 1.0, "up_time_pct": 0.01}
 
 
@@ -98,8 +107,32 @@ class WeekContext:
                 if here != other:
                     self.moved.update({(service, here), (service, other)})
 
-    def reason(self, metric: str, service: str, week: pd.Timestamp, gap: float):
-        """(reason, detail) for a difference ``gap`` = ours - PagerDuty of one service-week."""
+    def reason(
+        self, metric: str, service: str, week: pd.Timestamp, gap: float, theirs: dict | None = None
+    ):
+        """(reason, detail) for a difference ``gap`` = ours - PagerDuty of one service-week
+        (``theirs``: PagerDuty's row of that service-week)."""
+        reason, detail = self._reason(metric, service, week, gap)
+        if (
+            (service, week) in self.moved
+            or metric not in MERGE_COUNTED
+            or not self._counts_merged(service, week, theirs)
+        ):
+            return reason, detail
+        # PagerDuty counted the week's merged incidents: they explain the rest of the gap.
+        if reason is None and detail != "no incident-level difference explains it":
+            return reason, detail
+        return r.join(set(r.split(reason)) | {r.MERGED_INCIDENT}), "merged incident(s) counted"
+
+    def _counts_merged(self, service: str, week: pd.Timestamp, theirs: dict | None) -> bool:
+        """PagerDuty's count of the service-week is ours plus our merged-away incidents."""
+        if not theirs or "merged_into_incident_id" not in self.ours:
+            return False
+        mine = self.ours[(self.ours["service_id"] == service) & (self.ours["week"] == week)]
+        merged = int(mine["merged_into_incident_id"].notna().sum())
+        return merged > 0 and same(theirs.get("total_incident_count") or 0, len(mine), 0)
+
+    def _reason(self, metric: str, service: str, week: pd.Timestamp, gap: float):
         if (service, week) in self.moved:
             return r.WEEK_TIME_ZONE, "incidents near the week's edges"
         if metric == "up_time_pct" and self.zone_differs and self._has_major(service):
@@ -181,7 +214,7 @@ def compare_service_weeks(
                     metric,
                     ours_value,
                     their_value,
-                    context.reason(metric, service, week, gap),
+                    context.reason(metric, service, week, gap, their_row),
                     service_id=service,
                     week_start=week.date(),
                 )

@@ -30,6 +30,7 @@ QUIRK_REASONS = {
     "interruptions_per_notification": r.INTERRUPTION_DEFINITION,
     "negative_durations": r.INVALID_TIMING,
     "weeks_in_account_zone": r.WEEK_TIME_ZONE,
+    "merged_incidents": r.MERGED_INCIDENT,
 }
 
 

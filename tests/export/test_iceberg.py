@@ -185,12 +185,12 @@ def test_cli_writes_iceberg_and_says_what_changed(pipeline_db, tmp_path, capsys)
     assert main(args) == 0
     first = capsys.readouterr().out.splitlines()
     assert first[0].startswith("incidents: created, ")
-    assert first[-1].startswith("iceberg namespace pagerlens: 8 of 8 tables got a new snapshot")
+    assert first[-1].startswith("iceberg namespace pagerlens: 9 of 9 tables got a new snapshot")
     assert main(args) == 0
     assert (
         capsys.readouterr()
         .out.splitlines()[-1]
-        .startswith("iceberg namespace pagerlens: 0 of 8 tables got a new snapshot")
+        .startswith("iceberg namespace pagerlens: 0 of 9 tables got a new snapshot")
     )
 
 

@@ -78,6 +78,7 @@ LOG_ENTRY_SCHEMAS = {
     "snooze_log_entry": "SnoozeLogEntry",
     "annotate_log_entry": "AnnotateLogEntry",
     "resolve_log_entry": "ResolveLogEntry",
+    "custom_field_value_change_log_entry": "CustomFieldValueChangeLogEntry",
 }
 
 

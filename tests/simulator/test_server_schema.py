@@ -62,6 +62,8 @@ def _spec_with_errata() -> dict:
     * ``include[]=incidents|services|teams`` on the log entry endpoints returns full objects
       where ``LogEntry`` only allows references; they may be either, the way ``Incident``
       models its own includes (``oneOf: [ServiceReference, Service]``).
+    * the log entry lists' ``oneOf`` leaves out ``CustomFieldValueChangeLogEntry``, a type the
+      base ``LogEntry`` enum lists and the spec defines.
     """
     spec = json.loads(shared_file(SPEC, env="PAGERLENS_OPENAPI").read_text())
     schemas = spec["components"]["schemas"]
@@ -82,6 +84,10 @@ def _spec_with_errata() -> dict:
         "type": "array",
         "items": {"oneOf": [{"$ref": ref + "TeamReference"}, {"$ref": ref + "Team"}]},
     }
+    for template in ("/log_entries", "/incidents/{id}/log_entries"):
+        listing = spec["paths"][template]["get"]["responses"]["200"]["content"]
+        items = listing["application/json"]["schema"]["allOf"][1]["properties"]["log_entries"]
+        items["items"]["oneOf"].append({"$ref": ref + "CustomFieldValueChangeLogEntry"})
     return spec
 
 

@@ -1,6 +1,8 @@
 -- The incidents mart: one row per raw incident with MTTA/MTTR inputs, noise and major flags.
 -- Definitions: docs/metrics.md ("Per incident"). Durations before creation are NULL and the
--- row is flagged `data_issue`, never a negative number.
+-- row is flagged `data_issue`, never a negative number. An incident resolved by a merge keeps
+-- its row (its times end at the merge) with `merged_into_incident_id` set; the incident
+-- metrics (macro incident_metrics) and the noise layer leave it out.
 with incidents as (
     select * from stg_incidents
 ),
@@ -44,6 +46,7 @@ joined as (
         incidents.created_at,
         incidents.payload_resolved_at,
         incidents.alert_count,
+        incidents.merged_into_incident_id,
         activity.first_ack_at,
         coalesce(activity.acknowledged_by_user_count, 0) as acknowledged_by_user_count,
         coalesce(activity.responder_count, 0) as responder_count,
@@ -113,6 +116,8 @@ scored as (
             or measured.acknowledged_by_user_count >= $major_min_acknowledging_users
         ) as is_major,
         case
+            -- A merged-away incident is part of its survivor, never noise of its own.
+            when measured.merged_into_incident_id is not null then null
             when measured.auto_resolved and measured.first_ack_at is null
                 and raw_seconds_to_resolve <= $transient_seconds then 'transient'
             when measured.auto_resolved and measured.first_ack_at is null
@@ -123,6 +128,7 @@ scored as (
         measured.alert_count,
         measured.acknowledged_by_user_count,
         measured.responder_count,
+        measured.merged_into_incident_id,
         (
             measured.created_at is null
             or coalesce(raw_seconds_to_first_ack < 0, false)
@@ -134,12 +140,13 @@ scored as (
 
 final as (
     select
-        scored.*,
+        scored.* exclude (merged_into_incident_id),
         noise_reason is not null as is_noise,
         -- A major incident still open long after it began is probably forgotten, not ongoing.
         is_major and resolved_at is null
             and epoch(period.data_end - created_at) > $stale_open_major_days * 86400
-            as is_stale_open_major
+            as is_stale_open_major,
+        scored.merged_into_incident_id
     from scored, period
 )
 

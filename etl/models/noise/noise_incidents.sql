@@ -5,7 +5,7 @@
 -- summary (overview-only `*_reference` entries) get their first alert's summary afterwards
 -- (etl/noise/sql/fill_alert_summaries.sql), so the alerts' JSON is parsed only when needed.
 -- Owning team: the service's first team, else its escalation policy's first team, else the
--- incident's team.
+-- incident's team. Incidents merged into another are left out: the survivor stands for them.
 with trigger_entry as (
     select
         incident_id,
@@ -65,6 +65,8 @@ final as (
     left join raw_teams as teams
         on teams.id = coalesce(service_owner.owner_team_id, incidents.team_id)
     left join sleep_pages on sleep_pages.incident_id = incidents.incident_id
+    -- A merged-away incident's alerts are its survivor's now (docs/metrics.md "Merged incidents").
+    where incidents.merged_into_incident_id is null
 )
 
 select * from final

@@ -1,5 +1,6 @@
 -- One row per raw incident: the JSON payload parsed once into typed columns.
 -- Team: the incident's first team, else (in the mart) the service's first team.
+-- merged_into_incident_id: docs/metrics.md "merged_into_incident_id".
 with parsed as (
     select
         id,
@@ -18,7 +19,9 @@ with parsed as (
             '$.teams[0].id',
             '$.teams[0].summary',
             '$.html_url',
-            '$.alert_counts.all'
+            '$.alert_counts.all',
+            '$.resolve_reason.type',
+            '$.resolve_reason.incident.id'
         ]) as f
     from raw_incidents
 ),
@@ -40,7 +43,10 @@ final as (
         f[12] as team_id,
         f[13] as team_summary,
         f[14] as html_url,
-        try_cast(f[15] as bigint) as alert_count
+        try_cast(f[15] as bigint) as alert_count,
+        -- Resolved by a merge into another incident (PagerDuty's only resolve_reason):
+        -- the surviving incident, which now holds this incident's alerts.
+        case when f[16] = 'merge_resolve_reason' then f[17] end as merged_into_incident_id
     from parsed
 )
 

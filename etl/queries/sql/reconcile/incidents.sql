@@ -56,6 +56,7 @@ final as (
         chosen.escalation_count,
         chosen.total_notifications,
         chosen.data_issue,
+        chosen.merged_into_incident_id,
         coalesce(interruptions.business_hour, 0) as business_hour_interruptions,
         coalesce(interruptions.off_hour, 0) as off_hour_interruptions,
         coalesce(interruptions.sleep_hour, 0) as sleep_hour_interruptions,
