@@ -247,9 +247,25 @@ class Extractor:
         pool.shutdown(wait=True)
         self.loader.flush()
         if self.stats.service_ids and not self._orchestrations_read:
-            # The services are in: read their Event Orchestrations (once per extractor).
-            self._orchestrations_read = True
-            extract_orchestrations(self)
+            self._orchestrations_read = True  # once per extractor, after the services
+            self._read_orchestrations()
+
+    def _read_orchestrations(self) -> None:
+        """``GET /event_orchestrations/services/{id}`` of every service listed (no list form:
+        one request per service per run; optional, 402/403/404). The first is asked alone: an
+        account without Event Orchestration refuses once and the others are never asked."""
+        listings = [
+            Listing(
+                "service_orchestrations",
+                f"/event_orchestrations/services/{service_id}",
+                "orchestration_path",
+                optional=True,
+                record_id=service_id,
+            )
+            for service_id in dict.fromkeys(self.stats.service_ids)
+        ]
+        self.run(listings[:1], "orchestrations")
+        self.run(listings[1:], "orchestrations")
 
     # -- worker side -------------------------------------------------------------------------
     def _fetch(self, page: _Page) -> dict[str, Any]:
@@ -280,8 +296,9 @@ class Extractor:
             self._handle_object(listing, body)
             return []
         records = body[listing.list_key]
-        if listing.resource == "services":
-            self.stats.service_ids += [r["id"] for r in records if _is_safe_id(r)]
+        if listing.resource == "services":  # their Event Orchestrations are read next
+            ids = [r.get("id") for r in records if isinstance(r, dict)]
+            self.stats.service_ids += [i for i in ids if isinstance(i, str) and _SAFE_ID.match(i)]
         if page.offset == 0:
             total = _as_int(body.get("total"))
             if total is not None and total > self.offset_cap:
@@ -366,14 +383,6 @@ class Extractor:
     def _report(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
-
-
-def _is_safe_id(record: Any) -> bool:
-    return (
-        isinstance(record, dict)
-        and isinstance(record.get("id"), str)
-        and bool(_SAFE_ID.match(record["id"]))
-    )
 
 
 def _as_int(value: Any) -> int | None:
@@ -481,28 +490,3 @@ def alert_listings(incident_ids: Iterable[str]) -> Iterator[Listing]:
             log.warning("skipping alerts of an incident with an unexpected id %r", incident_id[:70])
             continue
         yield Listing("alerts", f"/incidents/{incident_id}/alerts", "alerts")
-
-
-def orchestration_listings(service_ids: Iterable[str]) -> list[Listing]:
-    """``GET /event_orchestrations/services/{id}`` for each service: one request per service
-    per run (the endpoint has no list form). Optional: a plan without Event Orchestration, or
-    a key without ``services.read`` on it, answers 402/403/404."""
-    return [
-        Listing(
-            "service_orchestrations",
-            f"/event_orchestrations/services/{service_id}",
-            "orchestration_path",
-            optional=True,
-            record_id=service_id,
-        )
-        for service_id in dict.fromkeys(service_ids)
-    ]
-
-
-def extract_orchestrations(extractor: Extractor) -> None:
-    """The Event Orchestration of every service the run listed. The first service's is asked
-    alone: an account whose plan lacks Event Orchestration answers it with 402/403/404, the
-    resource is skipped, and the other services are not asked at all."""
-    listings = orchestration_listings(extractor.stats.service_ids)
-    extractor.run(listings[:1], "orchestrations")
-    extractor.run(listings[1:], "orchestrations")
