@@ -68,11 +68,21 @@ def entry_fragment(
     return found
 
 
+def _list_request(
+    index: AccountIndex, query: Query
+) -> tuple[Page, ZoneInfo | None, ZoneInfo, frozenset[str]]:
+    """What both log-entry lists read first: the page, the zone to render times in (None:
+    as stored), the zone of a since/until without offset, and the includes asked for."""
+    return (  # in this order: the first bad parameter is the one the 400 names
+        Page.parse(query),
+        render_zone(query),
+        parse_zone(query.one("time_zone"), index.tz),
+        frozenset(query.many("include")) & LOG_ENTRY_INCLUDES,
+    )
+
+
 def list_log_entries(index: AccountIndex, query: Query, snap: Snapshot) -> bytes:
-    page = Page.parse(query)
-    render_tz = render_zone(query)
-    parse_tz = parse_zone(query.one("time_zone"), index.tz)
-    includes = frozenset(query.many("include")) & LOG_ENTRY_INCLUDES
+    page, render_tz, parse_tz, includes = _list_request(index, query)
     until_text, since_text = query.one("until"), query.one("since")
     until = parse_time("until", until_text, parse_tz) if until_text else snap.now
     since = (
@@ -99,10 +109,7 @@ def list_log_entries(index: AccountIndex, query: Query, snap: Snapshot) -> bytes
 
 
 def incident_log_entries(index: AccountIndex, pos: int, query: Query, snap: Snapshot) -> bytes:
-    page = Page.parse(query)
-    render_tz = render_zone(query)
-    parse_tz = parse_zone(query.one("time_zone"), index.tz)
-    includes = frozenset(query.many("include")) & LOG_ENTRY_INCLUDES
+    page, render_tz, parse_tz, includes = _list_request(index, query)
     since_text, until_text = query.one("since"), query.one("until")
     since_ts = parse_time("since", since_text, parse_tz).timestamp() if since_text else FAR_PAST
     until_ts = parse_time("until", until_text, parse_tz).timestamp() if until_text else math.inf
