@@ -240,6 +240,10 @@ class AlreadyOn(dict):
     team, service, alert type, what is configured and what the rule would have proposed
     (a row of ``recommendations_already_on``)."""
 
+    # Set when an Event Orchestration rule suppresses or drops the alerts: no other
+    # recommendation kind applies to them either (not a column of the table).
+    suppressed = False
+
 
 def already_on(
     first: pd.Series, kind: str, configured: str, proposed: str, evidence: dict | None = None

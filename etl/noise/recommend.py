@@ -117,6 +117,8 @@ def _first_rule(
             if covered is None:
                 return found
             already.append(covered)
+            if covered.suppressed:
+                return None  # no incident is opened: no other change applies either
     return None
 
 
@@ -137,4 +139,6 @@ def _orchestrated(part: pd.DataFrame, kind: str, proposed: str, existing: Existi
         "orchestration_updated_at": rule.get("orchestration_updated_at"),
         "incidents": int(len(part)),
     }
-    return already_on(first, kind, rule_text(rule), proposed, evidence)
+    row = already_on(first, kind, rule_text(rule), proposed, evidence)
+    row.suppressed = bool(rule.get("suppress") or rule.get("drop_event"))
+    return row

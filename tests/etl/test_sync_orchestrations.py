@@ -150,3 +150,35 @@ def test_staging_flags_a_payload_of_another_service():
     other["orchestration_path"]["parent"]["id"] = "PTWO002"
     (row,) = staged([other])
     assert row["problem"] == "orchestration_path.parent is another service"
+
+
+def test_the_simulated_rules_reach_the_recommendations(account, tmp_path):  # noqa: F811
+    """Synced and built (14 days): the planted rules take alert types out of the
+    recommendations (already on, the rule as evidence, on the rule's own service), and the
+    services whose rules suppress or suspend are flagged for holding incidents back."""
+    db = tmp_path / "w.duckdb"
+    with serving(account) as server:
+        sync(db, server, since=account.start, until=END, build=True)
+    already = rows_of(
+        db,
+        "select kind, service_id, evidence->>'$.event_orchestration_rule.rule_id' "
+        "from recommendations_already_on where evidence is not null order by 1, 2",
+    )
+    planted = {
+        rule["id"]: service_id
+        for service_id, body in configuration(index_for(account)).orchestrations.items()
+        for rule in body["orchestration_path"]["sets"][0]["rules"]
+    }
+    assert already and all(planted[rule_id] == service for _, service, rule_id in already)
+    # A suppressed alert type is one already-on row, not one per recommendation kind.
+    assert len({(service, rule_id) for _, service, rule_id in already}) == len(already)
+    flagged = rows_of(
+        db, "select service_id from service_setting_flags where orchestration_hides_incidents"
+    )
+    hiding = {
+        service_id
+        for service_id, body in configuration(index_for(account)).orchestrations.items()
+        for rule in body["orchestration_path"]["sets"][0]["rules"]
+        if {"suppress", "suspend"} & set(rule["actions"])
+    }
+    assert {s for (s,) in flagged} == hiding
