@@ -10,5 +10,5 @@ select
     distortion,
     service_id
 from service_setting_flags
-where auto_resolve_distorts_mttr or ack_timeout_retriggers
+where auto_resolve_distorts_mttr or ack_timeout_retriggers or orchestration_hides_incidents
 order by service_name, service_id
