@@ -50,7 +50,10 @@ def account_with(*incident_ids: str):
 
 
 def fields(con) -> list[dict]:
-    return fetch(con, f"select {', '.join(COLUMNS.split())} from incident_custom_fields")
+    columns = ", ".join(COLUMNS.split())
+    return fetch(
+        con, f"select {columns} from incident_custom_fields order by incident_id, field_name"
+    )
 
 
 def test_the_last_change_is_the_current_value_and_multi_values_are_joined():

@@ -53,7 +53,7 @@ object_fields as (
         and incident_id in (select incident_id from incidents)
 ),
 
-final as (
+merged as (
     select
         coalesce(last_change.incident_id, object_fields.incident_id) as incident_id,
         coalesce(last_change.field_name, object_fields.field_name) as field_name,
@@ -73,15 +73,18 @@ final as (
     full outer join object_fields
         on object_fields.incident_id = last_change.incident_id
         and object_fields.field_name = last_change.field_name
+),
+
+final as (
+    select
+        cast(incident_id as varchar) as incident_id,
+        cast(field_name as varchar) as field_name,
+        cast(display_name as varchar) as display_name,
+        cast(data_type as varchar) as data_type,
+        cast(value as varchar) as value,
+        cast(changed_at as timestamptz) as changed_at,
+        cast(changed_by as varchar) as changed_by
+    from merged
 )
 
-select
-    cast(incident_id as varchar) as incident_id,
-    cast(field_name as varchar) as field_name,
-    cast(display_name as varchar) as display_name,
-    cast(data_type as varchar) as data_type,
-    cast(value as varchar) as value,
-    cast(changed_at as timestamptz) as changed_at,
-    cast(changed_by as varchar) as changed_by
-from final
-order by incident_id, field_name
+select * from final

@@ -80,7 +80,7 @@ valued as (
     from typed
 ),
 
-final as (
+readable as (
     select
         log_entry_id,
         incident_id,
@@ -113,19 +113,23 @@ final as (
             when created_at is null then 'no readable created_at'
         end as reject_reason
     from valued
+),
+
+final as (
+    select * from readable
+    union all by name
+    select
+        log_entry_id,
+        incident_id,
+        created_at,
+        changed_by,
+        position,
+        cast(null as varchar) as field_id,
+        cast(null as varchar) as field_name,
+        cast(null as varchar) as value,
+        cast(null as varchar) as data_type,
+        entry_reason as reject_reason
+    from unreadable
 )
 
 select * from final
-union all by name
-select
-    log_entry_id,
-    incident_id,
-    created_at,
-    changed_by,
-    position,
-    cast(null as varchar) as field_id,
-    cast(null as varchar) as field_name,
-    cast(null as varchar) as value,
-    cast(null as varchar) as data_type,
-    entry_reason as reject_reason
-from unreadable
