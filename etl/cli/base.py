@@ -95,10 +95,13 @@ def out_option(default: str, help: str = "Output directory."):
     )
 
 
-def setting_option(name: str, default: Any, kind: Any = None, help: str | None = None):
+def setting_option(
+    name: str, default: Any, kind: Any = None, help: str | None = None, *, dest: str | None = None
+):
     """An option whose default ``--help`` shows; ``kind`` is its click type (inferred from the
-    default when None)."""
-    return click.option(name, default=default, show_default=True, type=kind, help=help)
+    default when None), ``dest`` its parameter name when not the option's own."""
+    names = (name, dest) if dest else (name,)
+    return click.option(*names, default=default, show_default=True, type=kind, help=help)
 
 
 config_option = click.option(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from etl.cli.base import Failure, _db, cli, db_option, out_option
+from etl.cli.base import Failure, _db, cli, db_option, out_option, setting_option
 
 
 def _catalog_options(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):
@@ -21,13 +21,12 @@ def _catalog_options(ctx: click.Context, param: click.Parameter, values: tuple[s
 @cli.command()
 @db_option
 @out_option("pagerlens-lake", "Export directory (Parquet) or local Iceberg catalog directory.")
-@click.option(
+@setting_option(
     "--format",
-    "kind",
-    type=click.Choice(["parquet", "iceberg"]),
-    default="parquet",
-    show_default=True,
-    help="Parquet files with a manifest, or Apache Iceberg tables.",
+    "parquet",
+    click.Choice(["parquet", "iceberg"]),
+    "Parquet files with a manifest, or Apache Iceberg tables.",
+    dest="kind",
 )
 @click.option("--raw", is_flag=True, help="Export the raw layer (raw_*) too.")
 @click.option(
