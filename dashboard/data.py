@@ -145,7 +145,20 @@ def filter_choices() -> FilterChoices:
     priorities = {
         str(r.priority_id): str(r.priority_name) for r in query("priorities").itertuples()
     }
-    return FilterChoices(teams, services, service_team, urgencies, first_day, last_day, priorities)
+    return FilterChoices(
+        teams, services, service_team, urgencies, first_day, last_day, priorities, _custom_fields()
+    )
+
+
+def _custom_fields() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """{field name: (display name, values)}; empty without custom fields (or their table)."""
+    rows = query("custom_field_values")
+    if rows is None:
+        return {}
+    fields: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for name, group in rows.groupby("field_name", sort=False):
+        fields[str(name)] = (str(group["display_name"].iloc[0]), tuple(map(str, group["value"])))
+    return fields
 
 
 # --------------------------------------------------------------------------- page data
@@ -262,6 +275,8 @@ def interruption_heatmap(f: Filters, user_ids: list[str]) -> pd.DataFrame | None
     # Interruptions are per notification, kept without the incident's urgency or priority.
     args.pop("urgencies")
     args.pop("priority_ids")
+    args.pop("custom_field")
+    args.pop("custom_values")
     return query("interruption_heatmap", user_ids=list(user_ids), **args)
 
 

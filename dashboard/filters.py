@@ -3,7 +3,8 @@ shared.
 
 The URL holds ids, not display names (``?start=2026-10-01&end=2026-11-22&team=PXXXX&urgency=high
 &priority=PXXXX``; repeated keys for several values; ``priority=(none)`` for incidents without a
-priority). On the first run of a session the URL seeds the widgets'
+priority; ``custom_field=root_cause&custom_value=deploy`` for a custom field's values, offered
+only when the account has custom fields). On the first run of a session the URL seeds the widgets'
 state; afterwards the widgets own the state and every run writes it back to
 ``st.query_params``, so the address bar always describes the view, also after a page switch.
 Unknown ids and malformed dates in a shared link are ignored rather than failing the page.
@@ -21,6 +22,7 @@ DEFAULT_WEEKS = 12
 _SAVED = "_filter_values"
 _KEY_DATES, _KEY_TEAM, _KEY_SERVICE, _KEY_URGENCY = "f_dates", "f_team", "f_service", "f_urgency"
 _KEY_PRIORITY = "f_priority"
+_KEY_FIELD, _KEY_FIELD_VALUES = "f_custom_field", "f_custom_values"
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -53,6 +55,11 @@ def _seed_from_url(choices: FilterChoices) -> None:
     st.session_state[_KEY_PRIORITY] = [
         p for p in params.get_all("priority") if p in choices.priorities
     ]
+    field = params.get("custom_field")
+    field = field if field in choices.custom_fields else ""
+    values = choices.custom_fields[field][1] if field else ()
+    st.session_state[_KEY_FIELD] = field
+    st.session_state[_KEY_FIELD_VALUES] = [v for v in params.get_all("custom_value") if v in values]
 
 
 def _write_url(f: Filters) -> None:
@@ -63,6 +70,8 @@ def _write_url(f: Filters) -> None:
         "service": list(f.service_ids),
         "urgency": list(f.urgencies),
         "priority": list(f.priority_ids),
+        "custom_field": [f.custom_field] if f.custom_field else [],
+        "custom_value": list(f.custom_values),
     }
     for key, values in wanted.items():
         if values:
@@ -74,7 +83,15 @@ def _write_url(f: Filters) -> None:
 
 def sidebar_filters(choices: FilterChoices) -> Filters:
     """Draw the filters in the sidebar and return the chosen view (also written to the URL)."""
-    keys = (_KEY_DATES, _KEY_TEAM, _KEY_SERVICE, _KEY_URGENCY, _KEY_PRIORITY)
+    keys = (
+        _KEY_DATES,
+        _KEY_TEAM,
+        _KEY_SERVICE,
+        _KEY_URGENCY,
+        _KEY_PRIORITY,
+        _KEY_FIELD,
+        _KEY_FIELD_VALUES,
+    )
     saved = st.session_state.get(_SAVED)
     if saved is None:
         _seed_from_url(choices)
@@ -125,6 +142,7 @@ def sidebar_filters(choices: FilterChoices) -> Filters:
             placeholder="All priorities",
             help="The incident's priority (SEV level), most severe first.",
         )
+        _custom_field_filter(choices)
     start, end = _range(picked, choices)
     view = Filters(
         start=start,
@@ -133,10 +151,42 @@ def sidebar_filters(choices: FilterChoices) -> Filters:
         service_ids=tuple(st.session_state[_KEY_SERVICE]),
         urgencies=tuple(st.session_state[_KEY_URGENCY]),
         priority_ids=tuple(st.session_state[_KEY_PRIORITY]),
+        custom_field=st.session_state[_KEY_FIELD],
+        custom_values=tuple(st.session_state[_KEY_FIELD_VALUES]),
     )
     _write_url(view)
     st.session_state[_SAVED] = {key: st.session_state[key] for key in keys}
     return view
+
+
+def _custom_field_filter(choices: FilterChoices) -> None:
+    """A custom field and some of its values; nothing is drawn when the account has none."""
+    if not choices.custom_fields:
+        st.session_state[_KEY_FIELD], st.session_state[_KEY_FIELD_VALUES] = "", []
+        return
+    fields = choices.custom_fields
+    st.selectbox(
+        "Custom field",
+        ["", *fields],
+        format_func=lambda name: fields[name][0] if name else "Any",
+        key=_KEY_FIELD,
+        help="Narrow the view to incidents with these values of one of the account's incident "
+        "custom fields.",
+    )
+    field = st.session_state[_KEY_FIELD]
+    values = fields[field][1] if field else ()
+    # A value of another field is dropped first: Streamlit rejects a default not offered.
+    st.session_state[_KEY_FIELD_VALUES] = [
+        v for v in st.session_state.get(_KEY_FIELD_VALUES, []) if v in values
+    ]
+    st.multiselect(
+        "Field values",
+        list(values),
+        format_func=lambda v: "(not set)" if v == "(none)" else v,
+        key=_KEY_FIELD_VALUES,
+        placeholder="All values",
+        disabled=not field,
+    )
 
 
 def _range(picked: object, choices: FilterChoices) -> tuple[date, date]:

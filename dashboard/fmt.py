@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 
+import pandas as pd
+
 # CommonMark lets any ASCII punctuation be backslash-escaped; escaping all of it also disarms
 # Streamlit's own directives (`:red[...]`, `$latex$`, emoji shortcodes).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&\"'=/])")
@@ -42,8 +44,9 @@ def percent(value: float | None, *, ratio: bool = False, digits: int = 1) -> str
 
 
 def number(value: float | None) -> str:
-    """An integer count with thousands separators."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """An integer count with thousands separators (a dash for a missing one, also pandas' NA:
+    a sync run recorded without its request or reject counts)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{int(round(value)):,}"
 

@@ -25,15 +25,20 @@ class ReportOutcome:
 _MIME = {".pdf": "application/pdf", ".csv": "text/csv", ".md": "text/markdown"}
 
 
-def build_report(week_start: date, *, anonymize: bool = False) -> ReportOutcome:
-    """Write the weekly report for ``week_start`` into a temporary folder and read it back.
+def build_report(
+    week_start: date, *, anonymize: bool = False, by_field: str | None = None
+) -> ReportOutcome:
+    """Write the weekly report for ``week_start`` (broken down by the custom field
+    ``by_field`` when given) into a temporary folder and read it back.
 
     Built files are cached per published warehouse; a failure is shown, never cached.
     """
     path = data.db_path()
     try:
         return ReportOutcome(
-            _build_report(path, data.version(path), labels.iso_week(week_start), anonymize)
+            _build_report(
+                path, data.version(path), labels.iso_week(week_start), anonymize, by_field
+            )
         )
     except Exception as exc:  # noqa: BLE001 - shown to the user, the page must not crash
         return ReportOutcome((), f"The report could not be built: {exc}")
@@ -41,13 +46,15 @@ def build_report(week_start: date, *, anonymize: bool = False) -> ReportOutcome:
 
 @st.cache_data(ttl=data.CACHE_TTL_SECONDS, show_spinner=False, max_entries=16)
 def _build_report(
-    path: str, version_key: Any, week: str, anonymize: bool
+    path: str, version_key: Any, week: str, anonymize: bool, by_field: str | None = None
 ) -> tuple[tuple[str, bytes, str], ...]:
     # version_key is part of the cache key only (a republished warehouse builds anew).
     from reports import write_report
 
     with tempfile.TemporaryDirectory(prefix="pagerlens-report-") as out:
-        written = write_report(path, week=week, out_dir=Path(out), anonymize=anonymize)
+        written = write_report(
+            path, week=week, out_dir=Path(out), anonymize=anonymize, by_field=by_field
+        )
         return tuple(
             (
                 Path(p).name,

@@ -2,7 +2,9 @@
 (:class:`FilterChoices`): plain values, no Streamlit and no warehouse access.
 
 Priorities are picked by id; :data:`NO_PRIORITY` stands for incidents without a priority (the
-read queries' ``in_selection`` macro matches a missing value as ``'(none)'``).
+read queries' ``in_selection`` macro matches a missing value as ``'(none)'``). A custom field
+(``incident_custom_fields``) is one field by name and some of its values, ``'(none)'`` for
+incidents on which it is not set.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Filters:
     service_ids: tuple[str, ...] = ()
     urgencies: tuple[str, ...] = ()
     priority_ids: tuple[str, ...] = ()
+    custom_field: str = ""
+    custom_values: tuple[str, ...] = ()
 
     def instants(self, time_zone: str) -> tuple[datetime, datetime]:
         """``[start 00:00, end + 1 day 00:00)`` in ``time_zone`` as aware datetimes."""
@@ -54,13 +58,18 @@ class Filters:
             "service_ids": list(self.service_ids),
             "urgencies": list(self.urgencies),
             "priority_ids": list(self.priority_ids),
+            "custom_field": self.custom_field,
+            # No value picked, or no field: the custom-field filter keeps every incident.
+            "custom_values": list(self.custom_values) if self.custom_field else [],
         }
 
 
 @dataclass(frozen=True)
 class FilterChoices:
     """What the filter widgets offer: teams, services (with their team), urgencies,
-    priorities (id to name, most severe first, :data:`NO_PRIORITY` last), the data period."""
+    priorities (id to name, most severe first, :data:`NO_PRIORITY` last), the data period, and
+    the custom fields (name to display name and values, commonest first, ``'(none)'`` last;
+    empty when the account has none)."""
 
     teams: dict[str, str]
     services: dict[str, str]
@@ -69,3 +78,4 @@ class FilterChoices:
     first_day: date
     last_day: date
     priorities: dict[str, str] = field(default_factory=dict)
+    custom_fields: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)

@@ -37,6 +37,8 @@ def _args(**changes):
         "service_ids": ("P1",),
         "urgencies": [],
         "priority_ids": [],
+        "custom_field": "",
+        "custom_values": [],
     }
     return {**args, **changes}
 
@@ -88,6 +90,8 @@ def _group_args(**changes):
         "service_ids": [],
         "urgencies": [],
         "priority_ids": [],
+        "custom_field": "",
+        "custom_values": [],
     }
     return {**args, **changes}
 

@@ -24,9 +24,19 @@ anonymize = st.checkbox(
     key="report_anonymize",
     help="Replace people's names with stable pseudonyms in the report.",
 )
+fields = data.filter_choices().custom_fields
+by_field = None
+if fields:
+    by_field = st.selectbox(
+        "Break incidents down by",
+        ["", *fields],
+        format_func=lambda name: fields[name][0] if name else "(no custom field)",
+        key="report_by_field",
+        help="Adds a section and a CSV with the week's incidents per value of this custom field.",
+    )
 if st.button("Build report", key="report_build", type="primary"):
     with st.spinner("Building the report..."):
-        outcome = report_download.build_report(week, anonymize=anonymize)
+        outcome = report_download.build_report(week, anonymize=anonymize, by_field=by_field or None)
     st.session_state["report_outcome"] = outcome
 
 outcome = st.session_state.get("report_outcome")

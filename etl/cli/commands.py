@@ -122,12 +122,20 @@ def build(db_path, config_path):
     help="Comma-separated: pdf, csv, parquet.",
 )
 @click.option("--anonymize", is_flag=True, help="Replace responder names with stable pseudonyms.")
-def report(db_path, config_path, week, out_dir, formats, anonymize):
+@click.option(
+    "--by-field",
+    metavar="FIELD",
+    default=None,
+    help="Also break the week's incidents down by an incident custom field (its name, e.g. "
+    "root_cause): count, majors, MTTA/MTTR per value, a section and a by_field CSV.",
+)
+def report(db_path, config_path, week, out_dir, formats, anonymize, by_field):
     """The weekly reliability review: a PDF plus one CSV per table.
 
     \b
     Example:
         pagerlens report --week 2026-W47 --out ./review --format pdf,csv
+        pagerlens report --by-field root_cause
     """
     from reports.weekly import write_report
 
@@ -145,6 +153,7 @@ def report(db_path, config_path, week, out_dir, formats, anonymize):
         formats=wanted,
         anonymize=anonymize,
         config=config,
+        by_field=by_field,
     )
     for path in paths:
         click.echo(str(path))

@@ -13,7 +13,8 @@ The file declares its parameters in its header (:mod:`etl.queries.sql_files`); t
 them (a missing, unknown or wrongly typed one raises :class:`TypeError` naming it) and binds
 them by one rule. A file that reads an optional table (noise marts, the interruptions model,
 bookkeeping) says so with ``-- optional: <table>``: the query returns ``None`` when this
-warehouse lacks it, so a reader can say so honestly instead of failing. Queries pick and filter
+warehouse lacks it, so a reader can say so honestly instead of failing; one that reads a table
+only to narrow its rows says ``-- if-absent: <table>`` and reads an empty stand-in instead. Queries pick and filter
 columns; metrics are computed once, in the models (docs/architecture.md). The models' macros
 (``etl/models/macros/*.sql``) are created as temporary macros on every cursor the reader
 opens, so a warehouse built before a macro existed reads without a rebuild.
@@ -28,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.queries.sql_files import load_query, macros_for
+from etl.queries.sql_files import STAND_INS, load_query, macros_for
 from etl.warehouse import connect_readonly, read_sync_failures, table_exists
 
 MART_TABLES = (
@@ -87,11 +88,16 @@ class Reader:
         """Changes whenever a new warehouse is published (use it as a cache key)."""
         return self._current_identity()
 
-    def df(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        """Run one read query with bound parameters and return all rows."""
+    def df(
+        self, sql: str, params: list | dict | None = None, stand_in: str | None = None
+    ) -> pd.DataFrame:
+        """Run one read query with bound parameters and return all rows; ``stand_in`` names a
+        table to create empty (temporary, on this cursor only) first (``-- if-absent:``)."""
         with self._lock:
             cursor = self.connection().cursor()
             try:
+                if stand_in is not None:
+                    cursor.execute(f"create temp table {stand_in} ({STAND_INS[stand_in]})")
                 # Temporary macros belong to one connection (a cursor is one): the models'
                 # macros the query calls, on each, so a warehouse built before a macro
                 # existed still reads (about 0.5 ms a macro: only where needed).
@@ -110,7 +116,10 @@ class Reader:
         bound = query.bind(params)
         if query.optional and not self.has_table(query.optional):
             return None
-        return self.df(query.sql, bound)
+        stand_in = None
+        if query.if_absent and not self.has_table(query.if_absent):
+            stand_in = query.if_absent
+        return self.df(query.sql, bound, stand_in)
 
     def has_table(self, name: str) -> bool:
         with self._lock:

@@ -7,7 +7,10 @@ Each ``etl/queries/sql/<area>/<name>.sql`` starts with comment lines; two are re
 
 ``params`` lists every ``$name`` the statement uses with its type (``-- params: none`` when
 there are none); a file whose statement and header disagree fails to load. ``optional`` names a
-table that may be absent from a warehouse (the query then returns ``None``).
+table that may be absent from a warehouse (the query then returns ``None``). ``if-absent``
+names a table the query reads only to narrow its rows (a filter dimension): on a warehouse
+built before it, the reader stands in an empty temporary table with its columns
+(:data:`STAND_INS`), so the query still answers.
 
 Binding, the one rule for every query: a value must have its declared type, else
 :class:`TypeError` naming the parameter; lists bind as typed ``VARCHAR[]`` values, so an empty
@@ -44,8 +47,14 @@ _CREATE_MACRO = re.compile(r"\bcreate\s+or\s+replace\s+macro\b", re.IGNORECASE)
 _NAME = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
-_HEADER = re.compile(r"^--\s*(params|optional):\s*(.*?)\s*$", re.MULTILINE)
+_HEADER = re.compile(r"^--\s*(params|optional|if-absent):\s*(.*?)\s*$", re.MULTILINE)
 _VARCHAR = duckdb.sqltype("VARCHAR")
+# Tables a query may name in `-- if-absent:`: the columns of the empty temporary table the
+# reader creates on a warehouse built before the table existed.
+STAND_INS = {
+    "incident_custom_fields": "incident_id varchar, field_name varchar, display_name varchar, "
+    "data_type varchar, value varchar, changed_at timestamptz, changed_by varchar",
+}
 
 
 def _check_timestamptz(value: object) -> object:
@@ -96,6 +105,7 @@ class Query:
     sql: str
     params: dict[str, str]
     optional: str | None = None
+    if_absent: str | None = None
 
     def bind(self, values: dict[str, object]) -> dict[str, object]:
         """The bound parameters; TypeError naming a missing, unknown or mistyped one."""
@@ -119,7 +129,7 @@ class Query:
 
 def parse(name: str, text: str) -> Query:
     """Read the header of a query file; ValueError when it disagrees with the statement."""
-    header = dict.fromkeys(("params", "optional"))
+    header = dict.fromkeys(("params", "optional", "if-absent"))
     for key, value in _HEADER.findall(text):
         header[key] = value
     if header["params"] is None:
@@ -136,7 +146,9 @@ def parse(name: str, text: str) -> Query:
         raise ValueError(
             f"{name}.sql: header declares {sorted(params)} but the statement uses {sorted(used)}"
         )
-    return Query(name, text, params, header["optional"] or None)
+    if header["if-absent"] and header["if-absent"] not in STAND_INS:
+        raise ValueError(f"{name}.sql: no stand-in for the table {header['if-absent']!r}")
+    return Query(name, text, params, header["optional"] or None, header["if-absent"] or None)
 
 
 @cache

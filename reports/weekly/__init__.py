@@ -51,19 +51,23 @@ def write_report(
     formats: Sequence[str] = ("pdf", "csv"),
     anonymize: bool = False,
     config: Config | None = None,
+    by_field: str | None = None,
 ) -> list[Path]:
     """Write the weekly reliability review; return the paths written (PDF first).
 
     ``week`` is an ISO week ``YYYY-Www`` in the reporting time zone, default the last complete
     week of the data. ``formats``: any of ``pdf``, ``csv``, ``parquet`` (one file per table for
     the last two: ``pagerlens-YYYY-Www-<table>.csv``). ``anonymize`` replaces responder names
-    with stable pseudonyms in every output. Raises :class:`ReportError` with a one-line reason.
+    with stable pseudonyms in every output. ``by_field`` names an incident custom field
+    (``incident_custom_fields.field_name``): the report then breaks the week's incidents down by
+    its values (a section and ``...-by_field.csv``). Raises :class:`ReportError` with a
+    one-line reason.
     """
     wanted = [f.lower() for f in formats]
     unknown = set(wanted) - {"pdf", "csv", "parquet"}
     if unknown:
         raise ReportError(f"unknown report format(s): {', '.join(sorted(unknown))}")
-    data = collect(db_path, week=week, config=config, anonymize=anonymize)
+    data = collect(db_path, week=week, config=config, anonymize=anonymize, by_field=by_field)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"pagerlens-{data.week.label}"

@@ -21,6 +21,7 @@ from etl.queries import Reader, WarehouseMissing, sync_failures
 from etl.queries import definitions as metric_definitions
 from etl.queries.report import noisy_templates
 from reports.anonymize import Pseudonymizer, load_salt
+from reports.weekly.fields import by_field as field_breakdown
 from reports.weekly.model import (
     DEFINED_COLUMNS,
     REQUIRED_MARTS,
@@ -147,8 +148,10 @@ def collect(
     week: str | None = None,
     config: Config | None = None,
     anonymize: bool = False,
+    by_field: str | None = None,
 ) -> ReportData:
-    """Read everything the report shows for one week; ReportError when it cannot."""
+    """Read everything the report shows for one week (and its breakdown by the custom field
+    ``by_field``, when given); ReportError when it cannot."""
     config = config or load_config()
     zone = config.reporting_time_zone
     reader = Reader(db_path)
@@ -163,7 +166,7 @@ def collect(
                 f"the warehouse at {db_path} has no marts yet ({', '.join(missing)} missing): "
                 f"run `pagerlens sync` or `pagerlens build` first"
             )
-        return _collect(reader, week, config, zone, anonymize, db_path)
+        return _collect(reader, week, config, zone, anonymize, db_path, by_field)
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReportError(f"cannot read the warehouse at {db_path}: {first_line}") from exc
@@ -364,6 +367,7 @@ def _collect(
     zone: str,
     anonymize: bool,
     db_path: str | Path,
+    by_field: str | None = None,
 ) -> ReportData:
     week, data_start, data_end, freshness, notes = _report_week(reader, week_label, zone, db_path)
     previous = week.shift(-1)
@@ -414,6 +418,8 @@ def _collect(
         notes=notes,
         streaks={"current": headline[8].value, "longest": headline[9].value},
     )
+    if by_field:
+        data.by_field, data.by_field_label = field_breakdown(reader, by_field, week)
     if anonymize:
         try:
             salt = load_salt(db_path)
@@ -450,6 +456,7 @@ def _anonymize(data: ReportData, pseudonymizer: Pseudonymizer, reader: Reader) -
         "recommendations",
         "sev",
         "sev_incidents",
+        "by_field",
     ):
         frame = getattr(data, attribute)
         if frame is None or frame.empty:

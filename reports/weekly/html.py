@@ -237,6 +237,26 @@ def _sev_incident_rows(data: ReportData) -> list[dict[str, str]]:
     ]
 
 
+def _by_field_rows(data: ReportData) -> list[dict[str, str]] | None:
+    """The breakdown by a custom field, one row per value ('(none)' shown as not set)."""
+    if data.by_field is None:
+        return None
+    return [
+        {
+            "value": "(not set)"
+            if r.get("field_value") == "(none)"
+            else _text(r.get("field_value")),
+            "incidents": format_count(r.get("total_incident_count")),
+            "previous": format_count(r.get("previous_total_incident_count")),
+            "majors": format_count(r.get("total_major_incidents")),
+            "mtta_p50": charts.format_duration(r.get("p50_seconds_to_first_ack")),
+            "mttr_p50": charts.format_duration(r.get("p50_seconds_to_resolve")),
+            "mttr_p90": charts.format_duration(r.get("p90_seconds_to_resolve")),
+        }
+        for _, r in data.by_field.iterrows()
+    ]
+
+
 def _context(data: ReportData, svgs: dict[str, str]) -> dict[str, object]:
     from reports.render import svg_data_uri
 
@@ -297,6 +317,8 @@ def _context(data: ReportData, svgs: dict[str, str]) -> dict[str, object]:
         "templates_weekly": data.template_count_column == "incidents_this_week",
         "recommendations": recommendations,
         "sev": _sev_rows(data),
+        "by_field": _by_field_rows(data),
+        "by_field_label": data.by_field_label,
         "sev_incidents": sev_incidents[:SEV_INCIDENTS_SHOWN],
         "sev_incidents_more": max(len(sev_incidents) - SEV_INCIDENTS_SHOWN, 0),
         "definitions": found,

@@ -267,6 +267,9 @@ class ReportData:
     # (None for a warehouse built before int_major_priorities).
     sev: pd.DataFrame | None = None
     sev_incidents: pd.DataFrame | None = None
+    # The breakdown by one custom field, when asked for (--by-field), and its display name.
+    by_field: pd.DataFrame | None = None
+    by_field_label: str | None = None
     streaks: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     anonymized: bool = False

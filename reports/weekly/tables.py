@@ -204,6 +204,21 @@ SEV_INCIDENT_COLUMNS = (
     "responders",
     "html_url",
 )
+BY_FIELD_COLUMNS = (
+    "week_start",
+    "field_name",
+    "field_value",
+    "total_incident_count",
+    "previous_total_incident_count",
+    "total_major_incidents",
+    "total_noise_incidents",
+    "mean_seconds_to_first_ack",
+    "p50_seconds_to_first_ack",
+    "p90_seconds_to_first_ack",
+    "mean_seconds_to_resolve",
+    "p50_seconds_to_resolve",
+    "p90_seconds_to_resolve",
+)
 # Counts that DuckDB returns as HUGEINT (sum of integers) arrive as floats in pandas; they are
 # written as integers so a CSV says 34, not 34.0.
 _COUNT_COLUMN = re.compile(
@@ -262,4 +277,6 @@ def tables(data: ReportData) -> dict[str, pd.DataFrame]:
         ),
         "sev_incidents": _select(data.sev_incidents, SEV_INCIDENT_COLUMNS),
     }
+    if data.by_field is not None:  # only when asked for: `pagerlens report --by-field NAME`
+        out["by_field"] = _select(data.by_field.assign(week_start=week.monday), BY_FIELD_COLUMNS)
     return {name: _iso_frame(frame) for name, frame in out.items()}

@@ -53,10 +53,13 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def incidents_of_week(db: Path, start: datetime = WEEK_START_TS):
-    """The incidents mart's rows created in the week starting at ``start``, as a DataFrame."""
+    """The incidents mart's rows created in the week starting at ``start``, as a DataFrame,
+    without the incidents merged into another: the metrics leave those out (docs/metrics.md
+    ``merged_into_incident_id``)."""
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(
-            "select * from incidents where created_at >= ? and created_at < ?",
+            "select * from incidents where created_at >= ? and created_at < ? "
+            "and merged_into_incident_id is null",
             [start, start + timedelta(days=7)],
         ).df()
 

@@ -1,6 +1,7 @@
 -- week_start is the incidents mart's own (the Monday in the reporting time zone, computed at
 -- build time), so the dashboard never converts a million timestamps per rerun.
--- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], priority_ids varchar[]
+-- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], priority_ids varchar[], custom_field varchar, custom_values varchar[]
+-- if-absent: incident_custom_fields
 with filtered as (
     select *
     from incidents
@@ -9,6 +10,10 @@ with filtered as (
         and in_selection($service_ids, service_id)
         and in_selection($urgencies, urgency)
         and in_selection($priority_ids, priority_id)
+        and in_selection($custom_values, (
+            select value from incident_custom_fields as custom
+            where custom.incident_id = incidents.incident_id and custom.field_name = $custom_field
+        ))
 ),
 final as (
     -- The metrics are the models' own (etl/models/macros/incident_metrics.sql), applied to

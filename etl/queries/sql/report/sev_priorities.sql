@@ -19,7 +19,8 @@ week_incidents as (
     from incidents
     join top on top.priority_name = incidents.priority_name
     cross join stg_data_period as period
-    where incidents.week_start = $week_start
+    -- A merged-away incident is part of its survivor (docs/metrics.md merged_into_incident_id).
+    where incidents.week_start = $week_start and incidents.merged_into_incident_id is null
 ),
 
 longest as (
