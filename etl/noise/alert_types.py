@@ -36,13 +36,28 @@ def read_identities(con: duckdb.DuckDBPyConnection, incident_ids: pd.Series) -> 
     """Incident id, identity source and type text of the incidents (of ``incident_ids``) whose
     first alert's custom details are a recognised integration format: the trigger entry's
     (``noise/sql/incident_details.sql``), else the first alert's
-    (``noise/sql/alert_details.sql``, whose JSON is parsed only if some incident needs it)."""
-    rows = con.execute(sql_text("noise/sql/incident_details.sql")).fetchall()
-    missing = sorted(set(incident_ids.dropna().astype(str)) - {row[0] for row in rows})
+    (``noise/sql/alert_details.sql``, whose JSON is parsed only if some incident needs it).
+
+    The commonest shapes are recognised in SQL (``noise/sql/recognise_identities.sql``, the
+    same identities as :func:`etl.noise.identity.recognise`); Python reads the rest."""
+    con.execute(sql_text("noise/sql/incident_details.sql"))
+    con.execute(sql_text("noise/sql/identity_macros.sql"))
+    found: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, str]] = []  # (incident id, details) for Python to read
+    with_details = set()
+    for incident_id, source, type_text, details in con.execute(
+        sql_text("noise/sql/recognise_identities.sql")
+    ).fetchall():
+        with_details.add(incident_id)
+        if source == "python":
+            rows.append((incident_id, details))
+        elif source != "none":
+            found.append((incident_id, source, type_text))
+    con.execute("drop view noise_incident_details")
+    missing = sorted({str(i) for i in incident_ids.dropna().tolist()} - with_details)
     if missing:
         sql = sql_text("noise/sql/alert_details.sql")
         rows += con.execute(sql, {"incident_ids": missing}).fetchall()
-    found: list[tuple[str, str, str]] = []
     for incident_id, details in rows:
         identity = recognise(details)
         if identity is not None:

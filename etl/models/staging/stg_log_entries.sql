@@ -2,9 +2,15 @@
 -- (`acknowledgement_log_entry`, `*_reference` from overview listings) into one name.
 -- `is_human` is the agent rule of docs/metrics.md: a user agent is a person whatever the
 -- channel; without an agent, the channels auto/api/nagios/timeout (or none) are automatic.
+-- `trigger_details` is a trigger entry's `channel.details` (the triggering event's custom
+-- details, synced through include[]=channels) as JSON text when it is a JSON object: the
+-- structured alert identity's input (etl/noise/identity.py), read here in the one pass over
+-- the raw JSON instead of a second scan and join. The path is extracted for trigger entries
+-- only (a CASE branch runs on its matching rows alone).
 with parsed as (
     select
         id,
+        payload,
         json_extract_string(payload, [
             '$.type',
             '$.created_at',
@@ -39,18 +45,31 @@ typed as (
         coalesce(f[8], f[9]) as notified_user_id,
         -- The triggering event's summary (= the first alert's), kept for trigger entries only:
         -- the alert text the noise marts mine templates from.
-        case when f[1] like 'trigger\_log\_entry%' escape '\' then f[10] end as trigger_summary
+        case when f[1] like 'trigger\_log\_entry%' escape '\' then f[10] end as trigger_summary,
+        payload
     from parsed
+),
+
+detailed as (
+    select
+        * exclude (payload),
+        case
+            when entry_type = 'trigger_log_entry' then json_extract(payload, '$.channel.details')
+        end as channel_details
+    from typed
 ),
 
 final as (
     select
-        *,
+        * exclude (channel_details),
+        case
+            when json_type(channel_details) = 'OBJECT' then channel_details::varchar
+        end as trigger_details,
         case
             when agent_type is not null then agent_type in ('user_reference', 'user')
             else coalesce(channel_type, 'auto') not in ('auto', 'api', 'nagios', 'timeout')
         end as is_human
-    from typed
+    from detailed
 )
 
 select * from final
