@@ -130,7 +130,11 @@ def _matches(rule: dict, title: str) -> bool:
 
 
 def _any_title_matches(rule: dict, titles: list[str]) -> bool:
-    return not rule["disabled"] and any(_matches(rule, t) for t in titles)
+    """Whether the rule may take one of these events (so the catch-all does not see it): a
+    condition pagerlens cannot read counts as a possible match."""
+    conditions = list(rule.get("conditions") or [])
+    unread = any(not _CONDITION.match(c or "") for c in conditions)
+    return unread or any(_matches(rule, t) for t in titles)
 
 
 def _does(rule: dict, kind: str, severity_urgency: bool) -> bool:

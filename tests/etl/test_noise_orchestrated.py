@@ -71,6 +71,8 @@ def test_disabled_unreadable_and_catch_all_rules():
     assert existing(catch_all).orchestrated(SERVICE, DISK, "stop_paging")["rule_id"] == "catch_all"
     routed = rule("r4", "event.summary matches part 'Disk'", severity="critical")
     assert existing(routed, catch_all).orchestrated(SERVICE, DISK, "stop_paging") is None
+    # A rule pagerlens cannot read may take the events first: the catch-all is not assumed.
+    assert existing(other_field, catch_all).orchestrated(SERVICE, DISK, "stop_paging") is None
 
 
 def test_a_proposal_the_orchestration_already_makes_goes_to_already_on(monkeypatch):
