@@ -13,6 +13,8 @@ with filtered as (
         and in_selection($custom_values, (
             select value from incident_custom_fields as custom
             where custom.incident_id = incidents.incident_id and custom.field_name = $custom_field
+                -- No value picked: nothing to look up (the filter keeps every incident).
+                and len($custom_values) > 0
         ))
 ),
 per_group as (
