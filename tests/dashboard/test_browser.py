@@ -111,6 +111,36 @@ def test_filters_round_trip_through_the_url(served, browser, pipeline_db):
         page.close()
 
 
+def test_priority_and_custom_field_filters_from_a_shared_link(served, browser, pipeline_db):
+    # The top priority and the commonest root cause of the simulated account (issue 14).
+    ((priority_id, priority_name),) = mart(
+        pipeline_db, "select priority_id, priority_name from stg_priorities where priority_rank = 1"
+    )
+    ((value,),) = mart(
+        pipeline_db,
+        "select value from incident_custom_fields where field_name = 'root_cause' "
+        "and value is not null group by value order by count(*) desc, value limit 1",
+    )
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(
+            f"{served}/services?priority={priority_id}&priority=%28none%29"
+            f"&custom_field=root_cause&custom_value={value}&start=2026-02-02&end=2026-03-01"
+        )
+        wait_rendered(page, "Services and teams")
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        for text in ("Priority", priority_name, "(no priority)", "Custom field", value):
+            assert sidebar.get_by_text(text, exact=True).count() >= 1, text
+        assert f"priority={priority_id}" in page.url and f"custom_value={value}" in page.url
+        page.screenshot(
+            path=str(SCREENSHOTS / "dashboard-priority-custom-field.png"), full_page=True
+        )
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    finally:
+        page.close()
+
+
 def test_empty_warehouse_in_chromium(browser, tmp_path_factory):
     """A never-synced warehouse path shows how to run the first sync."""
     missing = tmp_path_factory.mktemp("none") / "pagerlens.duckdb"
