@@ -7,7 +7,7 @@ on #1 and #2, config on #3, capacity on #5 (corrected from config), none on #4 a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -169,3 +169,39 @@ def test_on_the_canonical_account_the_filter_keeps_the_marts_incidents(app, pipe
     ).run()
     no_errors(at)
     assert _team_incidents(at) == count
+
+
+def test_a_warehouse_built_before_custom_fields_still_reads(app, pipeline_db, tmp_path):
+    """Queries that narrow by custom field say `-- if-absent: incident_custom_fields`: on a
+    warehouse without the table the reader stands in an empty one (etl/queries/sql_files.py)."""
+    import duckdb
+
+    from etl.queries import Reader
+    from tests.warehouse import writable_copy
+
+    db = writable_copy(pipeline_db, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table incident_custom_fields")
+    reader = Reader(db)
+    try:
+        args = {
+            "start_ts": datetime(2026, 2, 2, tzinfo=UTC),
+            "end_ts": datetime(2026, 3, 2, tzinfo=UTC),
+            "team_ids": [],
+            "service_ids": [],
+            "urgencies": [],
+            "priority_ids": [],
+            "custom_field": "root_cause",
+        }
+        everything = reader.query("dashboard/weekly_incidents", custom_values=[], **args)
+        unset = reader.query("dashboard/weekly_incidents", custom_values=["(none)"], **args)
+        picked = reader.query("dashboard/weekly_incidents", custom_values=["deploy"], **args)
+        assert everything["total_incident_count"].sum() > 0
+        assert everything.equals(unset)  # nothing is set on any incident
+        assert picked.empty
+        assert reader.query("dashboard/custom_field_values") is None
+    finally:
+        reader.close()
+    at = app(db, {"custom_field": "root_cause"}).run()
+    no_errors(at)
+    assert "f_custom_field" not in {s.key for s in at.selectbox}
