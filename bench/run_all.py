@@ -14,6 +14,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ORDER = [
+    "bench_generate.py",
     "bench_sync.py",
     "bench_build.py",
     "bench_grouping.py",
