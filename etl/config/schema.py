@@ -408,24 +408,6 @@ class GroupingSection(Section):
         "A group is kept only if its decoy histories yield at most this share of its real "
         "occurrences.",
     )
-    auto_max_decoy_ratio: Number = _share(
-        0.05,
-        "A single storm: an automatically resolved event and its root, of at least as many "
-        "services and repeats as makes decoy histories yield at most this share of such events ...",
-    )
-    auto_max_decoy_events: Number = _key(
-        0.25, "... and at most this many such events per decoy history.", ge=0, le=1_000_000
-    )
-    auto_decoys: Count = _key(
-        8, "Decoy histories (days permuted per service) for single storms.", ge=1, le=100
-    )
-    max_stray_expectation: Number = _key(
-        0.1,
-        "Where the same windows on other days catch more than this many unrelated incidents, a "
-        "single storm keeps only members with two or more incidents and no outside root.",
-        ge=0,
-        le=1_000_000,
-    )
 
     @model_validator(mode="after")
     def _joint_range(self) -> GroupingSection:

@@ -18,8 +18,6 @@ the combined distance (deterministic: no random state involved), and each cluste
 incidents are cut into *occurrences*: dense bursts of member incidents on at least three
 services; where decoy histories reproduce such bursts (busy services), an occurrence must
 also resolve together, and a group whose occurrences decoys still reproduce is dropped.
-Storms seen once, which no recurrence test can find, are added when the input says which
-incidents were resolved automatically (:mod:`etl.noise.single_storms`).
 
 Pure: DataFrame in, DataFrames and quality figures out; no database.
 """
@@ -38,7 +36,6 @@ from etl.noise.cofiring import cooccurrence_similarity
 from etl.noise.joint_events import joint_event_similarity
 from etl.noise.occurrences import _occurrences
 from etl.noise.settings import GroupingSettings
-from etl.noise.single_storms import single_storm_rows, single_storms
 from etl.noise.templates import template_id
 
 
@@ -114,8 +111,7 @@ def find_groups(
     in storms keeps its alert types together. With joint events, a cross-service pair (of
     either level) keeps its co-firing similarity only if its services share
     ``min_joint_confirm`` joint events, and the pairs of a significant triple get
-    ``joint_similarity`` at the service level. With ``auto_resolved`` too, storms that
-    occurred once are added as groups of one occurrence (:func:`single_storms`).
+    ``joint_similarity`` at the service level.
     """
     settings = settings or GroupingSettings()
     frame, joint = _prepare(incidents)
@@ -141,7 +137,7 @@ def find_groups(
     quality["calibration"] = similarity.pop("calibration")
     empty = GroupingResult(_empty_groups(), _empty_assignments(), quality | {"groups": 0})
     combined, clusters = _clusters(members, keys, similarity, settings)
-    if not clusters and not joint:
+    if not clusters:
         return empty
     group_of_key = {keys[i]: group_id for group_id, idx in clusters.items() for i in idx}
     service_similarity = similarity["service"]
@@ -151,13 +147,9 @@ def find_groups(
         for group_id, member_idx in sorted(clusters.items())
         if (assigned["group_id"] == group_id).any()
     ]
-    assigned = assigned[assigned["group_id"].isin({r["group_id"] for r in rows})]
-    if joint:
-        rows, assigned = _with_single_storms(frame, assigned, rows, counts, settings, quality)
-    if not rows:
-        return empty
-    groups = pd.DataFrame(rows)
-    assignments = assigned[["incident_id", "group_id", "occurrence_id"]].reset_index(drop=True)
+    groups = pd.DataFrame(rows) if rows else _empty_groups()
+    assignments = assigned[assigned["group_id"].isin(set(groups["group_id"]))]
+    assignments = assignments[["incident_id", "group_id", "occurrence_id"]].reset_index(drop=True)
     quality |= {
         "groups": int(len(groups)),
         "linked_alert_types": int(similarity["linked"]),
@@ -169,33 +161,11 @@ def find_groups(
     return GroupingResult(groups, assignments, quality)
 
 
-def _with_single_storms(
-    frame: pd.DataFrame,
-    assigned: pd.DataFrame,
-    rows: list[dict],
-    counts: pd.Series,
-    settings: GroupingSettings,
-    quality: dict,
-) -> tuple[list[dict], pd.DataFrame]:
-    """The groups' rows and assignments plus the single storms (:func:`single_storms`)
-    outside every occurrence found so far."""
-    found, figures = single_storms(frame, set(assigned["incident_id"]), settings)
-    quality["single_storms"] = figures
-    if found.empty:
-        return rows, assigned
-    extra, storms = single_storm_rows(
-        found, counts, lambda keys: "G" + template_id("single\n" + "\n".join(keys))[:12]
-    )
-    return rows + extra, pd.concat([assigned, storms], ignore_index=True)
-
-
 def _prepare(incidents: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     """The columns the model reads, with epoch seconds and the alert type ``key``, in time
     order; and whether joint events can be used (resolution times for most incidents)."""
     columns = ["incident_id", "created_at", "template_id", "template", "service_id"]
     joint = "resolved_at" in incidents.columns  # joint events need resolution times
-    if joint and "auto_resolved" in incidents.columns:
-        columns.append("auto_resolved")  # single storms (single_storms.py)
     frame = incidents[[*columns, "resolved_at"] if joint else columns].copy()
     frame["service_id"] = _labels(frame["service_id"])
     frame["epoch"] = _epoch_seconds(frame["created_at"])

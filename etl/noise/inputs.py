@@ -12,14 +12,11 @@ import pyarrow.compute as pc
 
 from etl.sqlfiles import sql_text
 
-# resolved_at: storms are also told apart by incidents that resolve together (joint events);
-# auto_resolved: a storm seen once by its dependents closed by their integrations together
-# (etl/noise/single_storms.py).
+# resolved_at: storms are also told apart by incidents that resolve together (joint events).
 GROUPING_COLUMNS = [
     "incident_id",
     "created_at",
     "resolved_at",
-    "auto_resolved",
     "template_id",
     "template",
     "service_id",

@@ -62,15 +62,6 @@ class GroupingSettings:
     # A group is kept only if its decoy histories (joint_decoys, days permuted per service)
     # yield at most this share of its real occurrences (needs resolved_at).
     max_occurrence_decoy_ratio: float = 0.4
-    # Single storms (needs auto_resolved): an event of automatically resolved incidents and
-    # its root, of at least as many services and repeats as makes decoys yield at most this
-    # share of such events ...
-    auto_max_decoy_ratio: float = 0.05
-    auto_max_decoy_events: float = 0.25  # ... and at most this many such events per decoy
-    auto_decoys: int = 8  # decoy histories (days permuted per service) for single storms
-    # ... and where the same windows moved by whole days would catch more than this many
-    # unrelated incidents, single-incident members and an outside root are left out.
-    max_stray_expectation: float = 0.1
 
 
 def load_settings(kind: type, overrides: tuple[tuple[str, object], ...], section: str):
