@@ -23,6 +23,12 @@ priorities as (
     select * from stg_priorities
 ),
 
+major_priorities as (
+    -- The priorities that make an incident major on their own, defined once (the weekly
+    -- report's SEV section lists the same ones).
+    select priority_name from int_major_priorities
+),
+
 period as (
     select * from stg_data_period
 ),
@@ -108,11 +114,7 @@ scored as (
             as seconds_to_resolve,
         measured.auto_resolved,
         (
-            case
-                when len($major_priorities) > 0
-                    then coalesce(list_contains($major_priorities, measured.priority_name), false)
-                else coalesce(measured.priority_rank <= 2, false)
-            end
+            coalesce(measured.priority_name in (select priority_name from major_priorities), false)
             or measured.acknowledged_by_user_count >= $major_min_acknowledging_users
         ) as is_major,
         case
