@@ -50,6 +50,7 @@ UNIQUE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("service_setting_flags", ("service_id",)),
     ("stg_maintenance_windows", ("maintenance_window_id", "service_id")),
     ("skipped_resources", ("resource",)),
+    ("incident_custom_fields", ("incident_id", "field_name")),
 )
 
 NOT_NULL: tuple[tuple[str, str], ...] = (
