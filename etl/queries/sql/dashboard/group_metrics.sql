@@ -5,17 +5,10 @@
 -- params: start_ts timestamptz, end_ts timestamptz, team_ids varchar[], service_ids varchar[], urgencies varchar[], priority_ids varchar[], custom_field varchar, custom_values varchar[], grain varchar, week_count bigint, start_week date, end_week date
 -- if-absent: incident_custom_fields
 with filtered as (
-    select * from incidents where created_at >= $start_ts and created_at < $end_ts
-        and in_selection($team_ids, team_id)
-        and in_selection($service_ids, service_id)
-        and in_selection($urgencies, urgency)
-        and in_selection($priority_ids, priority_id)
-        and in_selection($custom_values, (
-            select value from incident_custom_fields as custom
-            where custom.incident_id = incidents.incident_id and custom.field_name = $custom_field
-                -- No value picked: nothing to look up (the filter keeps every incident).
-                and len($custom_values) > 0
-        ))
+    select *
+    from incidents
+    where selected_incident($start_ts, $end_ts, $team_ids, $service_ids, $urgencies, $priority_ids,
+        $custom_field, $custom_values)
 ),
 per_group as (
     select

@@ -8,16 +8,7 @@ with final as (
         escalation_count, total_notifications, alert_count, data_issue,
         case when regexp_matches(html_url, '^https?://[^\s]+$') then html_url end as html_url
     from incidents
-    where created_at >= $start_ts and created_at < $end_ts
-        and in_selection($team_ids, team_id)
-        and in_selection($service_ids, service_id)
-        and in_selection($urgencies, urgency)
-        and in_selection($priority_ids, priority_id)
-        and in_selection($custom_values, (
-            select value from incident_custom_fields as custom
-            where custom.incident_id = incidents.incident_id and custom.field_name = $custom_field
-                -- No value picked: nothing to look up (the filter keeps every incident).
-                and len($custom_values) > 0
-        ))
+    where selected_incident($start_ts, $end_ts, $team_ids, $service_ids, $urgencies, $priority_ids,
+        $custom_field, $custom_values)
 )
 select * from final order by created_at desc limit $limit
