@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, fmt, labels
+from reports.weekly.tables import DURATION_COLUMNS
 
 _MINUTE_SUFFIXES = ("seconds_to_first_ack", "seconds_to_resolve")
 _HOUR_COLUMNS = (
@@ -70,12 +71,7 @@ _FIRST_COLUMNS = (
     "title",
     "incident_number",
     "total_incident_count",
-    "mean_seconds_to_first_ack",
-    "p50_seconds_to_first_ack",
-    "p90_seconds_to_first_ack",
-    "mean_seconds_to_resolve",
-    "p50_seconds_to_resolve",
-    "p90_seconds_to_resolve",
+    *DURATION_COLUMNS,
     "noise_ratio",
     "up_time_pct",
     "total_major_incidents",

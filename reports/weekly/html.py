@@ -23,6 +23,19 @@ from reports.weekly.model import (
 SEV_INCIDENTS_SHOWN = 15
 
 
+_DURATIONS = {"mtta": "seconds_to_first_ack", "mttr": "seconds_to_resolve"}
+
+
+def _durations(row: pd.Series, *keys: str) -> dict[str, str]:
+    """The template's MTTA/MTTR cells of a metrics row, by key: ``mtta_p90`` shows the row's
+    ``p90_seconds_to_first_ack``, ``mttr_mean`` its ``mean_seconds_to_resolve``."""
+    cells = {}
+    for key in keys:
+        metric, statistic = key.split("_")
+        cells[key] = charts.format_duration(row.get(f"{statistic}_{_DURATIONS[metric]}"))
+    return cells
+
+
 def _row_group(row: pd.Series, name_column: str) -> dict[str, str]:
     def delta_count(column: str) -> str:
         now, then = _num(row.get(column)), _num(row.get(f"previous_{column}"))
@@ -35,10 +48,7 @@ def _row_group(row: pd.Series, name_column: str) -> dict[str, str]:
         "name": str(row.get(name_column) or "(unnamed)"),
         "incidents": format_count(row.get("total_incident_count")),
         "incidents_delta": delta_count("total_incident_count"),
-        "mtta_mean": charts.format_duration(row.get("mean_seconds_to_first_ack")),
-        "mtta_p90": charts.format_duration(row.get("p90_seconds_to_first_ack")),
-        "mttr_mean": charts.format_duration(row.get("mean_seconds_to_resolve")),
-        "mttr_p90": charts.format_duration(row.get("p90_seconds_to_resolve")),
+        **_durations(row, "mtta_mean", "mtta_p90", "mttr_mean", "mttr_p90"),
         "noise": format_ratio(row.get("noise_ratio")),
         "sleep": format_count(row.get("total_sleep_hour_interruptions")),
         "majors": format_count(row.get("total_major_incidents")),
@@ -205,10 +215,7 @@ def _sev_rows(data: ReportData) -> list[dict[str, str]] | None:
                 "priority": _text(r.get("priority_name")),
                 "incidents": format_count(r.get("total_incident_count")),
                 "previous": format_count(r.get("previous_total_incident_count")),
-                "mtta_p50": charts.format_duration(r.get("p50_seconds_to_first_ack")),
-                "mtta_p90": charts.format_duration(r.get("p90_seconds_to_first_ack")),
-                "mttr_p50": charts.format_duration(r.get("p50_seconds_to_resolve")),
-                "mttr_p90": charts.format_duration(r.get("p90_seconds_to_resolve")),
+                **_durations(r, "mtta_p50", "mtta_p90", "mttr_p50", "mttr_p90"),
                 "longest": longest,
                 "responders": _text(r.get("top_responders")),
                 "responders_more": max(int(_num(r.get("responder_people")) or 0) - 6, 0),
@@ -249,9 +256,7 @@ def _by_field_rows(data: ReportData) -> list[dict[str, str]] | None:
             "incidents": format_count(r.get("total_incident_count")),
             "previous": format_count(r.get("previous_total_incident_count")),
             "majors": format_count(r.get("total_major_incidents")),
-            "mtta_p50": charts.format_duration(r.get("p50_seconds_to_first_ack")),
-            "mttr_p50": charts.format_duration(r.get("p50_seconds_to_resolve")),
-            "mttr_p90": charts.format_duration(r.get("p90_seconds_to_resolve")),
+            **_durations(r, "mtta_p50", "mttr_p50", "mttr_p90"),
         }
         for _, r in data.by_field.iterrows()
     ]

@@ -55,6 +55,16 @@ def _select(df: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
     )
 
 
+# MTTA and MTTR as the priority and custom-field tables show them (mean, p50, p90), in this
+# order; the dashboard's tables lead with the same figures.
+DURATION_COLUMNS = (
+    "mean_seconds_to_first_ack",
+    "p50_seconds_to_first_ack",
+    "p90_seconds_to_first_ack",
+    "mean_seconds_to_resolve",
+    "p50_seconds_to_resolve",
+    "p90_seconds_to_resolve",
+)
 GROUP_COLUMNS = (
     "week_start",
     "total_incident_count",
@@ -170,12 +180,7 @@ SEV_COLUMNS = (
     "total_incident_count",
     "previous_total_incident_count",
     "total_incidents_acknowledged",
-    "mean_seconds_to_first_ack",
-    "p50_seconds_to_first_ack",
-    "p90_seconds_to_first_ack",
-    "mean_seconds_to_resolve",
-    "p50_seconds_to_resolve",
-    "p90_seconds_to_resolve",
+    *DURATION_COLUMNS,
     "longest_incident_number",
     "longest_title",
     "longest_service_name",
@@ -212,12 +217,7 @@ BY_FIELD_COLUMNS = (
     "previous_total_incident_count",
     "total_major_incidents",
     "total_noise_incidents",
-    "mean_seconds_to_first_ack",
-    "p50_seconds_to_first_ack",
-    "p90_seconds_to_first_ack",
-    "mean_seconds_to_resolve",
-    "p50_seconds_to_resolve",
-    "p90_seconds_to_resolve",
+    *DURATION_COLUMNS,
 )
 # Counts that DuckDB returns as HUGEINT (sum of integers) arrive as floats in pandas; they are
 # written as integers so a CSV says 34, not 34.0.

@@ -24,12 +24,8 @@ final as (
         coalesce(previous.total_incident_count, 0) as previous_total_incident_count,
         coalesce(this_week.total_major_incidents, 0) as total_major_incidents,
         coalesce(this_week.total_noise_incidents, 0) as total_noise_incidents,
-        this_week.mean_seconds_to_first_ack,
-        this_week.p50_seconds_to_first_ack,
-        this_week.p90_seconds_to_first_ack,
-        this_week.mean_seconds_to_resolve,
-        this_week.p50_seconds_to_resolve,
-        this_week.p90_seconds_to_resolve
+        -- MTTA then MTTR: mean, p50, p90 (the mart's order).
+        this_week.* similar to '(mean|p50|p90)_seconds_to_.*'
     from this_week
     full outer join previous using (field_value)
 )
