@@ -21,10 +21,7 @@ with entries as (
 -- An entry without a readable list of changed fields is one reject row (position 0).
 unreadable as (
     select
-        log_entry_id,
-        incident_id,
-        created_at,
-        changed_by,
+        * exclude (entry_type, fields),
         0 as position,
         case
             when entry_type like '%\_reference' escape '\'
@@ -38,10 +35,7 @@ unreadable as (
 
 items as (
     select
-        log_entry_id,
-        incident_id,
-        created_at,
-        changed_by,
+        * exclude (entry_type, fields, list_items),
         generate_subscripts(list_items, 1) as position,
         unnest(list_items) as item
     from (
@@ -53,11 +47,7 @@ items as (
 
 typed as (
     select
-        log_entry_id,
-        incident_id,
-        created_at,
-        changed_by,
-        position,
+        * exclude (item),
         json_extract_string(item, '$.id') as field_id,
         json_extract_string(item, '$.name') as field_name,
         json_type(item, '$.name') as name_type,
@@ -82,13 +72,7 @@ valued as (
 
 readable as (
     select
-        log_entry_id,
-        incident_id,
-        created_at,
-        changed_by,
-        position,
-        field_id,
-        field_name,
+        * exclude (name_type, raw_value, value_type, item_type, element_types),
         case
             when value_type = 'ARRAY' and len(element_types) > 0
                 then array_to_string(json_extract_string(raw_value, '$[*]'), ', ')
@@ -118,18 +102,8 @@ readable as (
 final as (
     select * from readable
     union all by name
-    select
-        log_entry_id,
-        incident_id,
-        created_at,
-        changed_by,
-        position,
-        cast(null as varchar) as field_id,
-        cast(null as varchar) as field_name,
-        cast(null as varchar) as value,
-        cast(null as varchar) as data_type,
-        entry_reason as reject_reason
-    from unreadable
+    -- By name: the field's columns are NULL on these rows.
+    select * rename (entry_reason as reject_reason) from unreadable
 )
 
 select * from final
