@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, fmt, labels
-from reports.weekly.tables import DURATION_COLUMNS
+from reports.charts import DURATION_COLUMNS
 
 _MINUTE_SUFFIXES = ("seconds_to_first_ack", "seconds_to_resolve")
 _HOUR_COLUMNS = (

@@ -38,6 +38,16 @@ BUCKET_COLUMNS: dict[str, str] = {
     "off_hour": "total_off_hour_interruptions",
     "sleep": "total_sleep_hour_interruptions",
 }
+# MTTA and MTTR as the tables show them (mean, p50, p90), in this order: the dashboard's
+# tables lead with them, the report's SEV and custom-field tables list them.
+DURATION_COLUMNS = (
+    "mean_seconds_to_first_ack",
+    "p50_seconds_to_first_ack",
+    "p90_seconds_to_first_ack",
+    "mean_seconds_to_resolve",
+    "p50_seconds_to_resolve",
+    "p90_seconds_to_resolve",
+)
 # Teams and services: a qualitative palette, indexed by a hash of the name (stable across runs
 # and processes, unlike Python's salted hash()).
 CATEGORY_PALETTE: tuple[str, ...] = (

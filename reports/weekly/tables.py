@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from reports.charts import DURATION_COLUMNS
 from reports.weekly.model import WORSENING, ReportData, _ts
 
 
@@ -55,16 +56,6 @@ def _select(df: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
     )
 
 
-# MTTA and MTTR as the priority and custom-field tables show them (mean, p50, p90), in this
-# order; the dashboard's tables lead with the same figures.
-DURATION_COLUMNS = (
-    "mean_seconds_to_first_ack",
-    "p50_seconds_to_first_ack",
-    "p90_seconds_to_first_ack",
-    "mean_seconds_to_resolve",
-    "p50_seconds_to_resolve",
-    "p90_seconds_to_resolve",
-)
 GROUP_COLUMNS = (
     "week_start",
     "total_incident_count",
