@@ -110,13 +110,7 @@ def sidebar_filters(choices: FilterChoices) -> Filters:
             key=_KEY_DATES,
             help="Incidents created in these days (reporting time zone).",
         )
-        st.multiselect(
-            "Team",
-            list(choices.teams),
-            format_func=choices.teams.get,
-            key=_KEY_TEAM,
-            placeholder="All teams",
-        )
+        _pick_by_name("Team", list(choices.teams), choices.teams, _KEY_TEAM, "All teams")
         teams = st.session_state[_KEY_TEAM]
         # Only services of the chosen teams are offered; a stale choice is dropped first,
         # because Streamlit rejects a default that is not among the options.
@@ -126,20 +120,14 @@ def sidebar_filters(choices: FilterChoices) -> Filters:
         st.session_state[_KEY_SERVICE] = [
             s for s in st.session_state.get(_KEY_SERVICE, []) if s in services
         ]
-        st.multiselect(
-            "Service",
-            services,
-            format_func=choices.services.get,
-            key=_KEY_SERVICE,
-            placeholder="All services",
-        )
+        _pick_by_name("Service", services, choices.services, _KEY_SERVICE, "All services")
         st.multiselect("Urgency", choices.urgencies, key=_KEY_URGENCY, placeholder="All urgencies")
-        st.multiselect(
+        _pick_by_name(
             "Priority",
             list(choices.priorities),
-            format_func=choices.priorities.get,
-            key=_KEY_PRIORITY,
-            placeholder="All priorities",
+            choices.priorities,
+            _KEY_PRIORITY,
+            "All priorities",
             help="The incident's priority (SEV level), most severe first.",
         )
         _custom_field_filter(choices)
@@ -157,6 +145,18 @@ def sidebar_filters(choices: FilterChoices) -> Filters:
     _write_url(view)
     st.session_state[_SAVED] = {key: st.session_state[key] for key in keys}
     return view
+
+
+def _pick_by_name(
+    label: str,
+    ids: list[str],
+    names: dict[str, str],
+    key: str,
+    placeholder: str,
+    help: str | None = None,
+) -> None:
+    """A multiselect of ids shown by their names; the pick is in ``st.session_state[key]``."""
+    st.multiselect(label, ids, format_func=names.get, key=key, placeholder=placeholder, help=help)
 
 
 def _custom_field_filter(choices: FilterChoices) -> None:

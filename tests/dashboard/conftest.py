@@ -14,6 +14,23 @@ from etl.warehouse import building
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TIMEOUT = 30
+# Every page, in the app's order (dashboard/app.py PAGES).
+PAGES = (
+    "views/overview.py",
+    "views/now.py",
+    "views/services_teams.py",
+    "views/responders.py",
+    "views/noise.py",
+    "views/alert_groups.py",
+    "views/impact.py",
+    "views/reports.py",
+    "views/sync_data.py",
+)
+# Every page whose figures follow the filters: the reports page ignores them (it reports a
+# whole week of the account; test_reports_page_builds_the_pdf_and_csvs), and so does the Now
+# page (what is open now, whatever the filters say; tests/live/test_now_page.py).
+UNFILTERED = ("views/reports.py", "views/now.py")
+FILTERED_PAGES = tuple(page for page in PAGES if page not in UNFILTERED)
 
 
 def mart(db: Path, sql: str, params: list | None = None) -> list[tuple]:

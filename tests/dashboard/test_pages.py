@@ -12,23 +12,11 @@ import duckdb
 import pytest
 
 from dashboard import fmt
-from tests.dashboard.conftest import busiest_team, mart
+from tests.dashboard.conftest import FILTERED_PAGES, PAGES, busiest_team, mart
 from tests.dashboard.conftest import frame_with as _frame
 from tests.dashboard.conftest import no_errors as _no_errors
 from tests.dashboard.conftest import page_texts as _texts
 from tests.warehouse import HOSTILE_TITLE, HOSTILE_URL, writable_copy
-
-PAGES = [
-    "views/overview.py",
-    "views/now.py",
-    "views/services_teams.py",
-    "views/responders.py",
-    "views/noise.py",
-    "views/alert_groups.py",
-    "views/impact.py",
-    "views/reports.py",
-    "views/sync_data.py",
-]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -117,13 +105,7 @@ def test_bad_url_values_are_ignored(app, pipeline_db):
     assert at.multiselect(key="f_service").value == []
 
 
-# Every page whose figures follow the filters: the reports page ignores them (it reports a
-# whole week of the account; test_reports_page_builds_the_pdf_and_csvs), and so does the Now
-# page (what is open now, whatever the filters say; tests/live/test_now_page.py).
-UNFILTERED = ("views/reports.py", "views/now.py")
-
-
-@pytest.mark.parametrize("page", [page for page in PAGES if page not in UNFILTERED])
+@pytest.mark.parametrize("page", FILTERED_PAGES)
 def test_every_page_with_all_filters_exercised(app, pipeline_db, page):
     team_id, service_ids, _ = busiest_team(pipeline_db)
     first, second = sorted(service_ids)[:2]
