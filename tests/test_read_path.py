@@ -8,6 +8,7 @@ import pytest
 
 from etl.queries import Reader
 from etl.queries.sql_files import all_queries, load_query, parse
+from tests.selection import no_picks
 
 
 def test_every_query_file_declares_its_parameters():
@@ -30,17 +31,8 @@ def query():
 
 
 def _args(**changes):
-    args = {
-        "start_ts": datetime(2026, 1, 1, tzinfo=UTC),
-        "end_ts": datetime(2026, 2, 1, tzinfo=UTC),
-        "team_ids": [],
-        "service_ids": ("P1",),
-        "urgencies": [],
-        "priority_ids": [],
-        "custom_field": "",
-        "custom_values": [],
-    }
-    return {**args, **changes}
+    january = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    return no_picks(*january, service_ids=("P1",)) | changes
 
 
 def test_binding_checks_names_and_types(query):
@@ -83,17 +75,7 @@ def test_empty_lists_bind_as_empty_varchar_lists(tmp_path):
 
 
 def _group_args(**changes):
-    args = {
-        "start_ts": datetime(2026, 1, 1, tzinfo=UTC),
-        "end_ts": datetime(2026, 4, 1, tzinfo=UTC),
-        "team_ids": [],
-        "service_ids": [],
-        "urgencies": [],
-        "priority_ids": [],
-        "custom_field": "",
-        "custom_values": [],
-    }
-    return {**args, **changes}
+    return no_picks(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC), **changes)
 
 
 @pytest.mark.parametrize("stored", ["none", "older"])

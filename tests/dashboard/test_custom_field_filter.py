@@ -14,6 +14,7 @@ import pytest
 
 from tests.dashboard.conftest import FILTERED_PAGES, frame_with, mart, no_errors
 from tests.reports.hand_made import SINCE, UNTIL, sev_account, with_custom_fields
+from tests.selection import no_picks
 from tests.warehouse import build_raw_warehouse
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
@@ -178,18 +179,13 @@ def test_a_warehouse_built_before_custom_fields_still_reads(app, pipeline_db, tm
         con.execute("drop table incident_custom_fields")
     reader = Reader(db)
     try:
-        args = {
-            "start_ts": datetime(2026, 2, 2, tzinfo=UTC),
-            "end_ts": datetime(2026, 3, 2, tzinfo=UTC),
-            "team_ids": [],
-            "service_ids": [],
-            "urgencies": [],
-            "priority_ids": [],
-            "custom_field": "root_cause",
-        }
-        everything = reader.query("dashboard/weekly_incidents", custom_values=[], **args)
-        unset = reader.query("dashboard/weekly_incidents", custom_values=["(none)"], **args)
-        picked = reader.query("dashboard/weekly_incidents", custom_values=["deploy"], **args)
+        february = (datetime(2026, 2, 2, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+
+        def root_causes(*values):
+            args = no_picks(*february, custom_field="root_cause", custom_values=list(values))
+            return reader.query("dashboard/weekly_incidents", **args)
+
+        everything, unset, picked = root_causes(), root_causes("(none)"), root_causes("deploy")
         assert everything["total_incident_count"].sum() > 0
         assert everything.equals(unset)  # nothing is set on any incident
         assert picked.empty
