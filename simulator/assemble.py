@@ -10,6 +10,7 @@ from __future__ import annotations
 from simulator._common import ALERT_BASE, API_BASE, WEB_BASE, iso
 from simulator.life import Life
 from simulator.org import ServiceInfo
+from simulator.protocol import reference_as
 from simulator.scenario import Scenario
 from simulator.state import SimIncident, derive_incident_state
 
@@ -103,7 +104,7 @@ def _alert(life: Life, aid: str, ta: int, resolved: int | None, rendered: tuple,
         "status": "resolved" if resolved is not None else "triggered",
         "alert_key": akey,
         "service": s.ref,
-        "first_trigger_log_entry": _trigger_reference(first),
+        "first_trigger_log_entry": reference_as(first, "trigger_log_entry"),
         "incident": life.inc_ref,
         "suppressed": False,
         "severity": severity,
@@ -114,16 +115,6 @@ def _alert(life: Life, aid: str, ta: int, resolved: int | None, rendered: tuple,
             "details": details,
             "cef_details": cef(summary, severity, labels, details, akey, s.source_format, s),
         },
-    }
-
-
-def _trigger_reference(entry: dict) -> dict:
-    return {
-        "id": entry["id"],
-        "type": "trigger_log_entry_reference",
-        "summary": entry["summary"],
-        "self": entry["self"],
-        "html_url": entry["html_url"],
     }
 
 
@@ -150,7 +141,7 @@ def _base_incident(scn: Scenario, life: Life, trigger: dict) -> dict:
         "last_status_change_at": created,
         "last_status_change_by": None,
         "resolved_at": None,
-        "first_trigger_log_entry": _trigger_reference(trigger),
+        "first_trigger_log_entry": reference_as(trigger, "trigger_log_entry"),
         "alert_counts": {"all": 0, "triggered": 0, "resolved": 0},
         "is_mergeable": True,
         "escalation_policy": life.ep.ref,

@@ -111,6 +111,14 @@ def reference(obj: dict) -> dict:
     return ref
 
 
+def reference_as(obj: dict, kind: str) -> dict:
+    """The ``<kind>_reference`` form of a full object: its id, then whichever of summary, self
+    and html_url it has (a trigger log entry, an incident, a service, a user)."""
+    ref = {"id": obj["id"], "type": f"{kind}_reference"}
+    ref.update({key: obj[key] for key in ("summary", "self", "html_url") if key in obj})
+    return ref
+
+
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback

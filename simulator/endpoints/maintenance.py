@@ -24,7 +24,7 @@ from typing import Any
 from simulator._common import API_BASE, WEB_BASE, IdFactory, epoch, iso, parse_iso
 from simulator.index import Snapshot
 from simulator.pagination import Page
-from simulator.protocol import Query, dumps, invalid
+from simulator.protocol import Query, dumps, invalid, reference_as
 
 BOOKED_WEEKS = 4
 # A counter range of its own, so window ids never collide with the organisation's ids.
@@ -117,18 +117,12 @@ def _window(
         "start_time": iso(start),
         "end_time": iso(end),
         "description": text,
-        "services": [_reference(service, "service")],
+        "services": [reference_as(service, "service")],
         "teams": teams,
     }
     if author is not None:
-        window["created_by"] = _reference(author, "user")
+        window["created_by"] = reference_as(author, "user")
     return window
-
-
-def _reference(obj: dict, kind: str) -> dict:
-    reference = {"id": obj["id"], "type": f"{kind}_reference"}
-    reference.update({key: obj[key] for key in ("summary", "self", "html_url") if key in obj})
-    return reference
 
 
 def list_maintenance_windows(windows: list[dict], query: Query, snap: Snapshot) -> bytes:

@@ -27,6 +27,7 @@ import math
 
 from simulator._common import API_BASE, WEB_BASE, iso, seeded_rng
 from simulator.plan import Plan
+from simulator.protocol import reference_as
 from simulator.scenario import Scenario
 from simulator.state import SimIncident, derive_incident_state
 
@@ -96,7 +97,7 @@ def _merge(scn: Scenario, dup: SimIncident, survivor: SimIncident, final: SimInc
     agent = _merging_user(survivor, entries, at)
     number = dup.incident["incident_number"]
     le_id = scn.ids.log_id(number, len(entries))
-    survivor_ref = _reference(survivor.incident)
+    survivor_ref = reference_as(survivor.incident, "incident")
     entries.append(
         {
             "id": le_id,
@@ -109,12 +110,12 @@ def _merge(scn: Scenario, dup: SimIncident, survivor: SimIncident, final: SimInc
             "agent": agent,
             "channel": {"type": "website"},
             "service": dup.incident["service"],
-            "incident": _reference(dup.incident),
+            "incident": reference_as(dup.incident, "incident"),
             "teams": dup.incident.get("teams") or [],
         }
     )
     resolved = _resolved_at(final)
-    target_ref = _reference(final.incident)
+    target_ref = reference_as(final.incident, "incident")
     for alert, (created, _resolved) in zip(dup.alerts, dup.alert_times, strict=True):
         done = None if resolved is None else max(created, resolved)
         final.alerts.append(
@@ -148,13 +149,3 @@ def _merging_user(survivor: SimIncident, dup_entries: list[dict], at: int) -> di
         if e["type"] in ("assign_log_entry", "escalate_log_entry") and e.get("assignees"):
             return e["assignees"][0]
     raise ValueError(f"incident {dup_entries[0]['incident']['id']} was never assigned")
-
-
-def _reference(incident: dict) -> dict:
-    return {
-        "id": incident["id"],
-        "type": "incident_reference",
-        "summary": incident["summary"],
-        "self": incident["self"],
-        "html_url": incident["html_url"],
-    }
