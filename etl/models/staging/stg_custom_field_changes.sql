@@ -1,47 +1,46 @@
 -- One row per custom field changed by a `custom_field_value_change_log_entry`, read from the
--- raw log entries the sync already fetches (no extra request): PagerDuty puts the structured
+-- log entries the sync already fetches (no extra request): PagerDuty puts the structured
 -- change in the entry's `channel.changeset.customer_fields` (id, name, value, old_value,
 -- namespace; the top-level `changeset` is the same change as display text). A change this
 -- model cannot read keeps its row with `reject_reason` set (the `incident_custom_field_rejects`
 -- mart lists them); readable rows have it NULL. docs/metrics.md "incident_custom_fields".
 with entries as (
+    -- stg_log_entries has read the changed fields in its one pass over the raw JSON.
     select
-        id as log_entry_id,
-        json_extract_string(payload, '$.type') as entry_type,
-        json_extract_string(payload, '$.incident.id') as incident_id,
-        try_cast(json_extract_string(payload, '$.created_at') as timestamptz) as created_at,
-        json_extract_string(payload, '$.agent.id') as changed_by,
-        json_extract(payload, '$.channel.changeset.customer_fields') as fields
-    from raw_log_entries
-    where json_extract_string(payload, '$.type') in (
-        'custom_field_value_change_log_entry', 'custom_field_value_change_log_entry_reference'
-    )
+        log_entry_id,
+        is_reference,
+        incident_id,
+        created_at,
+        agent_id as changed_by,
+        custom_field_changes as fields
+    from stg_log_entries
+    where entry_type = 'custom_field_value_change_log_entry'
 ),
 
 -- An entry without a readable list of changed fields is one reject row (position 0).
 unreadable as (
     select
-        * exclude (entry_type, fields),
+        * exclude (is_reference, fields),
         0 as position,
         case
-            when entry_type like '%\_reference' escape '\'
+            when is_reference
                 then 'overview entry without its changeset (listed without include[]=channels)'
             when fields is null then 'no channel.changeset.customer_fields'
             else 'channel.changeset.customer_fields is not a list'
         end as entry_reason
     from entries
-    where fields is null or json_type(fields) <> 'ARRAY' or entry_type like '%\_reference' escape '\'
+    where fields is null or json_type(fields) <> 'ARRAY' or is_reference
 ),
 
 items as (
     select
-        * exclude (entry_type, fields, list_items),
+        * exclude (is_reference, fields, list_items),
         generate_subscripts(list_items, 1) as position,
         unnest(list_items) as item
     from (
         select *, cast(json_extract(fields, '$[*]') as json[]) as list_items
         from entries
-        where json_type(fields) = 'ARRAY' and entry_type not like '%\_reference' escape '\'
+        where json_type(fields) = 'ARRAY' and not is_reference
     )
 ),
 

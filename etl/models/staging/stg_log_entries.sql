@@ -6,7 +6,9 @@
 -- details, synced through include[]=channels) as JSON text when it is a JSON object: the
 -- structured alert identity's input (etl/noise/identity.py), read here in the one pass over
 -- the raw JSON instead of a second scan and join. The path is extracted for trigger entries
--- only (a CASE branch runs on its matching rows alone).
+-- only (a CASE branch runs on its matching rows alone). `custom_field_changes` is, the same
+-- way, a custom field change entry's `channel.changeset.customer_fields` (JSON as found),
+-- read by stg_custom_field_changes.
 with parsed as (
     select
         id,
@@ -36,6 +38,8 @@ typed as (
             )
             else f[1]
         end as entry_type,
+        -- An overview listing's entry (`*_reference`): it carries no channel details.
+        coalesce(f[1] like '%\_reference' escape '\', false) as is_reference,
         try_cast(f[2] as timestamptz) as created_at,
         f[3] as incident_id,
         f[4] as agent_type,
@@ -55,7 +59,11 @@ detailed as (
         * exclude (payload),
         case
             when entry_type = 'trigger_log_entry' then json_extract(payload, '$.channel.details')
-        end as channel_details
+        end as channel_details,
+        case
+            when entry_type = 'custom_field_value_change_log_entry'
+                then json_extract(payload, '$.channel.changeset.customer_fields')
+        end as custom_field_changes
     from typed
 ),
 
