@@ -1,25 +1,10 @@
--- The week's incidents of the major priorities (int_major_priorities), most severe priority
+-- The week's incidents of the major priorities (int_major_incidents), most severe priority
 -- first, then the longest first (an open one counts to the end of the data), each with who
 -- responded (acknowledged or resolved it as a person: int_incident_responders).
 -- params: week_start date
--- optional: int_major_priorities
-with top as (
-    select * from int_major_priorities
-),
-
-week_incidents as (
-    select
-        incidents.*,
-        top.sev_rank,
-        case
-            when incidents.resolved_at is null
-                then greatest(0, epoch(period.data_end - incidents.created_at))
-        end as open_seconds
-    from incidents
-    join top on top.priority_name = incidents.priority_name
-    cross join stg_data_period as period
-    -- A merged-away incident is part of its survivor (docs/metrics.md merged_into_incident_id).
-    where incidents.week_start = $week_start and incidents.merged_into_incident_id is null
+-- optional: int_major_incidents
+with week_incidents as (
+    select * from int_major_incidents where week_start = $week_start
 ),
 
 who as (

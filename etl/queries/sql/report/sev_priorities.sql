@@ -4,7 +4,7 @@
 -- week's longest incident of each priority and lists who responded (int_incident_responders).
 -- docs/metrics.md "Major priorities (SEV section)".
 -- params: week_start date, previous_week_start date
--- optional: int_major_priorities
+-- optional: int_major_incidents
 with top as (
     select * from int_major_priorities
 ),
@@ -15,25 +15,17 @@ by_priority as (
 ),
 
 week_incidents as (
-    select incidents.*, top.sev_rank, period.data_end
-    from incidents
-    join top on top.priority_name = incidents.priority_name
-    cross join stg_data_period as period
-    -- A merged-away incident is part of its survivor (docs/metrics.md merged_into_incident_id).
-    where incidents.week_start = $week_start and incidents.merged_into_incident_id is null
+    select * from int_major_incidents where week_start = $week_start
 ),
 
 longest as (
-    -- An incident still open counts from its creation to the end of the data.
+    -- An incident still open counts from its creation to the end of the data (open_seconds).
     select
         sev_rank,
         incident_number as longest_incident_number,
         title as longest_title,
         service_name as longest_service_name,
-        case
-            when resolved_at is null then greatest(0, epoch(data_end - created_at))
-            else seconds_to_resolve
-        end as longest_seconds,
+        coalesce(open_seconds, seconds_to_resolve) as longest_seconds,
         resolved_at is null as longest_is_open
     from week_incidents
     qualify row_number() over (
