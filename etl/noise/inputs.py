@@ -65,15 +65,24 @@ def fill_summaries_from_alerts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def read_incidents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The incidents with their template (``noise_summary_templates``), in creation order."""
-    return _frame(
+    """The incidents with their alert type, in creation order: the structured type
+    (``noise_structured_types``, :mod:`etl.noise.alert_types`) where the integration sent one,
+    else the text template (``noise_summary_templates``); ``identity_source`` says which."""
+    frame = _frame(
         con,
         "select base.* exclude (summary, has_event_summary), "
-        "map.template_id, map.template "
+        "coalesce(typed.template_id, map.template_id) as template_id, "
+        "coalesce(typed.template, map.template) as template, "
+        "coalesce(typed.identity_source, 'text') as identity_source "
         "from noise_incidents as base join noise_summary_templates as map using (summary) "
+        "left join noise_structured_types as typed using (incident_id) "
         "order by base.created_at, base.incident_id",
-        categories=CATEGORY_COLUMNS,
+        categories=(*CATEGORY_COLUMNS, "identity_source"),
     )
+    # The alert type's categories in text order, whatever order the rows came in.
+    for name in ("template_id", "template", "identity_source"):
+        frame[name] = frame[name].cat.set_categories(sorted(frame[name].cat.categories))
+    return frame
 
 
 def read_replay_notifications(

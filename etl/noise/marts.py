@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.config import Config
-from etl.noise.alert_types import apply_identities, no_identities, read_identities
+from etl.noise.alert_types import write_structured_types
 from etl.noise.existing import read_existing
 from etl.noise.flapping import flag_flapping
 from etl.noise.groups import GroupingResult, find_groups
@@ -68,18 +68,15 @@ def build_noise_marts(
 
     mark = time.perf_counter()
     _write_templates(con)
-    incidents = read_incidents(con)
     timings["templates"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    identities = (
-        read_identities(con, incidents["incident_id"]) if structured_identity else no_identities()
-    )
-    structured = apply_identities(incidents, identities)
+    structured = write_structured_types(con, structured=structured_identity)
     timings["identities"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    incidents = read_incidents(con)
+    timings["incidents"] = time.perf_counter() - mark
     log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
-    log.debug(
-        "noise: %d structured identities in %.2fs", structured.num_rows, timings["identities"]
-    )
+    log.debug("noise: %d structured identities in %.2fs", structured, timings["identities"])
 
     incidents["is_flapping"] = flag_flapping(incidents, config, settings)
     mark = time.perf_counter()
@@ -87,7 +84,7 @@ def build_noise_marts(
     timings["grouping"] = time.perf_counter() - mark
     log.debug("noise: grouping in %.2fs", timings["grouping"])
 
-    _write_incident_noise(con, incidents, structured)
+    _write_incident_noise(con, incidents)
     con.execute(sql_text("noise/sql/alert_templates.sql"))
     groups = _group_table(grouping, incidents, settings)
     _write_frame(con, "alert_groups", groups, ALERT_GROUP_SCHEMA)
@@ -109,6 +106,7 @@ def build_noise_marts(
     already_frame = pd.DataFrame(already, columns=list(ALREADY_ON_SCHEMA))
     _write_frame(con, "recommendations_already_on", already_frame, ALREADY_ON_SCHEMA)
     con.execute("drop table if exists noise_summary_templates")
+    con.execute("drop table if exists noise_structured_types")
     return _result(con, incidents, grouping, settings, timings, started)
 
 
@@ -188,12 +186,10 @@ def _write_templates(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("noise_template_rows")
 
 
-def _write_incident_noise(
-    con: duckdb.DuckDBPyConnection, incidents: pd.DataFrame, structured: pa.Table
-) -> None:
+def _write_incident_noise(con: duckdb.DuckDBPyConnection, incidents: pd.DataFrame) -> None:
     """int_incident_noise: incident -> alert type, flapping flag, group and occurrence. Only the
-    flapping or grouped incidents and the structured types go back to DuckDB (as Arrow); the
-    text templates are joined there."""
+    flapping or grouped incidents go back to DuckDB (as Arrow); the text templates and the
+    structured types are joined there."""
     marked = incidents[incidents["is_flapping"] | incidents["group_id"].notna()]
     flags = pa.table(
         {
@@ -204,9 +200,7 @@ def _write_incident_noise(
         }
     )
     con.register("noise_incident_flags", flags)
-    con.register("noise_structured_types", structured)
     try:
         con.execute(sql_text("noise/sql/int_incident_noise.sql"))
     finally:
         con.unregister("noise_incident_flags")
-        con.unregister("noise_structured_types")
