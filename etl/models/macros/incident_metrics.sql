@@ -9,34 +9,28 @@
 -- An incident merged into another (merged_into_incident_id set) is not a resolution of its
 -- own: the counts, durations, majors and noise leave it out; its escalations and
 -- notifications were sent, so the two sums keep them (docs/metrics.md "Merged incidents").
-create or replace macro incident_metrics(incident) as {
-    'total_incident_count': count(*) filter (where incident.merged_into_incident_id is null),
-    'total_incidents_acknowledged': count(incident.first_ack_at)
-        filter (where incident.merged_into_incident_id is null),
-    'total_incidents_auto_resolved': count(*)
-        filter (where incident.auto_resolved and incident.merged_into_incident_id is null),
-    'mean_seconds_to_first_ack': avg(incident.seconds_to_first_ack)
-        filter (where incident.merged_into_incident_id is null),
-    'p50_seconds_to_first_ack': quantile_cont(incident.seconds_to_first_ack, 0.5)
-        filter (where incident.merged_into_incident_id is null),
-    'p90_seconds_to_first_ack': quantile_cont(incident.seconds_to_first_ack, 0.9)
-        filter (where incident.merged_into_incident_id is null),
-    'p95_seconds_to_first_ack': quantile_cont(incident.seconds_to_first_ack, 0.95)
-        filter (where incident.merged_into_incident_id is null),
-    'mean_seconds_to_resolve': avg(incident.seconds_to_resolve)
-        filter (where incident.merged_into_incident_id is null),
-    'p50_seconds_to_resolve': quantile_cont(incident.seconds_to_resolve, 0.5)
-        filter (where incident.merged_into_incident_id is null),
-    'p90_seconds_to_resolve': quantile_cont(incident.seconds_to_resolve, 0.9)
-        filter (where incident.merged_into_incident_id is null),
-    'p95_seconds_to_resolve': quantile_cont(incident.seconds_to_resolve, 0.95)
-        filter (where incident.merged_into_incident_id is null),
+-- That rule is written once, below: the formulas read `counted`, the row or NULL for a merged
+-- incident (aggregates skip NULLs, a filter on a NULL row's field is false), and the two sums
+-- read `incident`, every row.
+create or replace macro incident_metrics_of(incident, counted) as {
+    'total_incident_count': count(counted),
+    'total_incidents_acknowledged': count(counted.first_ack_at),
+    'total_incidents_auto_resolved': count(*) filter (where counted.auto_resolved),
+    'mean_seconds_to_first_ack': avg(counted.seconds_to_first_ack),
+    'p50_seconds_to_first_ack': quantile_cont(counted.seconds_to_first_ack, 0.5),
+    'p90_seconds_to_first_ack': quantile_cont(counted.seconds_to_first_ack, 0.9),
+    'p95_seconds_to_first_ack': quantile_cont(counted.seconds_to_first_ack, 0.95),
+    'mean_seconds_to_resolve': avg(counted.seconds_to_resolve),
+    'p50_seconds_to_resolve': quantile_cont(counted.seconds_to_resolve, 0.5),
+    'p90_seconds_to_resolve': quantile_cont(counted.seconds_to_resolve, 0.9),
+    'p95_seconds_to_resolve': quantile_cont(counted.seconds_to_resolve, 0.95),
     'total_escalation_count': cast(coalesce(sum(incident.escalation_count), 0) as bigint),
     'total_notifications': cast(coalesce(sum(incident.total_notifications), 0) as bigint),
-    'total_major_incidents': count(*)
-        filter (where incident.is_major and incident.merged_into_incident_id is null),
-    'total_noise_incidents': count(*)
-        filter (where incident.is_noise and incident.merged_into_incident_id is null),
-    'noise_ratio': count(*) filter (where incident.is_noise and incident.merged_into_incident_id is null)
-        / nullif(count(*) filter (where incident.merged_into_incident_id is null), 0)
-}
+    'total_major_incidents': count(*) filter (where counted.is_major),
+    'total_noise_incidents': count(*) filter (where counted.is_noise),
+    'noise_ratio': count(*) filter (where counted.is_noise) / nullif(count(counted), 0)
+};
+
+create or replace macro incident_metrics(incident) as incident_metrics_of(
+    incident, if(incident.merged_into_incident_id is null, incident, null)
+);
