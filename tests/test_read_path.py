@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,6 +17,14 @@ def test_every_query_file_declares_its_parameters():
     assert "dashboard/weekly_incidents" in names and "report/account_weekly" in names
     for name in names:
         load_query(name)  # raises when the header and the statement disagree
+
+
+def test_read_queries_never_read_the_raw_layer():
+    # The dashboard and the reports read what the build made (models and marts): what they
+    # show is then one consistent build, and the raw layer stays the writers' own.
+    raw = re.compile(r"\braw_[a-z_]+")
+    readers = {name: raw.findall(load_query(name).sql) for name in all_queries()}
+    assert {name: found for name, found in readers.items() if found} == {}
 
 
 def test_header_and_statement_must_agree():

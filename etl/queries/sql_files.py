@@ -54,6 +54,9 @@ _VARCHAR = duckdb.sqltype("VARCHAR")
 STAND_INS = {
     "incident_custom_fields": "incident_id varchar, field_name varchar, display_name varchar, "
     "data_type varchar, value varchar, changed_at timestamptz, changed_by varchar",
+    "stg_open_incident_engagement": "incident_id varchar, assigned_to varchar, "
+    "acknowledged_by varchar",
+    "stg_user_teams": "user_id varchar, team_id varchar",
 }
 
 

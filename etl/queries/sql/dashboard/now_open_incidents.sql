@@ -2,6 +2,7 @@
 -- (its current assignees and whoever acknowledged it, from the incident as the API last showed
 -- it) and how long it has been open at the data's end.
 -- params: none
+-- if-absent: stg_open_incident_engagement
 with open_incidents as (
     select incident_id, incident_number, title, status, urgency, priority_name, service_name,
         team_name, created_at, html_url
@@ -14,16 +15,8 @@ period as (
 ),
 
 engaged as (
-    select
-        id as incident_id,
-        array_to_string(list_sort(list_distinct(
-            json_extract_string(payload, '$.assignments[*].assignee.summary')
-        )), ', ') as assigned_to,
-        array_to_string(list_sort(list_distinct(
-            json_extract_string(payload, '$.acknowledgements[*].acknowledger.summary')
-        )), ', ') as acknowledged_by
-    from raw_incidents
-    where id in (select incident_id from open_incidents)
+    -- etl/models/staging/stg_open_incident_engagement.sql
+    select incident_id, assigned_to, acknowledged_by from stg_open_incident_engagement
 ),
 
 final as (
@@ -34,8 +27,8 @@ final as (
         open_incidents.status,
         open_incidents.urgency,
         open_incidents.priority_name,
-        nullif(engaged.assigned_to, '') as assigned_to,
-        nullif(engaged.acknowledged_by, '') as acknowledged_by,
+        engaged.assigned_to,
+        engaged.acknowledged_by,
         greatest(0, epoch(period.data_end - open_incidents.created_at)) as open_seconds,
         open_incidents.created_at,
         open_incidents.service_name,

@@ -1,11 +1,10 @@
 -- params: start_week date, end_week date, team_ids varchar[]
+-- if-absent: stg_user_teams
 with weeks as (
     select * from responder_weekly
     where week_start >= $start_week and week_start <= $end_week
         and (len($team_ids) = 0 or user_id in (
-            select id from raw_users
-            where list_has_any(json_extract_string(payload, '$.teams[*].id'),
-                               $team_ids)))
+            select user_id from stg_user_teams where list_contains($team_ids, team_id)))
 ),
 latest as (
     select user_id, arg_max(health_score, week_start) as latest_health_score
