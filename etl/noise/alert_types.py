@@ -25,20 +25,13 @@ _IDENTITY_SCHEMA = pa.schema(
 )
 
 
-def write_structured_types(con: duckdb.DuckDBPyConnection, *, structured: bool = True) -> int:
-    """Type the incidents whose integration sent a structured identity: writes the temp table
-    ``noise_structured_types`` (incident_id, template_id, template, identity_source; read by
-    :func:`etl.noise.inputs.read_incidents` and ``int_incident_noise.sql``) and returns its
-    row count. Needs ``noise_summary_templates``.
-
-    An incident's custom details are its trigger entry's (``noise/sql/incident_details.sql``),
-    else its first alert's (``noise/sql/alert_details.sql``, whose JSON is parsed only if some
-    incident needs it). The commonest shapes are recognised in SQL
-    (``noise/sql/recognise_identities.sql``, the same identities as
-    :func:`etl.noise.identity.recognise`); Python reads the rest. The join of types to
-    incidents stays in DuckDB. ``structured=False`` types every incident by its text template
-    alone (what the benchmark compares the integration-aware identity with)."""
-    found = _recognised(con) if structured else _IDENTITY_SCHEMA.empty_table()
+def write_structured_types(con: duckdb.DuckDBPyConnection, found: pa.Table) -> int:
+    """Write the temp table ``noise_structured_types`` (incident_id, template_id, template,
+    identity_source; read by :func:`etl.noise.inputs.read_incidents` and
+    ``int_incident_noise.sql``) from the identities ``found`` (:func:`recognise_identities`, or
+    :func:`no_identities` to type every incident by its text template alone) and return its
+    row count. Needs ``noise_summary_templates``; the join of types to incidents stays in
+    DuckDB."""
     type_texts = pc.unique(found.column("type_text")).to_pylist()
     type_ids = pa.table(
         {
@@ -57,9 +50,20 @@ def write_structured_types(con: duckdb.DuckDBPyConnection, *, structured: bool =
     return rows
 
 
-def _recognised(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """(incident_id, identity_source, type_text) of every incident with a recognised
-    identity (``_IDENTITY_SCHEMA``)."""
+def no_identities() -> pa.Table:
+    """No structured identity for any incident (what the benchmark compares with)."""
+    return _IDENTITY_SCHEMA.empty_table()
+
+
+def recognise_identities(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """(incident_id, identity_source, type_text) of every incident of ``noise_incidents`` with
+    a recognised structured identity.
+
+    An incident's custom details are its trigger entry's (``noise/sql/incident_details.sql``),
+    else its first alert's (``noise/sql/alert_details.sql``, whose JSON is parsed only if some
+    incident needs it). The commonest shapes are recognised in SQL
+    (``noise/sql/recognise_identities.sql``, the same identities as
+    :func:`etl.noise.identity.recognise`); Python reads the rest."""
     con.execute(sql_text("noise/sql/incident_details.sql"))
     con.execute(sql_text("noise/sql/identity_macros.sql"))
     con.execute(
@@ -79,9 +83,9 @@ def _recognised(con: duckdb.DuckDBPyConnection) -> pa.Table:
         incident_id
         for (incident_id,) in con.execute(
             "select base.incident_id from noise_incidents as base "
-            "semi join noise_summary_templates as map on map.summary = base.summary "
             "anti join noise_recognised as known on known.incident_id = base.incident_id "
-            "where base.incident_id is not null order by base.incident_id"
+            "where base.incident_id is not null and base.summary is not null "
+            "order by base.incident_id"
         ).fetchall()
     ]
     con.execute("drop table noise_recognised")
