@@ -17,6 +17,7 @@ ORDER = [
     "bench_generate.py",
     "bench_sync.py",
     "bench_build.py",
+    "bench_nightly.py",
     "bench_grouping.py",
     "bench_templates.py",
     "bench_grouping_quality.py",

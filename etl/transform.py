@@ -5,6 +5,9 @@ the raw JSON), ``etl/models/marts`` (the business logic, see ``docs/metrics.md``
 ``etl/models/noise`` (the narrow inputs of the noise step, :mod:`etl.noise`). Each file is one
 ``select`` that becomes the table named after the file. Dependencies are read from the SQL
 (a model that names another model runs after it), so adding a model needs no registry.
+A staging model that maps one raw table row by row may declare ``-- incremental:``; a build
+then re-parses only the raw rows changed since the last one (:mod:`etl.incremental`;
+``full=True`` rebuilds it from scratch).
 Runtime values are bound named parameters (``$transient_seconds``) from
 :meth:`etl.config.Config.sql_params`; a model receives exactly the parameters it names. After
 the models, the noise step (:func:`etl.noise.build_noise_marts`, Python: templates, groups,
@@ -30,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl import incremental
 from etl.checks import CheckResult, DataCheckError, run_checks
 from etl.config import Config, load_config
 from etl.warehouse import building, ensure_raw_schema
@@ -78,6 +82,8 @@ class Model:
     sql: str
     depends_on: frozenset[str]
     params: tuple[str, ...]
+    # Set when the file declares `-- incremental:` (etl/incremental.py): refreshed row by row.
+    increment: incremental.Increment | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class ModelRun:
     rows: int | None
     seconds: float
     status: str = "ok"
+    # An incremental model's raw rows re-parsed by this build; None: built from scratch.
+    changed: int | None = None
 
 
 @dataclass
@@ -114,9 +122,14 @@ class BuildSummary:
         marts = [r for r in self.runs if r.layer == "marts" and not r.name.startswith("int_")]
         counts = ", ".join(f"{r.name}={r.rows}" for r in marts)
         passed = sum(c.passed for c in self.checks)
+        refreshed = "".join(
+            f"; {r.name}: {r.changed} raw rows re-parsed"
+            for r in self.runs
+            if r.changed is not None
+        )
         return (
             f"build {self.build_id}: {len(self.runs)} steps in {self.seconds:.1f}s; "
-            f"checks {passed}/{len(self.checks)} passed; {counts}"
+            f"checks {passed}/{len(self.checks)} passed{refreshed}; {counts}"
         )
 
 
@@ -144,7 +157,8 @@ def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
             if other != name and re.search(rf"(?<![\w.]){re.escape(other)}\b", code)
         )
         params = tuple(dict.fromkeys(_PARAM.findall(code)))
-        models[name] = Model(name, layer, path, sql, depends, params)
+        increment = incremental.declaration(name, sql, code, set(found))
+        models[name] = Model(name, layer, path, sql, depends, params, increment)
     rank = {layer: i for i, layer in enumerate(LAYERS)}
     for model in models.values():
         upward = [d for d in model.depends_on if rank[models[d].layer] > rank[model.layer]]
@@ -195,6 +209,22 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, ob
     return ModelRun(model.name, model.layer, rows, time.perf_counter() - started)
 
 
+def refresh_model(
+    con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, object], *, full: bool
+) -> ModelRun:
+    """Bring one model up to date: an incremental model re-parses only its changed raw rows
+    (unless ``full``), any other model is re-created (:func:`run_model`)."""
+    if model.increment is None:
+        return run_model(con, model, params)
+    started = time.perf_counter()
+    bound = _bind(model, params)
+    fingerprint = incremental.fingerprint(con, model.sql, bound, MACROS_DIR)
+    rows, changed = incremental.refresh(
+        con, model.name, model.sql, model.increment, bound, fingerprint, full=full
+    )
+    return ModelRun(model.name, model.layer, rows, time.perf_counter() - started, changed=changed)
+
+
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
     return con.execute("select current_setting(?)", [name]).fetchall()[0][0]
 
@@ -206,6 +236,7 @@ def build_marts(
     threads: int | None = None,
     memory_limit: str | None = None,
     noise: bool = True,
+    full: bool = False,
 ) -> BuildSummary:
     """Run every model (staging, marts, noise), the noise step and the data checks on ``con``.
 
@@ -213,6 +244,8 @@ def build_marts(
     ``con``; callers inside ``building()`` therefore never publish them). ``threads`` and
     ``memory_limit`` are DuckDB settings for this build (default: DuckDB's own).
     ``noise=False`` skips the noise layer and step (model unit tests that do not read them).
+    Incremental staging models re-parse only the raw rows changed since the last build;
+    ``full=True`` rebuilds them from scratch too (etl/incremental.py).
     """
     started_wall = datetime.now(UTC)
     started = time.perf_counter()
@@ -241,9 +274,15 @@ def build_marts(
         for model in discover_models():
             if model.layer == "noise" and not noise:
                 continue
-            run = run_model(con, model, params)
+            run = refresh_model(con, model, params, full=full)
             summary.runs.append(run)
-            log.info("model %s: %d rows in %.2fs", run.name, run.rows or 0, run.seconds)
+            log.info(
+                "model %s: %d rows in %.2fs%s",
+                run.name,
+                run.rows or 0,
+                run.seconds,
+                "" if run.changed is None else f" ({run.changed} raw rows re-parsed)",
+            )
         if noise:
             # The noise step: Python over the noise layer's tables (its own row in _build_runs).
             summary.noise = _build_noise(con, config, summary, memory_limit)
@@ -345,13 +384,14 @@ def build(
     *,
     threads: int | None = None,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    full: bool = False,
 ) -> BuildSummary:
     """Rebuild every mart of the warehouse at ``db_path`` and publish it atomically.
 
     On a failed data check (or any error) the published warehouse is left unchanged.
     ``memory_limit`` bounds DuckDB's memory (it spills to disk beyond it); None: DuckDB's
-    default.
+    default. ``full``: also rebuild the incremental staging models from scratch.
     """
     config = config or load_config()
     with building(db_path) as con:
-        return build_marts(con, config, threads=threads, memory_limit=memory_limit)
+        return build_marts(con, config, threads=threads, memory_limit=memory_limit, full=full)

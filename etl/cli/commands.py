@@ -82,10 +82,17 @@ def sync(db_path, config_path, api_url, token_file, since, until, full, no_build
 @cli.command()
 @db_option
 @config_option
-def build(db_path, config_path):
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-parse every raw row too (by default the staging of log entries and incidents "
+    "re-parses only the rows changed since the last build).",
+)
+def build(db_path, config_path, full):
     """Rebuild every mart from the raw tables, without network.
 
-    Use it after changing the configuration (time zones, hour edges, thresholds).
+    Use it after changing the configuration (time zones, hour edges, thresholds): the models
+    that depend on a changed setting are rebuilt from scratch by themselves.
 
     \b
     Example:
@@ -97,7 +104,7 @@ def build(db_path, config_path):
     path = _db(db_path)
     if not path.exists():
         raise Failure(f"no warehouse at {path}: run `pagerlens sync` or `pagerlens demo` first")
-    summary = build_warehouse(path, config)
+    summary = build_warehouse(path, config, full=full)
     click.echo(summary.log_line() if hasattr(summary, "log_line") else str(summary))
 
 

@@ -1,3 +1,4 @@
+-- incremental: per raw_incidents row, keyed by incident_id
 -- One row per raw incident: the JSON payload parsed once into typed columns.
 -- Team: the incident's first team, else (in the mart) the service's first team.
 -- merged_into_incident_id: docs/metrics.md "merged_into_incident_id".

@@ -1,3 +1,4 @@
+-- incremental: per raw_log_entries row, keyed by log_entry_id
 -- One row per log entry, parsed once. `entry_type` folds the spec's name variants
 -- (`acknowledgement_log_entry`, `*_reference` from overview listings) into one name.
 -- `is_human` is the agent rule of docs/metrics.md: a user agent is a person whatever the

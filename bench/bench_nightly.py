@@ -1,0 +1,185 @@
+"""Benchmark the nightly build: one and two days of changes built incrementally vs a full build.
+
+On a copy of bench_build.py's cached warehouse (100k and 1M incidents, seed 7, scale 8) it
+runs, each in a fresh child process reporting its wall time, CPU time and peak RSS:
+
+1. a full build (``pagerlens build --full``): the baseline, and the state later builds reuse;
+2. one simulated day of changes written into the raw layer, then ``build`` (incremental);
+3. two more days of changes, then ``build`` (incremental): should cost at most 1.3x step 2.
+
+A day of changes is the volume a scale-8 day brings (bench_export.py: 2,700 incidents, 24,000
+log entries): that many existing incidents fetched again (a later ``fetched_at``, as the sync's
+``include[]=incidents`` does for the incidents a new log entry touches) and that many new notify
+log entries, copies of existing ones under new ids. They are written in SQL, not by a sync
+against the simulator (a year at scale 8 is not served over HTTP here), so the figures are the
+build's and the publish's, not the API's; the write is timed and printed on its own.
+
+``--verify`` then rebuilds a copy of the final state with ``--full`` and compares every table
+row for row (bench/compare_marts.py's rule): the incremental build must equal it.
+
+    .venv/bin/python bench/bench_nightly.py [--quick] [--verify] [--warehouse 1M=PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.bench_build import SIZES, warehouse  # noqa: E402
+
+DAY_INCIDENTS, DAY_LOG_ENTRIES = 2_700, 24_000
+
+CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {repo!r})
+from etl.config import load_config, DEFAULTS_PATH
+from etl.transform import build
+started = time.perf_counter()
+summary = build({db!r}, load_config(DEFAULTS_PATH), threads=2, full={full})
+seconds = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{
+    "seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024,
+    "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    "changed": {{r.name: r.changed for r in summary.runs if r.changed is not None}},
+    "staging_seconds": sum(r.seconds for r in summary.runs if r.layer == "staging"),
+    "marts_seconds": sum(r.seconds for r in summary.runs if r.layer == "marts"),
+    "noise_seconds": sum(r.seconds for r in summary.runs if r.layer == "noise"),
+    "slowest": [[r.name, round(r.seconds, 2)]
+                for r in sorted(summary.runs, key=lambda r: r.seconds, reverse=True)[:6]],
+    "incremental": [[r.name, round(r.seconds, 2)] for r in summary.runs if r.changed is not None],
+}}))
+"""
+
+CHANGES = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from datetime import timedelta
+from etl.warehouse import building
+started = time.perf_counter()
+with building({db!r}) as con:
+    later = con.execute("select max(fetched_at) from raw_incidents").fetchall()[0][0]
+    later += timedelta(days={day})
+    con.execute(
+        "insert into raw_log_entries select 'day{day}-' || id, payload, ?"
+        " from raw_log_entries where id in (select id from raw_log_entries"
+        " where payload->>'$.type' = 'notify_log_entry' order by hash(id, {day}) limit ?)",
+        [later, {entries}],
+    )
+    con.execute(
+        "update raw_incidents set fetched_at = ? where id in"
+        " (select id from raw_incidents order by hash(id, {day}) limit ?)",
+        [later, {incidents}],
+    )
+print(time.perf_counter() - started)
+"""
+
+
+def child(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"child failed:\n{out.stderr[-3000:]}")
+    return out.stdout.strip().splitlines()[-1]
+
+
+def run_build(db: Path, full: bool) -> dict:
+    return json.loads(child(CHILD.format(repo=str(REPO), db=str(db), full=full)))
+
+
+def add_days(db: Path, first_day: int, days: int) -> float:
+    """Write ``days`` days of changes (numbered from ``first_day``); the seconds it took."""
+    seconds = 0.0
+    for day in range(first_day, first_day + days):
+        code = CHANGES.format(
+            repo=str(REPO), db=str(db), day=day, entries=DAY_LOG_ENTRIES, incidents=DAY_INCIDENTS
+        )
+        seconds += float(child(code))
+    return seconds
+
+
+def line(label: str, name: str, result: dict) -> str:
+    return (
+        f"[{label}] {name:<24} {result['seconds']:6.1f} s wall, {result['cpu_seconds']:6.1f} s CPU,"
+        f" peak RSS {result['peak_rss_mib']:5.0f} MiB; staging {result['staging_seconds']:.1f} s,"
+        f" marts {result['marts_seconds']:.1f} s, noise {result['noise_seconds']:.1f} s;"
+        f" raw rows re-parsed {result['changed'] or 'all'};"
+        f" incremental models {result['incremental'] or '-'}; slowest {result['slowest']}"
+    )
+
+
+def verify(label: str, db: Path, scratch: Path) -> None:
+    from bench.compare_marts import compare
+
+    full = scratch / "full.duckdb"
+    shutil.copyfile(db, full)
+    run_build(full, full=True)
+    verdicts = compare(db, full)
+    # The build log and the models' fingerprints carry the build's own times.
+    differing = [
+        (table, verdict)
+        for table, verdict in verdicts
+        if not verdict.startswith("equal") and table not in ("_build_runs", "_incremental_models")
+    ]
+    print(
+        f"[{label}] incremental vs full rebuild, {len(verdicts)} tables: "
+        f"{differing or 'every table equal'}",
+        flush=True,
+    )
+    if differing:
+        raise RuntimeError(f"the incremental build differs from the full one: {differing}")
+
+
+def measure(label: str, source: Path, scratch: Path, check: bool) -> None:
+    db = scratch / "nightly.duckdb"
+    shutil.copyfile(source, db)
+    full = run_build(db, full=True)
+    print(line(label, "full build", full), flush=True)
+    written = add_days(db, 1, 1)
+    one = run_build(db, full=False)
+    print(f"[{label}] one day of changes written in {written:.1f} s", flush=True)
+    print(line(label, "nightly, 1 day", one), flush=True)
+    written = add_days(db, 2, 2)
+    two = run_build(db, full=False)
+    print(f"[{label}] two days of changes written in {written:.1f} s", flush=True)
+    print(line(label, "nightly, 2 days", two), flush=True)
+    print(
+        f"[{label}] nightly 1 day {one['seconds']:.1f} s = {one['seconds'] / full['seconds']:.2f}x"
+        f" the full build (issue 16 target <= 15 s at 1M); 2 days / 1 day"
+        f" {two['seconds'] / one['seconds']:.2f}x (target <= 1.3x); peak"
+        f" {max(one['peak_rss_mib'], two['peak_rss_mib']) / 1024:.2f} GiB (target <= 2 GB)",
+        flush=True,
+    )
+    if check:
+        verify(label, db, scratch)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the 100k size only")
+    parser.add_argument("--verify", action="store_true", help="compare with a full rebuild")
+    parser.add_argument("--warehouse", action="append", default=[], metavar="SIZE=PATH")
+    args = parser.parse_args(argv)
+    given = dict(value.partition("=")[::2] for value in args.warehouse)
+    sizes = {"100k": SIZES["100k"]} if args.quick else SIZES
+    if given:
+        sizes = {label: days for label, days in SIZES.items() if label in given}
+    for label, days in sizes.items():
+        source = Path(given[label]) if label in given else warehouse(label, days, synthetic=False)
+        scratch = Path(tempfile.mkdtemp(prefix=f"pagerlens-nightly-{label}-"))
+        try:
+            measure(label, source, scratch, args.verify)
+        finally:
+            shutil.rmtree(scratch)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
