@@ -141,7 +141,7 @@ def builds(monkeypatch) -> list:
     import etl.transform
 
     started: list = []
-    monkeypatch.setattr(etl.transform, "build", lambda path, config: started.append(config))
+    monkeypatch.setattr(etl.transform, "build", lambda path, config, **_: started.append(config))
     return started
 
 
