@@ -324,6 +324,9 @@ class RecommendationsSection(Section):
         3600, "Transient re-triggers this close form a flapping episode ...", ge=0, le=WEEK
     )
     flap_min_incidents: Count = _key(2, "... of at least this many incidents.", ge=2, le=10_000)
+    flap_alpha: Number = _probability(
+        0.001, "... of a type whose re-triggers are this unlikely by chance (all types together)."
+    )
     maintenance_min_weeks: Count = _key(
         3, "A weekly slot must recur in this many distinct weeks ...", ge=1, le=520
     )
