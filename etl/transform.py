@@ -285,7 +285,7 @@ def build_marts(
             )
         if noise:
             # The noise step: Python over the noise layer's tables (its own row in _build_runs).
-            summary.noise = _build_noise(con, config, summary, memory_limit)
+            summary.noise = _build_noise(con, config, summary, memory_limit, full)
         checks_started = time.perf_counter()
         summary.checks = run_checks(con)
         failed = [c for c in summary.checks if not c.passed]
@@ -339,6 +339,7 @@ def _build_noise(
     config: Config,
     summary: BuildSummary,
     memory_limit: str | None,
+    full: bool,
 ) -> dict | None:
     # Imported here: the noise marts pull in scikit-learn, which model unit tests never need.
     from etl.noise import build_noise_marts
@@ -348,7 +349,7 @@ def _build_noise(
     if _bytes(memory_limit or session_limit) > _bytes(NOISE_MEMORY_LIMIT):
         con.execute(f"set memory_limit = '{NOISE_MEMORY_LIMIT}'")
     try:
-        result = build_noise_marts(con, config)
+        result = build_noise_marts(con, config, reuse_identities=not full)
     finally:
         _restore_memory_limit(con, memory_limit, session_limit)
     summary.runs.append(ModelRun("noise", "noise", None, time.perf_counter() - started))

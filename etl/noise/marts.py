@@ -45,6 +45,7 @@ def build_noise_marts(
     settings: NoiseSettings | None = None,
     *,
     structured_identity: bool = True,
+    reuse_identities: bool = True,
 ) -> dict:
     """Write alert_templates, alert_groups, recommendations and int_incident_noise on ``con``.
 
@@ -54,7 +55,9 @@ def build_noise_marts(
     notifications.
 
     ``structured_identity=False`` types every incident by its text template alone (what the
-    benchmark compares the integration-aware identity with).
+    benchmark compares the integration-aware identity with). ``reuse_identities=False``
+    recognises every incident's identity again instead of reusing those an earlier build
+    recognised from the same details (``pagerlens build --full``).
 
     Returns row counts, timings and the grouping model's quality figures.
     """
@@ -67,27 +70,15 @@ def build_noise_marts(
     timings["load"] = time.perf_counter() - started
     log.debug("noise: inputs in %.2fs", timings["load"])
 
-    # Mining the templates is Python alone; recognising the identities is mostly DuckDB (which
-    # releases the GIL): on two cores the two run side by side. Only this thread uses ``con``.
-    mark = time.perf_counter()
-    distinct = [
-        row[0] for row in con.execute("select distinct summary from noise_incidents").fetchall()
-    ]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-templates") as pool:
-        mining = pool.submit(_mine_templates, distinct)
-        found = recognise_identities(con) if structured_identity else no_identities()
-        timings["identities"] = time.perf_counter() - mark
-        mapping, timings["templates"] = mining.result()
-    _write_templates(con, mapping)
-    structured = write_structured_types(con, found)
-    timings["templates_and_identities"] = time.perf_counter() - mark
+    _alert_types(con, structured_identity, reuse_identities, timings)
     mark = time.perf_counter()
     incidents = read_incidents(con)
     timings["incidents"] = time.perf_counter() - mark
     log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
-    log.debug("noise: %d structured identities in %.2fs", structured, timings["identities"])
 
+    mark = time.perf_counter()
     incidents["is_flapping"] = flag_flapping(incidents, config, settings)
+    timings["flapping"] = time.perf_counter() - mark
     mark = time.perf_counter()
     grouping = _group(incidents, grouping_settings)
     timings["grouping"] = time.perf_counter() - mark
@@ -117,6 +108,36 @@ def build_noise_marts(
     con.execute("drop table if exists noise_summary_templates")
     con.execute("drop table if exists noise_structured_types")
     return _result(con, incidents, grouping, settings, timings, started)
+
+
+def _alert_types(
+    con: duckdb.DuckDBPyConnection,
+    structured_identity: bool,
+    reuse_identities: bool,
+    timings: dict[str, float],
+) -> None:
+    """Every incident's alert type (``noise_summary_templates``, ``noise_structured_types``):
+    its text template, and its structured identity where the integration sent one.
+
+    Mining the templates is Python alone; recognising the identities is mostly DuckDB (which
+    releases the GIL): on two cores the two run side by side. Only this thread uses ``con``."""
+    mark = time.perf_counter()
+    distinct = [
+        row[0] for row in con.execute("select distinct summary from noise_incidents").fetchall()
+    ]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-templates") as pool:
+        mining = pool.submit(_mine_templates, distinct)
+        found = (
+            recognise_identities(con, reuse=reuse_identities)
+            if structured_identity
+            else no_identities()
+        )
+        timings["identities"] = time.perf_counter() - mark
+        mapping, timings["templates"] = mining.result()
+    _write_templates(con, mapping)
+    structured = write_structured_types(con, found)
+    timings["templates_and_identities"] = time.perf_counter() - mark
+    log.debug("noise: %d structured identities in %.2fs", structured, timings["identities"])
 
 
 def _group(incidents: pd.DataFrame, settings: GroupingSettings) -> GroupingResult:

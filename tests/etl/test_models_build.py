@@ -210,7 +210,7 @@ def test_noise_step_runs_under_its_own_memory_limit(monkeypatch, limit: str | No
 
     seen: list[float] = []
 
-    def fake_noise(con, config):
+    def fake_noise(con, config, **_):
         seen.append(
             transform._bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
         )
