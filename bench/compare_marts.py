@@ -62,15 +62,17 @@ def _rows(catalog: str, table: str, columns: list[str]) -> str:
     return f"select {kept} from {name} " + ROWS.get(table, "").format(t=name)  # noqa: S608
 
 
-def compare(before: Path, after: Path) -> list[tuple[str, str]]:
+def compare(before: Path, after: Path, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """Per table: (name, verdict) with verdict "equal (n rows)", a difference, or
-    "only in before/after"."""
+    "only in before/after". Tables whose name starts with one of ``skip`` are left out."""
     con = duckdb.connect()
     con.execute("attach ? as a (read_only)", [str(before)])
     con.execute("attach ? as b (read_only)", [str(after)])
     left, right = _tables(con, "a"), _tables(con, "b")
     verdicts = []
     for table in sorted(left.keys() | right.keys()):
+        if table.startswith(skip):
+            continue
         if table not in right or table not in left:
             verdicts.append((table, f"only in {'before' if table in left else 'after'}"))
             continue

@@ -87,16 +87,31 @@ def recognise_identities(con: duckdb.DuckDBPyConnection, *, reuse: bool = True) 
     earlier build from the same details are reused (``MEMO``) unless ``reuse`` is False."""
     con.execute(sql_text("noise/sql/incident_details.sql"))
     con.execute(sql_text("noise/sql/identity_macros.sql"))
+    _forget_unless_reusable(con, reuse)
+    # Each incident's details hash, and its details only where no remembered identity matches
+    # them (one pass: the details text of a million incidents is never stored).
     con.execute(
-        "create or replace temp table noise_details as select incident_id, details,"
-        " hash(details) as details_hash from noise_incident_details"
+        f"""
+        create or replace temp table noise_details as
+        select
+            details.incident_id,
+            hash(details.details) as details_hash,
+            case when memo.incident_id is null then details.details end as details
+        from noise_incident_details as details
+        left join {MEMO} as memo
+            on memo.incident_id = details.incident_id
+            and memo.details_hash = hash(details.details)
+        """  # noqa: S608
     )
     con.execute("drop view noise_incident_details")
-    _reusable_identities(con, reuse)
+    con.execute(
+        f"create or replace temp table noise_known as select memo.* from {MEMO} as memo"  # noqa: S608
+        " semi join noise_details as d on d.incident_id = memo.incident_id and d.details is null"
+    )
     # The details not seen before, under the name recognise_identities.sql reads.
     con.execute(
         "create or replace temp view noise_incident_details as select incident_id, details"
-        " from noise_details anti join noise_known using (incident_id)"
+        " from noise_details where details is not null"
     )
     con.execute(
         "create or replace temp table noise_recognised as "
@@ -147,10 +162,8 @@ def _by_python(rows: list[tuple[str, str]]) -> pa.Table:
     )
 
 
-def _reusable_identities(con: duckdb.DuckDBPyConnection, reuse: bool) -> int:
-    """Write the temp table ``noise_known``: the remembered identities of ``noise_details``
-    whose details are unchanged (none unless ``reuse`` and the recogniser is the one that
-    remembered them). Returns how many."""
+def _forget_unless_reusable(con: duckdb.DuckDBPyConnection, reuse: bool) -> None:
+    """Empty ``MEMO`` unless ``reuse`` and the recogniser is the one that filled it."""
     con.execute(MEMO_SCHEMA)
     con.execute(incremental.STATE_SCHEMA)
     fingerprint = _recogniser_fingerprint()
@@ -162,12 +175,6 @@ def _reusable_identities(con: duckdb.DuckDBPyConnection, reuse: bool) -> int:
         con.execute(
             "insert or replace into _incremental_models values (?, ?, now())", [MEMO, fingerprint]
         )
-    con.execute(
-        f"create or replace temp table noise_known as select memo.* from {MEMO} as memo"  # noqa: S608
-        " semi join noise_details as d"
-        " on d.incident_id = memo.incident_id and d.details_hash = memo.details_hash"
-    )
-    return con.execute("select count(*) from noise_known").fetchall()[0][0]
 
 
 def _remember(con: duckdb.DuckDBPyConnection, by_python: pa.Table) -> None:
