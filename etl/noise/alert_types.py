@@ -88,30 +88,30 @@ def recognise_identities(con: duckdb.DuckDBPyConnection, *, reuse: bool = True) 
     con.execute(sql_text("noise/sql/incident_details.sql"))
     con.execute(sql_text("noise/sql/identity_macros.sql"))
     _forget_unless_reusable(con, reuse)
-    # Each incident's details hash, and its details only where no remembered identity matches
-    # them (one pass: the details text of a million incidents is never stored).
+    # Each incident's details (entry and hash), known when a remembered identity matches them.
     con.execute(
         f"""
         create or replace temp table noise_details as
-        select
-            details.incident_id,
-            hash(details.details) as details_hash,
-            case when memo.incident_id is null then details.details end as details
+        select details.*, memo.incident_id is not null as known
         from noise_incident_details as details
         left join {MEMO} as memo
             on memo.incident_id = details.incident_id
-            and memo.details_hash = hash(details.details)
+            and memo.details_hash = details.details_hash
         """  # noqa: S608
     )
     con.execute("drop view noise_incident_details")
     con.execute(
         f"create or replace temp table noise_known as select memo.* from {MEMO} as memo"  # noqa: S608
-        " semi join noise_details as d on d.incident_id = memo.incident_id and d.details is null"
+        " semi join noise_details as d on d.incident_id = memo.incident_id and d.known"
     )
-    # The details not seen before, under the name recognise_identities.sql reads.
+    # The text of the details not seen before (only theirs is read), under the name
+    # recognise_identities.sql reads.
     con.execute(
-        "create or replace temp view noise_incident_details as select incident_id, details"
-        " from noise_details where details is not null"
+        "create or replace temp view noise_incident_details as"
+        " select d.incident_id, entries.trigger_details as details"
+        " from noise_details as d"
+        " inner join stg_log_entries as entries on entries.log_entry_id = d.log_entry_id"
+        " where not d.known"
     )
     con.execute(
         "create or replace temp table noise_recognised as "

@@ -27,7 +27,8 @@ def con():
     con.execute("create table noise_incidents (incident_id varchar, summary varchar)")
     con.execute(
         "create table stg_log_entries (log_entry_id varchar, incident_id varchar,"
-        " entry_type varchar, created_at timestamptz, trigger_details varchar)"
+        " entry_type varchar, created_at timestamptz, trigger_details varchar,"
+        " trigger_details_hash ubigint)"
     )
     for incident_id, body in BODIES.items():
         _write(con, incident_id, body)
@@ -40,7 +41,7 @@ def _write(con, incident_id: str, body: dict) -> None:
     con.execute("delete from stg_log_entries where incident_id = ?", [incident_id])
     con.execute("insert into noise_incidents values (?, 'summary')", [incident_id])
     con.execute(
-        "insert into stg_log_entries values (?, ?, 'trigger_log_entry', now(), ?)",
+        "insert into stg_log_entries select ?, ?, 'trigger_log_entry', now(), $3, hash($3)",
         [f"L-{incident_id}", incident_id, json.dumps(body)],
     )
 

@@ -68,7 +68,7 @@ detailed as (
     from typed
 ),
 
-final as (
+cleaned as (
     select
         * exclude (channel_details),
         case
@@ -79,6 +79,16 @@ final as (
             else coalesce(channel_type, 'auto') not in ('auto', 'api', 'nagios', 'timeout')
         end as is_human
     from detailed
+),
+
+-- `trigger_details_hash` identifies the details without reading them: the noise step
+-- remembers each incident's identity by it (etl/noise/alert_types.py) and reads the text of
+-- the new details only.
+final as (
+    select
+        *,
+        case when trigger_details is not null then hash(trigger_details) end as trigger_details_hash
+    from cleaned
 )
 
 select * from final
