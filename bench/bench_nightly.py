@@ -43,7 +43,7 @@ sys.path.insert(0, {repo!r})
 from etl.config import load_config, DEFAULTS_PATH
 from etl.transform import build
 started = time.perf_counter()
-summary = build({db!r}, load_config(DEFAULTS_PATH), threads=2, full={full})
+summary = build({db!r}, load_config(DEFAULTS_PATH), threads=2, full={full}, memory_limit={memory!r})
 seconds = time.perf_counter() - started
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({{
@@ -91,8 +91,12 @@ def child(code: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def run_build(db: Path, full: bool) -> dict:
-    return json.loads(child(CHILD.format(repo=str(REPO), db=str(db), full=full)))
+MEMORY_LIMIT = "3GB"  # DuckDB's limit for the SQL models (etl.transform.DEFAULT_MEMORY_LIMIT)
+
+
+def run_build(db: Path, full: bool, memory: str = MEMORY_LIMIT) -> dict:
+    code = CHILD.format(repo=str(REPO), db=str(db), full=full, memory=memory)
+    return json.loads(child(code))
 
 
 def add_days(db: Path, first_day: int, days: int) -> float:
@@ -141,17 +145,17 @@ def verify(label: str, db: Path, scratch: Path) -> None:
         raise RuntimeError(f"the incremental build differs from the full one: {differing}")
 
 
-def measure(label: str, source: Path, scratch: Path, check: bool) -> None:
+def measure(label: str, source: Path, scratch: Path, check: bool, memory: str) -> None:
     db = scratch / "nightly.duckdb"
     shutil.copyfile(source, db)
-    full = run_build(db, full=True)
+    full = run_build(db, full=True, memory=memory)
     print(line(label, "full build", full), flush=True)
     written = add_days(db, 1, 1)
-    one = run_build(db, full=False)
+    one = run_build(db, full=False, memory=memory)
     print(f"[{label}] one day of changes written in {written:.1f} s", flush=True)
     print(line(label, "nightly, 1 day", one), flush=True)
     written = add_days(db, 2, 2)
-    two = run_build(db, full=False)
+    two = run_build(db, full=False, memory=memory)
     print(f"[{label}] two days of changes written in {written:.1f} s", flush=True)
     print(line(label, "nightly, 2 days", two), flush=True)
     print(
@@ -170,6 +174,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="the 100k size only")
     parser.add_argument("--verify", action="store_true", help="compare with a full rebuild")
     parser.add_argument("--warehouse", action="append", default=[], metavar="SIZE=PATH")
+    parser.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB's, for the models")
     args = parser.parse_args(argv)
     given = dict(value.partition("=")[::2] for value in args.warehouse)
     sizes = {"100k": SIZES["100k"]} if args.quick else SIZES
@@ -179,7 +184,7 @@ def main(argv: list[str]) -> int:
         source = Path(given[label]) if label in given else warehouse(label, days, synthetic=False)
         scratch = Path(tempfile.mkdtemp(prefix=f"pagerlens-nightly-{label}-"))
         try:
-            measure(label, source, scratch, args.verify)
+            measure(label, source, scratch, args.verify, args.memory_limit)
         finally:
             shutil.rmtree(scratch)
     return 0
