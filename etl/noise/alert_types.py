@@ -165,16 +165,10 @@ def _by_python(rows: list[tuple[str, str]]) -> pa.Table:
 def _forget_unless_reusable(con: duckdb.DuckDBPyConnection, reuse: bool) -> None:
     """Empty ``MEMO`` unless ``reuse`` and the recogniser is the one that filled it."""
     con.execute(MEMO_SCHEMA)
-    con.execute(incremental.STATE_SCHEMA)
     fingerprint = _recogniser_fingerprint()
-    kept = con.execute(
-        "select fingerprint from _incremental_models where model = ?", [MEMO]
-    ).fetchall()
-    if not reuse or not kept or kept[0][0] != fingerprint:
+    if not reuse or incremental.kept_fingerprint(con, MEMO) != fingerprint:
         con.execute(f"delete from {MEMO}")  # noqa: S608
-        con.execute(
-            "insert or replace into _incremental_models values (?, ?, now())", [MEMO, fingerprint]
-        )
+        incremental.keep_fingerprint(con, MEMO, fingerprint)
 
 
 def _remember(con: duckdb.DuckDBPyConnection, by_python: pa.Table) -> None:
