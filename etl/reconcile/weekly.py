@@ -20,27 +20,24 @@ from etl.reconcile.incidents import DIFF_COLUMNS, same, to_utc, week_of
 
 INTERRUPTION_WEEK = "interruption_week"
 BUCKETS = ("business_hour", "off_hour", "sleep_hour")
-# Weekly metric -> the incident metrics it is made of (None: a sum of that incident metric).
-WEEK_METRICS: dict[str, tuple[str, ...]] = {
-    "total_incident_count": ("incident",),
-    "total_incidents_acknowledged": ("incident", "seconds_to_first_ack"),
-    "total_incidents_auto_resolved": ("incident", "auto_resolved"),
-    "mean_seconds_to_first_ack": ("incident", "seconds_to_first_ack"),
-    "mean_seconds_to_resolve": ("incident", "seconds_to_resolve"),
-    "total_escalation_count": ("incident", "escalation_count"),
-    "total_notifications": ("incident", "total_notifications"),
-    "total_business_hour_interruptions": ("incident", "business_hour_interruptions"),
-    "total_off_hour_interruptions": ("incident", "off_hour_interruptions"),
-    "total_sleep_hour_interruptions": ("incident", "sleep_hour_interruptions"),
-    "total_interruptions": ("incident",) + tuple(f"{b}_interruptions" for b in BUCKETS),
-    "up_time_pct": ("incident", "major", "seconds_to_resolve"),
-}
+INTERRUPTION_PARTS = tuple(f"{b}_interruptions" for b in BUCKETS)
 # Sums whose incident-level parts are compared too: weekly metric -> incident columns.
 SUMS: dict[str, tuple[str, ...]] = {
     "total_escalation_count": ("escalation_count",),
     "total_notifications": ("total_notifications",),
-    "total_interruptions": tuple(f"{b}_interruptions" for b in BUCKETS),
-    **{f"total_{b}_interruptions": (f"{b}_interruptions",) for b in BUCKETS},
+    **{f"total_{part}": (part,) for part in INTERRUPTION_PARTS},
+    "total_interruptions": INTERRUPTION_PARTS,
+}
+# Weekly metric -> the incident metrics it is made of besides the incident itself (an incident
+# missing on one side, or in another week, moves every weekly metric: metric "incident").
+WEEK_METRICS: dict[str, tuple[str, ...]] = {
+    "total_incident_count": (),
+    "total_incidents_acknowledged": ("seconds_to_first_ack",),
+    "total_incidents_auto_resolved": ("auto_resolved",),
+    "mean_seconds_to_first_ack": ("seconds_to_first_ack",),
+    "mean_seconds_to_resolve": ("seconds_to_resolve",),
+    **SUMS,
+    "up_time_pct": ("major", "seconds_to_resolve"),
 }
 # Metrics an incident merged into another changes when PagerDuty counts it and pagerlens
 # does not (docs/metrics.md merged_into_incident_id); the sums count it on both sides.
@@ -140,7 +137,7 @@ class WeekContext:
             return r.WEEK_TIME_ZONE, "the week's instants differ between the zones"
         if metric == "up_time_pct" and self._major_open_at_horizon(service, week):
             return r.ANALYTICS_LAG, "a major incident open when PagerDuty last processed"
-        diffs = self.diffs[self.diffs["metric"].isin(WEEK_METRICS[metric])]
+        diffs = self.diffs[self.diffs["metric"].isin(("incident", *WEEK_METRICS[metric]))]
         if metric == "up_time_pct":
             related = diffs[diffs["service_id"] == service]
         else:
@@ -256,8 +253,8 @@ def _gap(ours: Any, theirs: Any) -> float:
 
 RESPONDER_SUMS = {
     "total_notifications": ("total_notifications",),
-    "total_interruptions": tuple(f"{b}_interruptions" for b in BUCKETS),
-    **{f"total_{b}_interruptions": (f"{b}_interruptions",) for b in BUCKETS},
+    "total_interruptions": INTERRUPTION_PARTS,
+    **{f"total_{part}": (part,) for part in INTERRUPTION_PARTS},
 }
 RESPONDER_OTHERS = ("total_incidents_acknowledged", "total_engaged_seconds")
 ON_CALL = ("total_seconds_on_call", "total_seconds_on_call_level_1")
