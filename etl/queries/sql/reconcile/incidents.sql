@@ -29,16 +29,25 @@ contacts as (
     select incident_id, 'notification' as kind, bucket from int_notifications
 ),
 
+-- Each incident of the period's contacts by kind and bucket (0 where it had none).
 by_bucket as (
     select
-        incident_id,
-        kind,
-        count(*) filter (where bucket = 'business') as business_hour,
-        count(*) filter (where bucket = 'off_hour') as off_hour,
-        count(*) filter (where bucket = 'sleep') as sleep_hour
-    from contacts
-    where incident_id in (select incident_id from chosen)
-    group by incident_id, kind
+        chosen.incident_id,
+        count(*) filter (where kind = 'interruption' and bucket = 'business')
+            as business_hour_interruptions,
+        count(*) filter (where kind = 'interruption' and bucket = 'off_hour')
+            as off_hour_interruptions,
+        count(*) filter (where kind = 'interruption' and bucket = 'sleep')
+            as sleep_hour_interruptions,
+        count(*) filter (where kind = 'notification' and bucket = 'business')
+            as business_hour_notifications,
+        count(*) filter (where kind = 'notification' and bucket = 'off_hour')
+            as off_hour_notifications,
+        count(*) filter (where kind = 'notification' and bucket = 'sleep')
+            as sleep_hour_notifications
+    from chosen
+    left join contacts on contacts.incident_id = chosen.incident_id
+    group by chosen.incident_id
 ),
 
 final as (
@@ -57,23 +66,20 @@ final as (
         chosen.total_notifications,
         chosen.data_issue,
         chosen.merged_into_incident_id,
-        coalesce(interruptions.business_hour, 0) as business_hour_interruptions,
-        coalesce(interruptions.off_hour, 0) as off_hour_interruptions,
-        coalesce(interruptions.sleep_hour, 0) as sleep_hour_interruptions,
+        by_bucket.business_hour_interruptions,
+        by_bucket.off_hour_interruptions,
+        by_bucket.sleep_hour_interruptions,
         -- PagerDuty's alternatives, from the same entries:
         epoch(entries.first_any_ack_at - chosen.created_at) as any_agent_seconds_to_first_ack,
         epoch(chosen.resolved_at - chosen.created_at) as signed_seconds_to_resolve,
         coalesce(entries.email_notifications, 0) as email_notifications,
-        coalesce(notifications.business_hour, 0) as business_hour_notifications,
-        coalesce(notifications.off_hour, 0) as off_hour_notifications,
-        coalesce(notifications.sleep_hour, 0) as sleep_hour_notifications,
+        by_bucket.business_hour_notifications,
+        by_bucket.off_hour_notifications,
+        by_bucket.sleep_hour_notifications,
         entries.last_entry_at
     from chosen
     left join entries on entries.incident_id = chosen.incident_id
-    left join by_bucket as interruptions
-        on interruptions.incident_id = chosen.incident_id and interruptions.kind = 'interruption'
-    left join by_bucket as notifications
-        on notifications.incident_id = chosen.incident_id and notifications.kind = 'notification'
+    left join by_bucket on by_bucket.incident_id = chosen.incident_id
 )
 
 select * from final order by created_at, incident_id
