@@ -22,6 +22,10 @@ changing its raw rows forces a full rebuild of that model: its SQL, the configur
 binds, the shared macros, the DuckDB version, and a generated account replacing the raw layer
 (its ``_sync_runs`` row), all folded into a fingerprint kept in ``_incremental_models``.
 ``pagerlens build --full`` rebuilds every model from scratch whatever the fingerprint says.
+
+A refresh leaves the model's rows it deleted and inserted in a temporary table
+``_delta_<model>``: the models keyed by incident above the staging layer read it to find the
+incidents to recompute (:mod:`etl.incremental_keyed`).
 """
 
 from __future__ import annotations
@@ -39,10 +43,8 @@ HEADER = re.compile(
 )
 # Anything that reads the clock or draws at random would make a row depend on when it was
 # built: such a model cannot be refreshed row by row.
-_VOLATILE = re.compile(
-    r"\b(now|today|current_date|current_timestamp|random|uuid|gen_random_uuid)\b"
-)
-_RAW_TABLE = re.compile(r"(?<![\w.])(raw_[a-z_]+)\b")
+VOLATILE = re.compile(r"\b(now|today|current_date|current_timestamp|random|uuid|gen_random_uuid)\b")
+RAW_TABLE = re.compile(r"(?<![\w.])(raw_[a-z_]+)\b")
 
 STATE_SCHEMA = """
 create table if not exists _incremental_models (
@@ -74,7 +76,7 @@ def declaration(name: str, sql: str, code: str, models: set[str]) -> Increment |
             )
         return None
     raw_table, key = match.groups()
-    read = set(_RAW_TABLE.findall(code))
+    read = set(RAW_TABLE.findall(code))
     if read != {raw_table}:
         raise ValueError(
             f"incremental model {name} must read {raw_table} alone, reads {sorted(read)}"
@@ -82,7 +84,7 @@ def declaration(name: str, sql: str, code: str, models: set[str]) -> Increment |
     named = sorted(m for m in models if m != name and re.search(rf"(?<![\w.]){m}\b", code))
     if named:
         raise ValueError(f"incremental model {name} reads other models {named}")
-    volatile = _VOLATILE.search(code.lower())
+    volatile = VOLATILE.search(code.lower())
     if volatile:
         raise ValueError(f"incremental model {name} calls {volatile.group(1)}: not row by row")
     return Increment(raw_table, key)
@@ -122,23 +124,35 @@ def keep_fingerprint(con: duckdb.DuckDBPyConnection, name: str, fingerprint_: st
     )
 
 
+def forget(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop what ``name`` was last built with: its next refresh builds it from scratch (for a
+    model re-created outside a build, :func:`etl.transform.run_model`)."""
+    con.execute(STATE_SCHEMA)
+    con.execute("delete from _incremental_models where model = ?", [name])
+
+
 def state_table(model: str) -> str:
     return f"_incremental_{model}"
 
 
+@dataclass(frozen=True)
+class Target:
+    """One model to refresh: its table, its SQL with the parameters bound to it, and the
+    fingerprint of what its rows depend on besides their inputs (:func:`fingerprint`)."""
+
+    name: str
+    sql: str
+    params: dict[str, object]
+    fingerprint: str
+
+
 def refresh(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    sql: str,
-    increment: Increment,
-    params: dict[str, object],
-    fingerprint_: str,
-    *,
-    full: bool,
+    con: duckdb.DuckDBPyConnection, target: Target, increment: Increment, *, full: bool
 ) -> tuple[int, int | None]:
-    """Bring the table ``name`` up to date with its raw table. Returns (rows, changed): the
-    model's row count and the number of raw rows re-parsed, None after a full rebuild.
-    ``name``, the raw table and the key come from validated file names and headers."""
+    """Bring the table ``target.name`` up to date with its raw table. Returns (rows, changed):
+    the model's row count and the number of raw rows re-parsed, None after a full rebuild.
+    The name, the raw table and the key come from validated file names and headers."""
+    name, sql, params, fingerprint_ = target.name, target.sql, target.params, target.fingerprint
     con.execute(STATE_SCHEMA)
     state = state_table(name)
     changed = None
@@ -148,6 +162,8 @@ def refresh(
         # re-inserting costs more than building the table anew.
         if changed * 2 > con.execute(f"select count(*) from {state}").fetchall()[0][0]:  # noqa: S608
             changed = None
+    # The rows this build deletes or inserts (the key grain reads them: etl/incremental_keyed.py).
+    con.execute(f"drop table if exists temp.main._delta_{name}")
     if changed is None:
         con.execute(f"create or replace table {name} as\n{sql}", params)
         con.execute(
@@ -155,6 +171,8 @@ def refresh(
         )
     elif changed:
         _apply_changes(con, name, sql, increment, params, state)
+    else:  # nothing changed: an empty delta
+        con.execute(f"create temp table _delta_{name} as select * from {name} limit 0")  # noqa: S608
     con.execute("drop table if exists _changed_ids")
     keep_fingerprint(con, name, fingerprint_)
     rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]  # noqa: S608
@@ -211,12 +229,16 @@ def _apply_changes(
         " where r.fetched_at >= ? and r.id in (select id from _changed_ids)",
         [since],
     )
-    con.execute(f"delete from {name} where {increment.key} in (select id from _changed_ids)")  # noqa: S608
+    changed_keys = f"{increment.key} in (select id from _changed_ids)"  # noqa: S608
+    delta = f"_delta_{name}"
+    con.execute(f"create temp table {delta} as select * from {name} where {changed_keys}")  # noqa: S608
+    con.execute(f"delete from {name} where {changed_keys}")  # noqa: S608
     if since is not None:  # else: every changed row was deleted from the raw layer
         con.execute(
-            f"insert into {name} by name\n{_RAW_TABLE.sub(_renamer(raw, changed_raw), sql)}",
+            f"insert into {name} by name\n{RAW_TABLE.sub(_renamer(raw, changed_raw), sql)}",
             params,
         )
+    con.execute(f"insert into {delta} select * from {name} where {changed_keys}")  # noqa: S608
     con.execute(f"delete from {state} where id in (select id from _changed_ids)")  # noqa: S608
     con.execute(f"insert into {state} select id, fetched_at from {changed_raw}")  # noqa: S608
     con.execute(f"drop table {changed_raw}")

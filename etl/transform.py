@@ -6,8 +6,10 @@ the raw JSON), ``etl/models/marts`` (the business logic, see ``docs/metrics.md``
 ``select`` that becomes the table named after the file. Dependencies are read from the SQL
 (a model that names another model runs after it), so adding a model needs no registry.
 A staging model that maps one raw table row by row may declare ``-- incremental:``; a build
-then re-parses only the raw rows changed since the last one (:mod:`etl.incremental`;
-``full=True`` rebuilds it from scratch).
+then re-parses only the raw rows changed since the last one (:mod:`etl.incremental`). A model
+whose rows are grouped by a key (an incident, a log entry) may declare it the same way; a build
+then recomputes only the keys its inputs' changes touched (:mod:`etl.incremental_keyed`).
+``full=True`` rebuilds every model from scratch.
 Runtime values are bound named parameters (``$transient_seconds``) from
 :meth:`etl.config.Config.sql_params`; a model receives exactly the parameters it names. After
 the models, the noise step (:func:`etl.noise.build_noise_marts`, Python: templates, groups,
@@ -33,10 +35,10 @@ from pathlib import Path
 
 import duckdb
 
-from etl import incremental
+from etl import incremental, incremental_keyed
 from etl.checks import CheckResult, DataCheckError, run_checks
 from etl.config import Config, load_config
-from etl.warehouse import building, ensure_raw_schema
+from etl.warehouse import RAW_RESOURCES, building, ensure_raw_schema
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ LAYERS = ("staging", "marts", "noise")
 # created before the models run and kept in the warehouse (etl/models/macros/*.sql).
 MACROS_DIR = MODELS_DIR / "macros"
 
+_RAW_TABLES = frozenset(f"raw_{name}" for name in RAW_RESOURCES)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
@@ -82,8 +85,9 @@ class Model:
     sql: str
     depends_on: frozenset[str]
     params: tuple[str, ...]
-    # Set when the file declares `-- incremental:` (etl/incremental.py): refreshed row by row.
-    increment: incremental.Increment | None = None
+    # Set when the file declares `-- incremental:`: refreshed row by row (etl/incremental.py)
+    # or key by key (etl/incremental_keyed.py).
+    increment: incremental.Increment | incremental_keyed.KeyedIncrement | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,10 @@ class ModelRun:
     rows: int | None
     seconds: float
     status: str = "ok"
-    # An incremental model's raw rows re-parsed by this build; None: built from scratch.
+    # An incremental model's raw rows re-parsed (row grain) or keys recomputed (key grain) by
+    # this build; None: built from scratch.
     changed: int | None = None
+    unit: str = "raw rows re-parsed"
 
 
 @dataclass
@@ -123,9 +129,7 @@ class BuildSummary:
         counts = ", ".join(f"{r.name}={r.rows}" for r in marts)
         passed = sum(c.passed for c in self.checks)
         refreshed = "".join(
-            f"; {r.name}: {r.changed} raw rows re-parsed"
-            for r in self.runs
-            if r.changed is not None
+            f"; {r.name}: {r.changed} {r.unit}" for r in self.runs if r.changed is not None
         )
         return (
             f"build {self.build_id}: {len(self.runs)} steps in {self.seconds:.1f}s; "
@@ -157,7 +161,12 @@ def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
             if other != name and re.search(rf"(?<![\w.]){re.escape(other)}\b", code)
         )
         params = tuple(dict.fromkeys(_PARAM.findall(code)))
-        increment = incremental.declaration(name, sql, code, set(found))
+        read = set(depends) | {
+            table for table in incremental.RAW_TABLE.findall(code) if table in _RAW_TABLES
+        }
+        increment = incremental_keyed.declaration(name, sql, code, read) or incremental.declaration(
+            name, sql, code, set(found)
+        )
         models[name] = Model(name, layer, path, sql, depends, params, increment)
     rank = {layer: i for i, layer in enumerate(LAYERS)}
     for model in models.values():
@@ -201,8 +210,10 @@ def _bind(model: Model, params: dict[str, object]) -> dict[str, object]:
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, object]) -> ModelRun:
-    """(Re)create the table of one model and return its row count and duration."""
+    """(Re)create the table of one model and return its row count and duration. Outside a
+    build (model tests) the model's incremental state is dropped: its next build is full."""
     started = time.perf_counter()
+    incremental.forget(con, model.name)
     # The table name comes from a validated file name, never from data.
     con.execute(f"create or replace table {model.name} as\n{model.sql}", _bind(model, params))
     rows = con.execute(f"select count(*) from {model.name}").fetchall()[0][0]  # noqa: S608
@@ -210,19 +221,72 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, ob
 
 
 def refresh_model(
-    con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, object], *, full: bool
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    params: dict[str, object],
+    *,
+    full: bool,
+    delta: bool = False,
 ) -> ModelRun:
-    """Bring one model up to date: an incremental model re-parses only its changed raw rows
-    (unless ``full``), any other model is re-created (:func:`run_model`)."""
-    if model.increment is None:
-        return run_model(con, model, params)
+    """Bring one model up to date: an incremental model recomputes only what changed (unless
+    ``full``), any other model is re-created, and leaves its delta when ``delta`` (a keyed
+    model reads it; etl/incremental_keyed.py)."""
     started = time.perf_counter()
     bound = _bind(model, params)
+    incremental_keyed.bump_version(con, model.name)
+    increment = model.increment
+    if increment is None:
+        if delta and not full:
+            incremental_keyed.rebuild_with_delta(con, model.name, model.sql, bound)
+        else:
+            con.execute(f"create or replace table {model.name} as\n{model.sql}", bound)
+        rows = con.execute(f"select count(*) from {model.name}").fetchall()[0][0]  # noqa: S608
+        return ModelRun(model.name, model.layer, rows, time.perf_counter() - started)
     fingerprint = incremental.fingerprint(con, model.sql, bound, MACROS_DIR)
-    rows, changed = incremental.refresh(
-        con, model.name, model.sql, model.increment, bound, fingerprint, full=full
-    )
-    return ModelRun(model.name, model.layer, rows, time.perf_counter() - started, changed=changed)
+    if isinstance(increment, incremental_keyed.KeyedIncrement):
+        fingerprint = incremental_keyed.fingerprint(con, fingerprint, increment)
+        target = incremental.Target(model.name, model.sql, bound, fingerprint)
+        rows, changed = incremental_keyed.refresh(con, target, increment, full=full)
+        unit = f"{increment.key} recomputed"
+    else:
+        target = incremental.Target(model.name, model.sql, bound, fingerprint)
+        rows, changed = incremental.refresh(con, target, increment, full=full)
+        unit = "raw rows re-parsed"
+    seconds = time.perf_counter() - started
+    return ModelRun(model.name, model.layer, rows, seconds, changed=changed, unit=unit)
+
+
+def refresh_models(
+    con: duckdb.DuckDBPyConnection,
+    models: list[Model],
+    params: dict[str, object],
+    *,
+    full: bool,
+) -> list[ModelRun]:
+    """Bring ``models`` (in dependency order) up to date, one by one (:func:`refresh_model`);
+    the models a keyed model reads leave their deltas for it, dropped at the end."""
+    read_by_key = {
+        name
+        for model in models
+        if isinstance(model.increment, incremental_keyed.KeyedIncrement)
+        for name in model.increment.delta_inputs
+    }
+    incremental_keyed.drop_deltas(con)
+    runs = []
+    try:
+        for model in models:
+            run = refresh_model(con, model, params, full=full, delta=model.name in read_by_key)
+            runs.append(run)
+            log.info(
+                "model %s: %d rows in %.2fs%s",
+                run.name,
+                run.rows or 0,
+                run.seconds,
+                "" if run.changed is None else f" ({run.changed} {run.unit})",
+            )
+    finally:
+        incremental_keyed.drop_deltas(con)
+    return runs
 
 
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -271,18 +335,8 @@ def build_marts(
         ).start()
     try:
         create_macros(con)
-        for model in discover_models():
-            if model.layer == "noise" and not noise:
-                continue
-            run = refresh_model(con, model, params, full=full)
-            summary.runs.append(run)
-            log.info(
-                "model %s: %d rows in %.2fs%s",
-                run.name,
-                run.rows or 0,
-                run.seconds,
-                "" if run.changed is None else f" ({run.changed} raw rows re-parsed)",
-            )
+        models = [m for m in discover_models() if noise or m.layer != "noise"]
+        summary.runs.extend(refresh_models(con, models, params, full=full))
         if noise:
             # The noise step: Python over the noise layer's tables (its own row in _build_runs).
             summary.noise = _build_noise(con, config, summary, memory_limit, full)

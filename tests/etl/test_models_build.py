@@ -62,7 +62,9 @@ def test_noise_layer_runs_last_and_no_layer_reads_a_later_one(tmp_path: Path) ->
     models = discover_models()
     layers = [m.layer for m in models]
     assert layers == sorted(layers, key=("staging", "marts", "noise").index)
-    assert {"incidents", "int_interruptions"} <= discover_models_named("noise_incidents").depends_on
+    assert {"incidents", "int_incident_sleep_interruptions"} <= discover_models_named(
+        "noise_incidents"
+    ).depends_on
     # A mart that reads a noise-layer model is refused when the models are found.
     for path, sql in (
         ("staging/stg_x.sql", "select 1 as x"),

@@ -1,3 +1,5 @@
+-- incremental: per incident_id of stg_incidents, int_incident_log_summary
+-- incremental: every build redoes rows where resolved_at is null, for stg_data_period
 -- The incidents mart: one row per raw incident with MTTA/MTTR inputs, noise and major flags.
 -- Definitions: docs/metrics.md ("Per incident"). Durations before creation are NULL and the
 -- row is flagged `data_issue`, never a negative number. An incident resolved by a merge keeps

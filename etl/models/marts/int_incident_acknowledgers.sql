@@ -1,3 +1,4 @@
+-- incremental: per incident_id of stg_log_entries
 -- Per incident and person: their first human acknowledgement (for engaged time and
 -- per-responder acknowledgement counts).
 with acks as (

@@ -1,3 +1,4 @@
+-- incremental: per incident_id of stg_log_entries
 -- Per incident, everything its log entries say, in one aggregation pass over the entries:
 -- the first human acknowledgement, who acknowledged, the last resolution (by time, then id)
 -- and whether it was automatic, escalations and notifications.

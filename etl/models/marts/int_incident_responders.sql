@@ -1,3 +1,4 @@
+-- incremental: per incident_id of stg_log_entries
 -- Per incident and person: who responded, i.e. acknowledged or resolved it as a person (the
 -- people `responder_count` counts; notified-only users did not respond). For the weekly
 -- report's "who responded" of the major priorities (docs/metrics.md `sev_responders`).

@@ -1,3 +1,4 @@
+-- incremental: per log_entry_id of stg_log_entries
 -- Interrupting notifications (docs/metrics.md "Interruptions"): one row per notify log entry of
 -- an interrupting type (phone, SMS, push by default) to a known user, with the local time in
 -- the user's own zone and the hour bucket that time falls in; sleep wins over business and

@@ -1,3 +1,4 @@
+-- incremental: per incident_id of incidents, stg_log_entries, int_incident_sleep_interruptions
 -- One row per incident with its alert summary, owning team and sleep-hour interruptions: the
 -- input of the noise step (etl/noise/marts.py), a model of the noise layer.
 -- Summary: the trigger log entry's `channel.summary` (the triggering event's summary, which is
@@ -28,10 +29,7 @@ service_owner as (
 ),
 
 sleep_pages as (
-    select incident_id, count(*) as sleep_interruptions
-    from int_interruptions
-    where bucket = 'sleep'
-    group by incident_id
+    select * from int_incident_sleep_interruptions
 ),
 
 final as (
