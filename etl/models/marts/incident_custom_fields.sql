@@ -43,14 +43,11 @@ object_fields as (
                 then json_extract_string(field, '$.value')
         end as value
     from (
-        select
-            id as incident_id,
-            unnest(cast(json_extract(payload, '$.custom_fields[*]') as json[])) as field
-        from raw_incidents
-        where json_type(payload, '$.custom_fields') = 'ARRAY'
+        select incident_id, unnest(cast(json_extract(custom_fields, '$[*]') as json[])) as field
+        from stg_incidents
+        where custom_fields is not null
     )
     where json_extract_string(field, '$.name') is not null
-        and incident_id in (select incident_id from incidents)
 ),
 
 merged as (

@@ -22,7 +22,8 @@ with parsed as (
             '$.html_url',
             '$.alert_counts.all',
             '$.resolve_reason.type',
-            '$.resolve_reason.incident.id'
+            '$.resolve_reason.incident.id',
+            '$.custom_fields'
         ]) as f
     from raw_incidents
 ),
@@ -47,7 +48,10 @@ final as (
         try_cast(f[15] as bigint) as alert_count,
         -- Resolved by a merge into another incident (PagerDuty's only resolve_reason):
         -- the surviving incident, which now holds this incident's alerts.
-        case when f[16] = 'merge_resolve_reason' then f[17] end as merged_into_incident_id
+        case when f[16] = 'merge_resolve_reason' then f[17] end as merged_into_incident_id,
+        -- The incident object's own custom fields (JSON), when the stored payload has them:
+        -- incident_custom_fields reads them here, not in the raw JSON of every incident.
+        case when json_type(f[18]) = 'ARRAY' then cast(f[18] as json) end as custom_fields
     from parsed
 )
 
