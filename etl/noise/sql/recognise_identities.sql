@@ -12,7 +12,9 @@
 -- trailing comma, a leading `{`, shallow). Claimed: Alertmanager's `firing` list of one alert
 -- without Grafana's marks, Datadog with a numeric monitor id, CloudWatch through SNS, Uptime
 -- Robot, and bodies with none of the keys any recogniser reads (Nagios, e-mail: `none`).
--- The text alert lists (Alertmanager before v0.30, Grafana) and the rest go to Python.
+-- The text alert lists (Alertmanager before v0.30, Grafana) and the rest go to Python; a text
+-- list goes with the lines that cannot change its identity emptied (`reduced_text_list`, in
+-- identity_macros.sql), so that Python reads each distinct rest once.
 -- Needs the macros of identity_macros.sql.
 --
 -- One pipeline: each step is a projection of the one before (no branch is read twice), and
@@ -73,7 +75,8 @@ shaped as (
     from fields
 ),
 
--- The second-level JSON: the one firing alert's labels (Alertmanager), the SNS message text.
+-- The second-level JSON: the one firing alert's labels (Alertmanager), the SNS message text,
+-- a text alert list reduced for Python.
 nested as (
     select
         *,
@@ -92,7 +95,11 @@ nested as (
         case
             when shape = 'cloudwatch' and f[13] = '"Notification"' and left(f[14], 1) = '"'
                 then f[14] ->> '$'
-        end as message
+        end as message,
+        case
+            when shape = 'python' and f[3] is null and f[4] is null and left(f[1], 1) = '"'
+                then reduced_text_list(f[1])
+        end as firing
     from shaped
 ),
 
@@ -126,6 +133,7 @@ keyed as (
         incident_id,
         details,
         shape,
+        case when firing <> f[1] then with_firing(details, f[1], firing) end as reduced,
         case shape
             when 'alertmanager' then concat_ws(
                 ',',
@@ -213,7 +221,7 @@ final as (
         incident_id,
         case when sure then shape else 'python' end as identity_source,
         case when sure and shape <> 'none' then shape || '|' || key end as type_text,
-        case when not sure then details end as details
+        case when not sure then coalesce(reduced, details) end as details
     from checked
 )
 
