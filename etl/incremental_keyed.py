@@ -50,7 +50,12 @@ import duckdb
 from etl import incremental
 
 _NAMES = r"[a-z_][a-z0-9_]*(?:, *[a-z_][a-z0-9_]*)*"
-KEY_HEADER = re.compile(rf"^-- incremental: per ([a-z_][a-z0-9_]*) of ({_NAMES})\s*$", re.M)
+KEY_HEADER = re.compile(
+    rf"^-- incremental: per ([a-z_][a-z0-9_]*) of ({_NAMES})"
+    r"(?:, resumed at the last ([a-z_][a-z0-9_]*) before the first changed ([a-z_][a-z0-9_]*))?"
+    r"\s*$",
+    re.M,
+)
 LOOKUP = re.compile(
     r"^-- incremental: rows looked up in ([a-z_][a-z0-9_]*) by ([a-z_][a-z0-9_]*)\s*$", re.M
 )
@@ -82,6 +87,9 @@ class KeyedIncrement:
     redo: str | None = None
     redo_for: tuple[str, ...] = ()
     hashed: tuple[str, ...] = ()
+    # (the model's order column, its keyed input's): the model's rows of a key form a
+    # sequence that its SQL can resume at any row, given the input rows from that row on.
+    resume: tuple[str, str] | None = None
 
     @property
     def delta_inputs(self) -> tuple[str, ...]:
@@ -104,6 +112,9 @@ def declaration(name: str, sql: str, code: str, read: set[str]) -> KeyedIncremen
     if odd or len(KEY_HEADER.findall(sql)) > 1 or len(REDO.findall(sql)) > 1:
         raise ValueError(f"model {name}: unreadable incremental declaration {odd or lines}")
     key, keyed = match.group(1), _names(match.group(2))
+    resume = (match.group(3), match.group(4)) if match.group(3) else None
+    if resume and len(keyed) > 1:
+        raise ValueError(f"incremental model {name}: a resumed sequence reads one keyed input")
     lookups = tuple((m.group(1), m.group(2)) for m in LOOKUP.finditer(sql))
     redo = REDO.search(sql)
     redo_for = _names(redo.group(2)) if redo else ()
@@ -124,6 +135,7 @@ def declaration(name: str, sql: str, code: str, read: set[str]) -> KeyedIncremen
         redo=redo.group(1) if redo else None,
         redo_for=redo_for,
         hashed=tuple(sorted(read - declared)),
+        resume=resume,
     )
 
 
@@ -271,7 +283,11 @@ def refresh(
     ):
         touched = _collect_touched(con, table, increment)
         rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]  # noqa: S608
-        if touched * 2 > rows:  # rewriting most of the table costs more than building it
+        order = increment.resume[0] if increment.resume else None
+        redone = con.execute(
+            f"select count(*) from ({_touched_select(table, increment, order)})"  # noqa: S608
+        ).fetchall()[0][0]
+        if max(touched, redone) * 2 > rows:  # rewriting most rows costs more than building
             touched = None
     con.execute(f"drop table if exists temp.main.{delta_table(name)}")
     if touched is None:
@@ -286,22 +302,61 @@ def refresh(
 
 
 def _collect_touched(con: duckdb.DuckDBPyConnection, table: str, inc: KeyedIncrement) -> int:
-    """Collect in ``_touched`` the keys whose rows this build recomputes; returns how many."""
+    """Collect in ``_touched`` the keys whose rows this build recomputes, with ``resume_at``:
+    where a resumed sequence starts again (NULL: every row of the key); returns how many."""
     key = inc.key
-    parts = [f"select {key} from {delta_table(model)}" for model in inc.keyed]  # noqa: S608
+    model_order, input_order = inc.resume or ("null", "null")
+    parts = [
+        f"select {key}, {input_order} as changed_at from {delta_table(model)}"  # noqa: S608
+        for model in inc.keyed
+    ]
     parts += [
-        f"select {key} from {table} where {column} in"  # noqa: S608 - validated names
+        f"select {key}, {model_order} from {table} where {column} in"  # noqa: S608
         f" (select {column} from {delta_table(model)})"
         for model, column in inc.lookups
     ]
     if inc.redo:
-        parts.append(f"select {key} from {table} where {inc.redo}")  # noqa: S608
+        parts.append(f"select {key}, {model_order} from {table} where {inc.redo}")  # noqa: S608
     union = "\nunion all\n".join(parts)
-    con.execute(
-        f"create or replace temp table _touched as select distinct {key}"  # noqa: S608
-        f" from ({union}) where {key} is not null"
+    first = (
+        f"select {key}, min(changed_at) as changed_at from ({union})"  # noqa: S608
+        f" where {key} is not null group by {key}"
     )
+    if inc.resume is None:
+        con.execute(
+            f"create or replace temp table _touched as"  # noqa: S608
+            f" select {key}, cast(null as timestamptz) as resume_at from ({first})"
+        )
+    else:
+        # The last row of the key before its first change: the sequence resumes there (its
+        # own row is redone: what follows it may have changed). Before it nothing changed.
+        con.execute(
+            f"""
+            create or replace temp table _touched as
+            select first.{key},
+                max(model.{model_order}) filter (where model.{model_order} < first.changed_at)
+                    as resume_at
+            from ({first}) as first
+            left join {table} as model on model.{key} = first.{key}
+            group by first.{key}
+            """  # noqa: S608
+        )
     return con.execute("select count(*) from _touched").fetchall()[0][0]
+
+
+def _touched_select(
+    source: str, inc: KeyedIncrement, order: str | None = None, columns: str = "*"
+) -> str:
+    """``source``'s rows of the touched keys: all of them, or with ``order`` (a resumed
+    sequence's order column) those from the key's resume point on."""
+    key = inc.key
+    if order is None:
+        return f"select {columns} from {source} where {key} in (select {key} from _touched)"  # noqa: S608
+    return (
+        f"select src.{columns} from {source} as src"  # noqa: S608
+        f" join _touched on _touched.{key} = src.{key}"
+        f" where _touched.resume_at is null or src.{order} >= _touched.resume_at"
+    )
 
 
 def _apply(
@@ -312,25 +367,25 @@ def _apply(
     inc: KeyedIncrement,
     params: dict[str, object],
 ) -> None:
-    key, catalog, delta = inc.key, _catalog(con), delta_table(name)
-    touched = f"{key} in (select {key} from _touched)"  # noqa: S608
-    con.execute(f"create temp table {delta} as select * from {table} where {touched}")  # noqa: S608
+    catalog, delta = _catalog(con), delta_table(name)
+    model_order, input_order = inc.resume or (None, None)
+    touched = _touched_select(table, inc, model_order)
+    con.execute(f"create temp table {delta} as {touched}")
     if not con.execute("select count(*) from _touched").fetchall()[0][0]:
         return  # nothing touched: an empty delta
-    con.execute(f"delete from {table} where {touched}")  # noqa: S608
-    # Each keyed input narrowed to the touched keys, under its own name: the model's SQL
-    # reads the views, unchanged. They go before anything else runs on the connection.
+    rows = _touched_select(table, inc, model_order, columns="rowid")
+    con.execute(f"delete from {table} where rowid in ({rows})")  # noqa: S608
+    # Each keyed input narrowed to the touched keys (from the resume point on), under its own
+    # name: the model's SQL reads the views, unchanged.
     try:
         for model in inc.keyed:
-            con.execute(
-                f"create temp view {model} as"  # noqa: S608 - validated model names
-                f" select * from {catalog}.main.{model} where {touched}"
-            )
+            narrowed = _touched_select(f"{catalog}.main.{model}", inc, input_order)
+            con.execute(f"create temp view {model} as {narrowed}")
         con.execute(f"insert into {table} by name\n{sql}", params)
     finally:
         for model in inc.keyed:
             con.execute(f"drop view if exists temp.main.{model}")
-    con.execute(f"insert into {delta} select * from {table} where {touched}")  # noqa: S608
+    con.execute(f"insert into {delta} {touched}")
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, table: str, name: str, key: str) -> None:

@@ -32,6 +32,7 @@ INCREMENTAL = {
     "int_incident_acknowledgers": "incident_id recomputed",
     "int_incident_responders": "incident_id recomputed",
     "int_notifications": "log_entry_id recomputed",
+    "int_interruptions": "user_id recomputed",
     "incidents": "incident_id recomputed",
     "noise_incidents": "incident_id recomputed",
 }

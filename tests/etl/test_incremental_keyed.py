@@ -29,7 +29,8 @@ from raw_incidents""",
 select
     id as log_entry_id,
     json_extract_string(payload, '$.incident.id') as incident_id,
-    json_extract_string(payload, '$.type') as entry_type
+    json_extract_string(payload, '$.type') as entry_type,
+    cast(json_extract_string(payload, '$.created_at') as timestamptz) as created_at
 from raw_log_entries""",
     "staging/stg_svc.sql": """select id as service_id, json_extract_string(payload, '$.name') as name
 from raw_services""",
@@ -60,12 +61,39 @@ cross join stg_period as p""",
 select e.log_entry_id, e.incident_id, x.status
 from stg_e as e
 left join stg_x as x on x.incident_id = e.incident_id""",
+    # Runs of an incident's entries less than 10 minutes apart, as int_interruptions forms
+    # interruptions out of a user's notifications: a sequence resumed at its last run.
+    "marts/runs.sql": """-- incremental: per incident_id of stg_e, resumed at the last started_at before the first changed created_at
+with sequenced as (
+    select
+        *,
+        epoch(created_at - lag(created_at) over by_incident) as gap,
+        row_number() over by_incident as position,
+        count(*) over (partition by incident_id) as entries
+    from stg_e
+    where incident_id is not null
+    window by_incident as (partition by incident_id order by created_at, log_entry_id)
+),
+
+starts as (
+    select incident_id, log_entry_id, created_at as started_at, position, entries
+    from sequenced
+    where gap is null or gap > 600
+)
+
+select
+    incident_id || ':' || log_entry_id as run_id,
+    incident_id,
+    started_at,
+    coalesce(lead(position) over (partition by incident_id order by position), entries + 1)
+        - position as entries
+from starts""",
     "noise/noisy.sql": """-- incremental: per incident_id of mart, int_notes
 select mart.incident_id, mart.entries, coalesce(int_notes.notes, 0) as notes
 from mart
 left join int_notes on int_notes.incident_id = mart.incident_id""",
 }
-KEYED = ("int_counts", "mart", "entry_status", "noisy")
+KEYED = ("int_counts", "mart", "entry_status", "runs", "noisy")
 
 
 def _incident(iid: str, status: str = "resolved", service: str = "S1") -> dict:
@@ -147,19 +175,43 @@ def account(tmp_path) -> Account:
 
 def test_keys_touched_by_a_change_are_recomputed_and_equal_a_full_build(account):
     first = account.refresh()
-    assert first == {"int_counts": None, "mart": None, "entry_status": None, "noisy": None}
+    assert set(first.values()) == {None}
     # Nothing new: only the rows redone at every build (the open incident P1).
-    assert account.refresh() == {"int_counts": 0, "mart": 1, "entry_status": 0, "noisy": 1}
+    assert account.refresh() == {
+        "int_counts": 0,
+        "mart": 1,
+        "entry_status": 0,
+        "runs": 0,
+        "noisy": 1,
+    }
     # A new entry of a resolved incident, and a note (int_notes is rebuilt whole and compared
     # with its previous rows to find P3's change).
     account.load(entries=[_entry("L23", "P2"), _entry("L31", "P3", "annotate_log_entry")])
-    assert account.refresh() == {"int_counts": 2, "mart": 3, "entry_status": 2, "noisy": 3}
+    assert account.refresh() == {
+        "int_counts": 2,
+        "mart": 3,
+        "entry_status": 2,
+        "runs": 2,
+        "noisy": 3,
+    }
     # A re-opened incident without new entries: its entries' status is looked up again.
     account.load(incidents=[_incident("P4", "acknowledged")])
-    assert account.refresh() == {"int_counts": 0, "mart": 2, "entry_status": 2, "noisy": 2}
+    assert account.refresh() == {
+        "int_counts": 0,
+        "mart": 2,
+        "entry_status": 2,
+        "runs": 0,
+        "noisy": 2,
+    }
     # An entry gone from the raw layer.
     account.con.execute("delete from raw_log_entries where id = 'L51'")
-    assert account.refresh() == {"int_counts": 1, "mart": 3, "entry_status": 1, "noisy": 3}
+    assert account.refresh() == {
+        "int_counts": 1,
+        "mart": 3,
+        "entry_status": 1,
+        "runs": 1,
+        "noisy": 3,
+    }
 
 
 def test_an_input_read_whole_that_changed_rebuilds_the_model(account):
@@ -180,6 +232,40 @@ def test_a_model_skipped_by_a_build_is_rebuilt_by_the_next(account):
     changed = account.refresh()
     # noisy missed the first change's delta: it cannot trust the second one alone.
     assert changed["noisy"] is None and changed["mart"] == 2
+
+
+def _at(entry: dict, minute: int) -> dict:
+    return {**entry, "created_at": (T0 + timedelta(minutes=minute)).isoformat()}
+
+
+def test_a_sequence_resumes_at_its_last_run_before_the_change(account):
+    def rowids() -> dict[str, int]:
+        return dict(account.con.execute("select run_id, rowid from runs").fetchall())
+
+    # P2's entries: runs starting at 10:00 (L21, L22, L24), 11:00 (L25) and 12:00 (L26).
+    timed = {"L21": 600, "L22": 605, "L24": 610, "L25": 660, "L26": 720}
+    account.load(entries=[_at(_entry(lid, "P2"), minute) for lid, minute in timed.items()])
+    account.refresh()
+    before = rowids()
+    # 12:03 joins the 12:00 run: only that run is redone; the earlier ones keep their rows.
+    account.load(entries=[_at(_entry("L27", "P2"), 723)])
+    assert account.refresh()["runs"] == 1
+    after = rowids()
+    assert after["P2:L21"] == before["P2:L21"] and after["P2:L25"] == before["P2:L25"]
+    assert after["P2:L26"] != before["P2:L26"]
+    runs = dict(account.con.execute("select run_id, entries from runs").fetchall())
+    assert runs["P2:L21"] == 3 and runs["P2:L26"] == 2
+    # 10:30 starts a run of its own (20 minutes after 10:10), and with L25 gone from the raw
+    # layer the 11:00 run ends: redone from the 10:00 run on.
+    account.load(entries=[_at(_entry("L28", "P2"), 630)])
+    account.con.execute("delete from raw_log_entries where id = 'L25'")
+    assert account.refresh()["runs"] == 1
+    runs = dict(account.con.execute("select run_id, entries from runs").fetchall())
+    assert {k: v for k, v in runs.items() if k.startswith("P2:")} == {
+        "P2:L21": 3,
+        "P2:L28": 1,
+        "P2:L26": 2,
+    }
 
 
 def test_a_null_key_is_refused(tmp_path):

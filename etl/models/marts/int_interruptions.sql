@@ -1,9 +1,14 @@
+-- incremental: per user_id of int_notifications, resumed at the last started_at before the first changed created_at
+-- incremental: rows looked up in incidents by incident_id
 -- Interruptions (docs/metrics.md "Interruptions"): interrupting notifications per user in time
 -- order; one that comes at most $interruption_merge_seconds after the previous one to the same
 -- user joins its interruption. An interruption has the local time and hour bucket of its first
 -- notification (int_notifications, in the user's own zone).
 -- One sort over all notifications gives each its predecessor and its position; only the
 -- interruption starts (far fewer rows) are then sorted again to count their notifications.
+-- An interruption is named by its user and first notification, so a nightly build can resume a
+-- user's sequence at their last interruption before the day's changes (etl/incremental_keyed.py):
+-- from any interruption's first notification on, this SQL gives the same rows.
 with sequenced as (
     select
         *,
@@ -19,6 +24,7 @@ starts as (
         user_id,
         position,
         user_notifications,
+        log_entry_id as first_log_entry_id,
         created_at as started_at,
         local_at as local_started_at,
         effective_time_zone,
@@ -32,7 +38,6 @@ starts as (
 grouped as (
     select
         * exclude (position, user_notifications),
-        row_number() over by_start as interruption_number,
         coalesce(lead(position) over by_start, user_notifications + 1) - position
             as notification_count
     from starts
@@ -41,8 +46,7 @@ grouped as (
 
 final as (
     select
-        grouped.user_id || ':' || cast(grouped.interruption_number as varchar)
-            as interruption_id,
+        grouped.user_id || ':' || grouped.first_log_entry_id as interruption_id,
         grouped.user_id,
         grouped.started_at,
         grouped.local_started_at,
