@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from etl.config import Config
 from etl.noise.alert_types import no_identities, recognise_identities, write_structured_types
-from etl.noise.existing import read_existing
+from etl.noise.existing import ExistingConfig, read_existing
 from etl.noise.flapping import flag_flapping
 from etl.noise.groups import GroupingResult, find_groups
 from etl.noise.inputs import (
@@ -76,32 +76,25 @@ def build_noise_marts(
     timings["incidents"] = time.perf_counter() - mark
     log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
 
-    mark = time.perf_counter()
-    incidents["is_flapping"] = flag_flapping(incidents, config, settings)
-    timings["flapping"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    grouping = _group(incidents, grouping_settings)
-    timings["grouping"] = time.perf_counter() - mark
-    log.debug("noise: grouping in %.2fs", timings["grouping"])
-
-    _write_incident_noise(con, incidents)
-    con.execute(sql_text("noise/sql/alert_templates.sql"))
-    groups = _group_table(grouping, incidents, settings)
-    _write_frame(con, "alert_groups", groups, ALERT_GROUP_SCHEMA)
-
-    mark = time.perf_counter()
-    notifications = None
-    if not incidents.empty:
-        start, _ = replay_window(incidents, settings.replay_weeks)
-        notifications = read_replay_notifications(con, config.sql_params(), start)
-    timings["replay_input"] = time.perf_counter() - mark
-    log.debug("noise: tables written, replay input read in %.2fs", timings["replay_input"])
-    mark = time.perf_counter()
-    already: list = []
-    recommendations = build_recommendations(
-        incidents, notifications, grouping, config, settings, read_existing(con), already
-    )
-    timings["recommendations"] = time.perf_counter() - mark
+    # DuckDB releases the GIL: the replay input is read while Python groups, and the tables
+    # are written while Python replays the recommendations. Only one thread uses ``con`` at
+    # a time (the worker between submit and result), and the worker never reads a frame the
+    # main thread changes.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-sql") as worker:
+        start = None if incidents.empty else replay_window(incidents, settings.replay_weeks)[0]
+        reading = worker.submit(_read_replay_input, con, config, start)
+        grouping = _flag_and_group(incidents, config, settings, grouping_settings, timings)
+        notifications, existing, timings["replay_input"] = reading.result()
+        flags = _incident_flags(incidents)
+        groups = _group_table(grouping, incidents, settings)
+        writing = worker.submit(_write_marts, con, flags, groups)
+        mark = time.perf_counter()
+        already: list = []
+        recommendations = build_recommendations(
+            incidents, notifications, grouping, config, settings, existing, already
+        )
+        timings["recommendations"] = time.perf_counter() - mark
+        timings["tables"] = writing.result()
     _write_frame(con, "recommendations", recommendations, RECOMMENDATION_SCHEMA)
     already_frame = pd.DataFrame(already, columns=list(ALREADY_ON_SCHEMA))
     _write_frame(con, "recommendations_already_on", already_frame, ALREADY_ON_SCHEMA)
@@ -153,6 +146,48 @@ def _group(incidents: pd.DataFrame, settings: GroupingSettings) -> GroupingResul
     incidents["group_id"] = incidents["incident_id"].map(assigned["group_id"])
     incidents["occurrence_id"] = incidents["incident_id"].map(assigned["occurrence_id"])
     return grouping
+
+
+def _flag_and_group(
+    incidents: pd.DataFrame,
+    config: Config,
+    settings: NoiseSettings,
+    grouping_settings: GroupingSettings,
+    timings: dict[str, float],
+) -> GroupingResult:
+    """Flapping flags and groups, added to ``incidents`` (Python alone)."""
+    mark = time.perf_counter()
+    incidents["is_flapping"] = flag_flapping(incidents, config, settings)
+    timings["flapping"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    grouping = _group(incidents, grouping_settings)
+    timings["grouping"] = time.perf_counter() - mark
+    log.debug("noise: grouping in %.2fs", timings["grouping"])
+    return grouping
+
+
+def _read_replay_input(
+    con: duckdb.DuckDBPyConnection, config: Config, start: pd.Timestamp | None
+) -> tuple[pd.DataFrame | None, ExistingConfig, float]:
+    """The notifications of the replay period from ``start`` (None without a start: no
+    incidents), the account's existing configuration and the seconds they took."""
+    mark = time.perf_counter()
+    notifications = None
+    if start is not None:
+        notifications = read_replay_notifications(con, config.sql_params(), start)
+    existing = read_existing(con)
+    seconds = time.perf_counter() - mark
+    log.debug("noise: replay input read in %.2fs", seconds)
+    return notifications, existing, seconds
+
+
+def _write_marts(con: duckdb.DuckDBPyConnection, flags: pa.Table, groups: pd.DataFrame) -> float:
+    """int_incident_noise, alert_templates and alert_groups; the seconds they took."""
+    mark = time.perf_counter()
+    _write_incident_noise(con, flags)
+    con.execute(sql_text("noise/sql/alert_templates.sql"))
+    _write_frame(con, "alert_groups", groups, ALERT_GROUP_SCHEMA)
+    return time.perf_counter() - mark
 
 
 def _result(
@@ -219,12 +254,10 @@ def _write_templates(con: duckdb.DuckDBPyConnection, mapping: pa.Table) -> None:
         con.unregister("noise_template_rows")
 
 
-def _write_incident_noise(con: duckdb.DuckDBPyConnection, incidents: pd.DataFrame) -> None:
-    """int_incident_noise: incident -> alert type, flapping flag, group and occurrence. Only the
-    flapping or grouped incidents go back to DuckDB (as Arrow); the text templates and the
-    structured types are joined there."""
+def _incident_flags(incidents: pd.DataFrame) -> pa.Table:
+    """The flapping or grouped incidents' flags, group and occurrence (Arrow)."""
     marked = incidents[incidents["is_flapping"] | incidents["group_id"].notna()]
-    flags = pa.table(
+    return pa.table(
         {
             "incident_id": pa.array(marked["incident_id"], pa.string(), from_pandas=True),
             "is_flapping": pa.array(marked["is_flapping"], pa.bool_()),
@@ -232,6 +265,12 @@ def _write_incident_noise(con: duckdb.DuckDBPyConnection, incidents: pd.DataFram
             "occurrence_id": pa.array(marked["occurrence_id"], pa.string(), from_pandas=True),
         }
     )
+
+
+def _write_incident_noise(con: duckdb.DuckDBPyConnection, flags: pa.Table) -> None:
+    """int_incident_noise: incident -> alert type, flapping flag, group and occurrence. Only the
+    flapping or grouped incidents' ``flags`` (:func:`_incident_flags`) go back to DuckDB; the
+    text templates and the structured types are joined there."""
     con.register("noise_incident_flags", flags)
     try:
         con.execute(sql_text("noise/sql/int_incident_noise.sql"))
