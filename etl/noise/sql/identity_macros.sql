@@ -3,14 +3,16 @@
 create or replace temp macro json_like_python(t) as (
     -- JSON text that Python's json.loads reads as DuckDB does: DuckDB also accepts (and writes
     -- back) inf and nan in any case, and has no nesting or integer-length limit.
+    -- The long-text tests in a CASE: DuckDB evaluates both sides of an OR on every row, a
+    -- CASE branch only on its rows (the digit run test on the 956,429 details of the 1M
+    -- account: 1.9 s under OR, 0.4 s for the 73,914 long ones).
     not regexp_matches(t, '(?i)[:,\[]\s*-?(nan|inf|infinity)\s*[,}\]]')
-    and (
-        strlen(t) < 1000
-        or (
+    and case
+        when strlen(t) < 1000 then true
+        else
             strlen(t) - strlen(replace(replace(t, '[', ''), '{', '')) < 500
             and not regexp_matches(t, '[0-9]{1000}')
-        )
-    )
+    end
 );
 
 -- How many times `"<name>":` occurs in compact JSON text (DuckDB's: no blanks, a quote inside
