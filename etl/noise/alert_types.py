@@ -105,13 +105,15 @@ def recognise_identities(con: duckdb.DuckDBPyConnection, *, reuse: bool = True) 
         " semi join noise_details as d on d.incident_id = memo.incident_id and d.known"
     )
     # The text of the details not seen before (only theirs is read), under the name
-    # recognise_identities.sql reads.
+    # recognise_identities.sql reads. The hash test (true of every entry joined) lets the scan
+    # drop the entries without details (7.5M of 8.5M at 1M) before they probe the join (at 1M:
+    # 0.9-1.3 s -> 0.65 s).
     con.execute(
         "create or replace temp view noise_incident_details as"
         " select d.incident_id, entries.trigger_details as details"
         " from noise_details as d"
         " inner join stg_log_entries as entries on entries.log_entry_id = d.log_entry_id"
-        " where not d.known"
+        " where not d.known and entries.trigger_details_hash is not null"
     )
     con.execute(
         "create or replace temp table noise_recognised as "
