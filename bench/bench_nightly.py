@@ -79,12 +79,16 @@ with building({db!r}) as con:
         [later],
     )
     # The day's log entries: copies, under new ids, of entries of the day's incidents (or,
-    # --scattered, of notifications of any incident: each touches another old incident)
+    # --scattered, of notifications of any incident: each touches another old incident),
+    # created during the day (log entries are written when things happen, whatever the
+    # incident's age).
     con.execute(
-        "insert into raw_log_entries select 'day{day}-' || id, payload, ?"
+        "insert into raw_log_entries select 'day{day}-' || id, json_merge_patch(payload,"
+        " json_object('created_at', strftime(cast(? as timestamp)"
+        " - to_seconds(hash(id, {day}) % 86400), '%Y-%m-%dT%H:%M:%SZ'))), ?"
         " from raw_log_entries where id in (select log_entry_id from stg_log_entries"
         " where {entries_of} order by hash(log_entry_id, {day}) limit ?)",
-        [later, {entries}],
+        [later, later, {entries}],
     )
 print(time.perf_counter() - started)
 """

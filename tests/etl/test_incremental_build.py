@@ -32,7 +32,8 @@ INCREMENTAL = {
     "int_incident_acknowledgers": "incident_id recomputed",
     "int_incident_responders": "incident_id recomputed",
     "int_notifications": "log_entry_id recomputed",
-    "int_interruptions": "user_id recomputed",
+    "int_interruption_sequence": "user_id recomputed",
+    "int_interruptions": "interruption_id recomputed",
     "incidents": "incident_id recomputed",
     "noise_incidents": "incident_id recomputed",
 }
