@@ -124,6 +124,11 @@ def keep_fingerprint(con: duckdb.DuckDBPyConnection, name: str, fingerprint_: st
     )
 
 
+def delta_table(name: str) -> str:
+    """The temporary table where a refresh of ``name`` leaves the rows it deleted and inserted."""
+    return f"_delta_{name}"
+
+
 def forget(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop what ``name`` was last built with: its next refresh builds it from scratch (for a
     model re-created outside a build, :func:`etl.transform.run_model`)."""
@@ -163,7 +168,7 @@ def refresh(
         if changed * 2 > con.execute(f"select count(*) from {state}").fetchall()[0][0]:  # noqa: S608
             changed = None
     # The rows this build deletes or inserts (the key grain reads them: etl/incremental_keyed.py).
-    con.execute(f"drop table if exists temp.main._delta_{name}")
+    con.execute(f"drop table if exists temp.main.{delta_table(name)}")
     if changed is None:
         con.execute(f"create or replace table {name} as\n{sql}", params)
         con.execute(
@@ -172,7 +177,7 @@ def refresh(
     elif changed:
         _apply_changes(con, name, sql, increment, params, state)
     else:  # nothing changed: an empty delta
-        con.execute(f"create temp table _delta_{name} as select * from {name} limit 0")  # noqa: S608
+        con.execute(f"create temp table {delta_table(name)} as select * from {name} limit 0")  # noqa: S608
     con.execute("drop table if exists _changed_ids")
     keep_fingerprint(con, name, fingerprint_)
     rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]  # noqa: S608
@@ -230,7 +235,7 @@ def _apply_changes(
         [since],
     )
     changed_keys = f"{increment.key} in (select id from _changed_ids)"  # noqa: S608
-    delta = f"_delta_{name}"
+    delta = delta_table(name)
     con.execute(f"create temp table {delta} as select * from {name} where {changed_keys}")  # noqa: S608
     con.execute(f"delete from {name} where {changed_keys}")  # noqa: S608
     if since is not None:  # else: every changed row was deleted from the raw layer

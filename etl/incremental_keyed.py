@@ -180,8 +180,18 @@ def _record_inputs(con: duckdb.DuckDBPyConnection, name: str, inputs: tuple[str,
 
 
 # -- deltas: the rows a model deleted or inserted in this build -------------------------------
-def delta_table(name: str) -> str:
-    return f"_delta_{name}"
+delta_table = incremental.delta_table
+
+
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the model's table exists (a temporary table of that name does not count)."""
+    return bool(
+        con.execute(
+            "select 1 from duckdb_tables() where not temporary and table_name = ?"
+            " and database_name = current_database() and schema_name = 'main'",
+            [name],
+        ).fetchall()
+    )
 
 
 def has_delta(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -206,11 +216,7 @@ def rebuild_with_delta(con: duckdb.DuckDBPyConnection, name: str, sql: str, para
     previous and its new version. No delta when it did not exist or its columns changed."""
     catalog = _catalog(con)
     previous = f"_previous_{name}"
-    exists = con.execute(
-        "select 1 from duckdb_tables() where not temporary and table_name = ?"
-        " and database_name = current_database() and schema_name = 'main'",
-        [name],
-    ).fetchall()
+    exists = _exists(con, name)
     con.execute(f"drop table if exists {catalog}.main.{previous}")
     if exists:
         con.execute(f"alter table {catalog}.main.{name} rename to {previous}")
@@ -270,14 +276,9 @@ def refresh(
     catalog = _catalog(con)
     table = f"{catalog}.main.{name}"
     touched = None
-    exists = con.execute(
-        "select 1 from duckdb_tables() where not temporary and table_name = ?"
-        " and database_name = current_database() and schema_name = 'main'",
-        [name],
-    ).fetchall()
     if (
         not full
-        and exists
+        and _exists(con, name)
         and incremental.kept_fingerprint(con, name) == fingerprint_
         and _consumed_previous(con, name, increment.delta_inputs)
     ):

@@ -211,9 +211,11 @@ def _bind(model: Model, params: dict[str, object]) -> dict[str, object]:
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, object]) -> ModelRun:
     """(Re)create the table of one model and return its row count and duration. Outside a
-    build (model tests) the model's incremental state is dropped: its next build is full."""
+    build (model tests) the model's incremental state is dropped and its version counted:
+    its next build, and that of every model keyed on it, is full."""
     started = time.perf_counter()
     incremental.forget(con, model.name)
+    incremental_keyed.bump_version(con, model.name)
     # The table name comes from a validated file name, never from data.
     con.execute(f"create or replace table {model.name} as\n{model.sql}", _bind(model, params))
     rows = con.execute(f"select count(*) from {model.name}").fetchall()[0][0]  # noqa: S608
