@@ -85,9 +85,10 @@ def sync(db_path, config_path, api_url, token_file, since, until, full, no_build
 @click.option(
     "--full",
     is_flag=True,
-    help="Re-parse every raw row and recognise every alert identity again (by default a build "
-    "re-parses only the log entries and incidents changed since the last build, and reuses "
-    "the identities it recognised from unchanged alert details).",
+    help="Rebuild every model from scratch and recognise every alert identity again (by "
+    "default a build re-parses only the log entries and incidents changed since the last "
+    "build, recomputes only the incidents, notifications and interruptions they touch, and "
+    "reuses the identities it recognised from unchanged alert details).",
 )
 def build(db_path, config_path, full):
     """Rebuild every mart from the raw tables, without network.
