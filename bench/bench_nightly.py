@@ -101,7 +101,9 @@ def child(code: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-MEMORY_LIMIT = "3GB"  # DuckDB's limit for the SQL models (etl.transform.DEFAULT_MEMORY_LIMIT)
+# DuckDB's limit for the SQL models: as `pagerlens build` and `sync` choose it (3 GB from
+# scratch, 1.5 GB for a build that continues the last one: etl.transform.AUTO).
+MEMORY_LIMIT = "auto"
 
 
 def run_build(db: Path, full: bool, memory: str = MEMORY_LIMIT) -> dict:

@@ -281,11 +281,12 @@ def _summary(
 
 def _build(con, config: Config | None, progress: Progress | None) -> None:
     # Lazy: the marts module is not needed by --no-build runs and tests.
-    from etl.transform import build_marts
+    from etl.transform import AUTO, build_marts
 
     if progress is not None:
         progress("build marts", None, None)
-    built = build_marts(con, config or load_config())
+    # DuckDB's memory bounded as `pagerlens build` bounds it (its own default is 80% of RAM).
+    built = build_marts(con, config or load_config(), memory_limit=AUTO)
     log.info("%s", built.log_line())
 
 

@@ -136,9 +136,9 @@ def apply_incidents(
         updated.seconds += time.monotonic() - started
         _record_session(con, updated, client.url, scope.since, until)
         if build:
-            from etl.transform import build_marts  # lazy, as in etl.sync
+            from etl.transform import AUTO, build_marts  # lazy, as in etl.sync
 
-            build_marts(con, config or load_config())
+            build_marts(con, config or load_config(), memory_limit=AUTO)
     vars(session).update(vars(updated))
     return ApplyResult(
         incidents=len(found),

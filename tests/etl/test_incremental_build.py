@@ -19,7 +19,15 @@ import duckdb
 import pytest
 
 from etl.load import Loader, Scope
-from etl.transform import build, build_marts, discover_models, refresh_model
+from etl.transform import (
+    AUTO,
+    DEFAULT_MEMORY_LIMIT,
+    INCREMENTAL_MEMORY_LIMIT,
+    build,
+    build_marts,
+    discover_models,
+    refresh_model,
+)
 from etl.warehouse import ensure_raw_schema
 from tests.etl.models_support import default_config
 from tests.etl.test_sync import END, account, serving, sync  # noqa: F401
@@ -295,3 +303,19 @@ def test_build_marts_reports_the_incremental_models(con):
     assert changed == {"stg_incidents": 0, "stg_log_entries": 1, "int_incident_log_summary": 1}
     assert "stg_log_entries: 1 raw rows re-parsed" in summary.log_line()
     assert "int_incident_log_summary: 1 incident_id recomputed" in summary.log_line()
+
+
+def test_a_build_that_continues_the_last_one_runs_under_the_lower_memory_limit(con):
+    def shown(limit: str) -> str:
+        reference = duckdb.connect()
+        reference.execute(f"set memory_limit = '{limit}'")
+        return reference.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+    def built_under(**options) -> str:
+        build_marts(con, default_config(), noise=False, memory_limit=AUTO, **options)
+        return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+    # From scratch: the default; a nightly (the state of the last build kept): the lower one.
+    assert built_under() == shown(DEFAULT_MEMORY_LIMIT)
+    assert built_under() == shown(INCREMENTAL_MEMORY_LIMIT)
+    assert built_under(full=True) == shown(DEFAULT_MEMORY_LIMIT)
