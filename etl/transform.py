@@ -62,9 +62,11 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 DEFAULT_MEMORY_LIMIT = "3GB"
 NOISE_MEMORY_LIMIT = "1GB"
 # A build that continues the last one (the nightly: incremental models, a day of changes) reads
-# a fraction of the data, and as fast under half the limit: 35.3 s and 1.87 GiB peak at 1.5 GB
-# against 35.1 s and 2.40 GiB at 3 GB at a million incidents (docs/benchmarks.md "Nightly"),
-# where a build from scratch is 5 s slower at 1.5 GB. `memory_limit="auto"` picks by that.
+# a fraction of the data, and ran as fast under half the limit when the marts were still
+# rebuilt whole (ba2bb31, a million incidents: 35.3 s and 1.87 GiB peak at 1.5 GB against
+# 35.1 s and 2.40 GiB at 3 GB), where a build from scratch is 5 s slower at 1.5 GB.
+# `memory_limit="auto"` picks by that. Since the marts are incremental by key the nightly's
+# peak is the noise step's, about 2.07 GiB either way (docs/benchmarks.md "Nightly").
 INCREMENTAL_MEMORY_LIMIT = "1.5GB"
 AUTO = "auto"
 
