@@ -135,6 +135,12 @@ def api_options(api_url_help: str = API_URL_HELP, token_file_help: str = TOKEN_F
     return lambda command: api_url(token_file(command))
 
 
+def warehouse_api_options(command):
+    """``--db``, ``--config`` and :func:`api_options`, in that order: the options of a command
+    that reads PagerDuty's REST API into or against the warehouse (sync, reconcile)."""
+    return db_option(config_option(api_options()(command)))
+
+
 def _iso_week(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Validate ``--week`` as a usage error (exit 2), before any work starts."""
     if value is None:

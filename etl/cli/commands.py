@@ -18,20 +18,18 @@ from etl.cli.base import (
     _iso_week,
     _progress_factory,
     _token,
-    api_options,
     cli,
     config_option,
     db_option,
     out_option,
+    warehouse_api_options,
 )
 
 # --------------------------------------------------------------------------- sync / build
 
 
 @cli.command()
-@db_option
-@config_option
-@api_options()
+@warehouse_api_options
 @click.option(
     "--since", default=None, help="Date or ISO 8601 timestamp (first run default: 90 days ago)."
 )

@@ -10,11 +10,9 @@ from etl.cli.base import (
     _config,
     _db,
     _token,
-    api_options,
     cli,
-    config_option,
-    db_option,
     out_option,
+    warehouse_api_options,
 )
 
 # Exit codes beyond the usual 0/1/2: the run worked but something needs a look.
@@ -31,9 +29,7 @@ class NeedsALook(Failure):
 
 
 @cli.command()
-@db_option
-@config_option
-@api_options()
+@warehouse_api_options
 @click.option("--since", required=True, help="First day (YYYY-MM-DD, UTC midnight).")
 @click.option("--until", required=True, help="Day after the last (YYYY-MM-DD, UTC midnight).")
 @out_option("reconcile", help="Where reconcile_differences.csv and the summary go.")
