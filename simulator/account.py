@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from simulator.dependencies import depends_on_ids
 from simulator.generator import AccountGenerator
 from simulator.org_model import ApiObjects
 from simulator.scenario import default_end, default_volume
@@ -37,6 +38,9 @@ class SimAccount(ApiObjects):
     incidents: list[SimIncident]  # ascending incident created_at
     ground_truth: dict  # JSON-serialisable, see docs/simulator.md
     token: str  # the API token the simulated server accepts
+    # Service id -> the ids of the services it depends on (PagerDuty's Service Graph, served
+    # by GET /service_dependencies/technical_services/{id}: simulator/dependencies.py).
+    service_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def incident_by_id(self, incident_id: str) -> SimIncident | None:
         """The incident with this id, or None (built lazily, then O(1))."""
@@ -67,6 +71,7 @@ def account_digest(account: SimAccount) -> str:
         feed([inc.incident, inc.log_entries, inc.alerts, inc.entry_times, inc.alert_times])
     feed(account.ground_truth)
     feed(account.token)
+    # account.service_dependencies is not fed: the ground truth lists the same graph.
     return h.hexdigest()
 
 
@@ -102,6 +107,7 @@ def generate_account(
         incidents=incidents,
         ground_truth=gen.ground_truth(),
         token=account_token(seed),
+        service_dependencies=depends_on_ids(gen.org),
     )
 
 

@@ -46,7 +46,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from simulator.analytics import AnalyticsSettings
+from simulator.dependencies import account_answers
 from simulator.endpoints import analytics, catalogs, incidents, log_entries, maintenance
+from simulator.endpoints.dependencies import get_service_dependencies
 from simulator.endpoints.orchestrations import get_service_orchestration
 from simulator.faults import ERROR_STATUS_KINDS, Fault, FaultSpec
 from simulator.index import Snapshot, index_for
@@ -110,6 +112,7 @@ class SimServer:
         self.analytics = AnalyticsSettings()
         self._index = index_for(account)
         self._maintenance_windows = maintenance.account_windows(account)
+        self._dependencies = account_answers(account)
         self._snapshot = Snapshot(self._index, self._check_clock(now or account.end))
         self._limiter = RateLimiter(rate_per_minute)
         self._log: list[RequestRecord] = []
@@ -389,6 +392,8 @@ class SimServer:
             return catalogs.list_oncalls(index, query, snap)
         elif parts[:2] == ["event_orchestrations", "services"] and len(parts) == 3:
             return get_service_orchestration(index, parts[2])
+        elif parts[:2] == ["service_dependencies", "technical_services"] and len(parts) == 3:
+            return get_service_dependencies(self._dependencies, parts[2])
         elif head == "maintenance_windows" and len(parts) == 1:
             return maintenance.list_maintenance_windows(self._maintenance_windows, query, snap)
         elif head in index.catalogs:

@@ -210,3 +210,22 @@ def test_error_responses_validate_against_openapi(tiny, response_schema):
     assert bad_request.json()["error"]["code"] == 2001
     unauthorized = httpx2.get(server.url + "/incidents")
     assert list(response_schema("/incidents", "401").iter_errors(unauthorized.json())) == []
+
+
+def test_service_dependencies_validate_against_openapi(sim_server, sim_account, response_schema):
+    """GET /service_dependencies/technical_services/{id} of every service (200), and of an
+    unknown one (404 in PagerDuty's error shape)."""
+    template = "/service_dependencies/technical_services/{id}"
+    seen = 0
+    with _client(sim_server) as client:
+        for service in sim_account.services:
+            response = client.get(f"/service_dependencies/technical_services/{service['id']}")
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert list(response_schema(template).iter_errors(body)) == [], service["id"]
+            seen += len(body["relationships"])
+        missing = client.get("/service_dependencies/technical_services/PNOSUCH")
+    assert seen > 0, "no relationship served to validate"
+    assert missing.status_code == 404
+    assert list(response_schema(template, "404").iter_errors(missing.json())) == []
+    assert missing.json()["error"]["code"] == 2100
