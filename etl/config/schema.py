@@ -411,6 +411,17 @@ class GroupingSection(Section):
         "A group is kept only if its decoy histories yield at most this share of its real "
         "occurrences.",
     )
+    dependency_link_seconds: Count = _day_seconds(
+        300,
+        "Storms from the service graph: incidents on a supporting service and its dependents, "
+        "each created within this many seconds of the previous ...",
+    )
+    dependency_max_seconds: Count = _day_seconds(
+        900, "... all within this many seconds of the first ..."
+    )
+    min_dependency_services: Count = _key(
+        3, "... on at least this many of those services.", ge=2, le=1000
+    )
 
     @model_validator(mode="after")
     def _joint_range(self) -> GroupingSection:

@@ -33,6 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from etl.noise.cofiring import cooccurrence_similarity
+from etl.noise.dependency_storms import dependency_bursts, group_rows
 from etl.noise.joint_events import joint_event_similarity
 from etl.noise.occurrences import _occurrences
 from etl.noise.settings import GroupingSettings
@@ -94,13 +95,51 @@ def _by_time(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def find_groups(
-    incidents: pd.DataFrame, settings: GroupingSettings | None = None
+    incidents: pd.DataFrame,
+    settings: GroupingSettings | None = None,
+    dependencies: pd.DataFrame | None = None,
 ) -> GroupingResult:
+    """Storms read from the service graph first, then the co-firing model on the rest.
+
+    ``dependencies`` (supporting_service_id, dependent_service_id; the account's Service
+    Graph, ``stg_service_dependencies``): bursts on a supporting service and its dependents
+    are occurrences of that neighbourhood's group (:mod:`etl.noise.dependency_storms`), and
+    their incidents are left out of the co-firing model (:func:`cofiring_groups`), which
+    finds what the graph does not say. Without dependencies, the co-firing model alone."""
+    settings = settings or GroupingSettings()
+    frame, joint = _prepare(incidents)
+    if dependencies is None or dependencies.empty:
+        return cofiring_groups(frame, joint, settings)
+    assigned, calibration = dependency_bursts(frame, dependencies, settings)
+    counts = frame["key"].value_counts()
+    rest = frame[~frame["incident_id"].isin(set(assigned["incident_id"]))]
+    cofiring = cofiring_groups(rest.reset_index(drop=True), joint, settings)
+    graph = group_rows(frame, assigned, counts)
+    found = [df for df in (graph, cofiring.groups) if len(df)]
+    groups = pd.concat(found, ignore_index=True) if found else _empty_groups()
+    quality = cofiring.quality | {
+        "groups": int(len(groups)),
+        "incidents_in_groups": int(len(assigned) + len(cofiring.assignments)),
+        "dependency_groups": int(len(graph)),
+        "dependency_calibration": calibration,
+    }
+    return GroupingResult(
+        groups,
+        pd.concat(
+            [assigned[["incident_id", "group_id", "occurrence_id"]], cofiring.assignments],
+            ignore_index=True,
+        ),
+        quality,
+    )
+
+
+def cofiring_groups(frame: pd.DataFrame, joint: bool, settings: GroupingSettings) -> GroupingResult:
     """Cluster alert types that fire together, and cut their incidents into occurrences.
 
-    ``incidents`` needs: incident_id, created_at (tz-aware or epoch seconds), template_id,
-    template, service_id; with resolved_at (NaN/NaT: still open) joint events are used too
-    (:func:`joint_event_similarity`). Deterministic for a given input (sorted internally).
+    ``frame``: the incidents as :func:`_prepare` gives them (``incidents`` of
+    :func:`find_groups` needs incident_id, created_at (tz-aware or epoch seconds),
+    template_id, template, service_id; with resolved_at (NaN/NaT: still open) joint events
+    are used too, :func:`joint_event_similarity`). Deterministic for a given input.
 
     Similarity of two alert types a, b (on services s, t):
     ``max(type_cooccurrence(a, b), service_weight * service_cooccurrence(s, t))`` plus
@@ -113,8 +152,6 @@ def find_groups(
     ``min_joint_confirm`` joint events, and the pairs of a significant triple get
     ``joint_similarity`` at the service level.
     """
-    settings = settings or GroupingSettings()
-    frame, joint = _prepare(incidents)
     counts = frame["key"].value_counts()
     counts = counts[counts > 0]
     eligible = counts[counts >= settings.min_occurrences]

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from etl.config import Config
 from etl.noise.alert_types import no_identities, recognise_identities, write_structured_types
+from etl.noise.dependency_storms import EDGE_COLUMNS
 from etl.noise.existing import ExistingConfig, read_existing
 from etl.noise.flapping import flag_flapping
 from etl.noise.groups import GroupingResult, find_groups
@@ -35,6 +36,7 @@ from etl.noise.replay import replay_window
 from etl.noise.settings import GroupingSettings, NoiseSettings, load_settings
 from etl.noise.templates import mine_templates, template_id
 from etl.sqlfiles import sql_text
+from etl.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def build_noise_marts(
     _alert_types(con, structured_identity, reuse_identities, timings)
     mark = time.perf_counter()
     incidents = read_incidents(con)
+    dependencies = read_dependencies(con)
     timings["incidents"] = time.perf_counter() - mark
     log.debug("noise: templates of %d incidents in %.2fs", len(incidents), timings["templates"])
 
@@ -83,7 +86,9 @@ def build_noise_marts(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-sql") as worker:
         start = None if incidents.empty else replay_window(incidents, settings.replay_weeks)[0]
         reading = worker.submit(_read_replay_input, con, config, start)
-        grouping = _flag_and_group(incidents, config, settings, grouping_settings, timings)
+        grouping = _flag_and_group(
+            incidents, dependencies, config, (settings, grouping_settings), timings
+        )
         notifications, existing, timings["replay_input"] = reading.result()
         flags = _incident_flags(incidents)
         groups = _group_table(grouping, incidents, settings)
@@ -133,14 +138,16 @@ def _alert_types(
     log.debug("noise: %d structured identities in %.2fs", structured, timings["identities"])
 
 
-def _group(incidents: pd.DataFrame, settings: GroupingSettings) -> GroupingResult:
+def _group(
+    incidents: pd.DataFrame, settings: GroupingSettings, dependencies: pd.DataFrame
+) -> GroupingResult:
     """Groups of the incidents, each incident's group and occurrence added to ``incidents``."""
     # A flapping alert is its own problem (pause_transient); its many repeats would only add
     # chance co-occurrences to the storm model.
     # Nor can an incident without a creation time (a data issue) fire with others.
     timed = incidents["created_at"].notna()
     grouping = find_groups(
-        incidents.loc[~incidents["is_flapping"] & timed, GROUPING_COLUMNS], settings
+        incidents.loc[~incidents["is_flapping"] & timed, GROUPING_COLUMNS], settings, dependencies
     )
     assigned = grouping.assignments.set_index("incident_id")
     incidents["group_id"] = incidents["incident_id"].map(assigned["group_id"])
@@ -150,20 +157,32 @@ def _group(incidents: pd.DataFrame, settings: GroupingSettings) -> GroupingResul
 
 def _flag_and_group(
     incidents: pd.DataFrame,
+    dependencies: pd.DataFrame,
     config: Config,
-    settings: NoiseSettings,
-    grouping_settings: GroupingSettings,
+    settings: tuple[NoiseSettings, GroupingSettings],
     timings: dict[str, float],
 ) -> GroupingResult:
     """Flapping flags and groups, added to ``incidents`` (Python alone)."""
+    settings, grouping_settings = settings
     mark = time.perf_counter()
     incidents["is_flapping"] = flag_flapping(incidents, config, settings)
     timings["flapping"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    grouping = _group(incidents, grouping_settings)
+    grouping = _group(incidents, grouping_settings, dependencies)
     timings["grouping"] = time.perf_counter() - mark
     log.debug("noise: grouping in %.2fs", timings["grouping"])
     return grouping
+
+
+def read_dependencies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The account's service dependencies (``stg_service_dependencies``: the Service Graph);
+    none in a warehouse built before they were synced."""
+    if not table_exists(con, "stg_service_dependencies"):
+        return pd.DataFrame(columns=list(EDGE_COLUMNS))
+    return con.sql(
+        "select supporting_service_id, dependent_service_id from stg_service_dependencies"
+        " order by all"
+    ).df()
 
 
 def _read_replay_input(

@@ -89,6 +89,27 @@ def _by_group(incidents: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {str(key): part for key, part in assigned.groupby("group_id", observed=True)}
 
 
+def _group_model(group: dict, quality: dict) -> dict:
+    """How a group was found: from the service graph (a supporting service's neighbourhood,
+    etl/noise/dependency_storms.py) or by the co-firing model, with its settings."""
+    root = group.get("root_service_id")
+    if isinstance(root, str):
+        return {
+            "method": "service graph: bursts of incidents on a supporting service and its "
+            "direct dependents, believed where a day-shifted decoy bursts less often",
+            "supporting_service_id": root,
+            **quality["settings"],
+            "calibration": quality.get("dependency_calibration", {}).get(root),
+        }
+    return {
+        "method": "agglomerative (average linkage) on 1 - "
+        "(co-occurrence Jaccard + text_weight * TF-IDF cosine), pairs kept "
+        "only above a cut-off calibrated against a seeded time-shift decoy",
+        **quality["settings"],
+        "calibration": quality.get("calibration"),
+    }
+
+
 def _group_table(grouping, incidents: pd.DataFrame, settings: NoiseSettings) -> pd.DataFrame:
     rows = []
     grouped = _by_group(incidents)
@@ -115,15 +136,7 @@ def _group_table(grouping, incidents: pd.DataFrame, settings: NoiseSettings) -> 
                 "first_seen": group["first_seen"],
                 "last_seen": group["last_seen"],
                 "example_incidents": json.dumps(_examples(examples)),
-                "model": json.dumps(
-                    {
-                        "method": "agglomerative (average linkage) on 1 - "
-                        "(co-occurrence Jaccard + text_weight * TF-IDF cosine), pairs kept "
-                        "only above a cut-off calibrated against a seeded time-shift decoy",
-                        **grouping.quality["settings"],
-                        "calibration": grouping.quality.get("calibration"),
-                    }
-                ),
+                "model": json.dumps(_group_model(group, grouping.quality)),
                 "quality": json.dumps(
                     {
                         "cohesion": group["cohesion"],

@@ -63,6 +63,13 @@ class GroupingSettings:
     # A group is kept only if its decoy histories (joint_decoys, days permuted per service)
     # yield at most this share of its real occurrences (needs resolved_at).
     max_occurrence_decoy_ratio: float = 0.4
+    # Storms from the service graph (etl/noise/dependency_storms.py; needs the account's
+    # service dependencies): incidents on a supporting service and its direct dependents,
+    # each created within dependency_link_seconds of the previous and all within
+    # dependency_max_seconds of the first, on at least min_dependency_services services.
+    dependency_link_seconds: int = 300
+    dependency_max_seconds: int = 900
+    min_dependency_services: int = 3
 
 
 def load_settings(kind: type, overrides: tuple[tuple[str, object], ...], section: str):

@@ -1,0 +1,149 @@
+"""Storms read from the service graph (etl.noise.dependency_storms, find_groups with
+dependencies) on hand-made frames: a root and its dependents in one burst, unrelated services
+in the same minutes, chains too long, chance bursts on busy services, a shared dependent."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+
+from etl.noise import GroupingSettings, find_groups
+from etl.noise.dependency_storms import dependency_bursts, neighbourhoods
+from tests.etl.noise_support import _incident_frame, _storm_frame
+
+EDGES = pd.DataFrame(
+    {
+        "supporting_service_id": ["db", "db", "db", "queue", "queue"],
+        "dependent_service_id": ["api", "checkout", "search", "mail", "batch"],
+    }
+)
+
+
+def _prepared(rows: list[dict]) -> pd.DataFrame:
+    frame = _incident_frame(rows)
+    frame["epoch"] = (frame["created_at"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    frame["template"] = frame["service_id"] + " alert"
+    frame["template_id"] = frame["template"]
+    return frame
+
+
+def _row(incident_id: str, t: int, service: str) -> dict:
+    return {"incident_id": incident_id, "t": t, "service_id": service}
+
+
+def test_neighbourhoods_are_a_supporting_service_and_its_dependents() -> None:
+    edges = pd.concat(
+        [
+            EDGES,
+            pd.DataFrame(
+                {"supporting_service_id": ["db", "x"], "dependent_service_id": ["db", None]}
+            ),
+        ]
+    )
+    assert neighbourhoods(edges) == {
+        "db": ["api", "checkout", "db", "search"],
+        "queue": ["batch", "mail", "queue"],
+    }
+
+
+def test_a_root_and_its_dependents_in_one_burst_are_one_occurrence() -> None:
+    rows = [
+        _row("DB", 1000, "db"),
+        _row("API", 1100, "api"),
+        _row("CO1", 1200, "checkout"),
+        _row("CO2", 1350, "checkout"),
+        # The same minutes on a service outside db's neighbourhood: not part of it.
+        _row("MAIL", 1150, "mail"),
+        # Alone on db's services, hours later: no burst.
+        _row("API-LATER", 50_000, "api"),
+    ]
+    assigned, calibration = dependency_bursts(_prepared(rows), EDGES)
+    assert sorted(assigned["incident_id"]) == ["API", "CO1", "CO2", "DB"]
+    assert assigned["occurrence_id"].nunique() == 1
+    assert set(assigned["root_service_id"]) == {"db"}
+    assert calibration["db"] == {"bursts": 1, "decoy_bursts": 0, "kept": True}
+
+
+def test_services_with_no_shared_supporting_service_form_no_burst() -> None:
+    # api, mail and batch fire together but no service supports all of them.
+    rows = [_row("A", 1000, "api"), _row("M", 1060, "mail"), _row("B", 1120, "batch")]
+    assigned, _ = dependency_bursts(_prepared(rows), EDGES)
+    assert assigned.empty
+
+
+def test_two_services_are_not_a_burst_and_a_long_chain_is_cut() -> None:
+    settings = GroupingSettings()
+    two = [_row("DB", 1000, "db"), _row("API", 1100, "api")]
+    assert dependency_bursts(_prepared(two), EDGES, settings)[0].empty
+    # Each within the link of the previous, but the third is past dependency_max_seconds
+    # of the first: the chain ends before it.
+    step = settings.dependency_link_seconds
+    spread = [
+        _row("DB", 0, "db"),
+        _row("API", step, "api"),
+        _row("CO", settings.dependency_max_seconds + 1, "checkout"),
+    ]
+    assert dependency_bursts(_prepared(spread), EDGES, settings)[0].empty
+
+
+def test_busy_services_whose_decoy_bursts_as_often_form_no_group() -> None:
+    """Four busy services, each paging every few minutes at random: they meet in bursts by
+    chance, and the decoy history (days shifted per service) meets as often."""
+    rng = random.Random(3)
+    rows = [
+        _row(f"{service}{n}", rng.randint(0, 86400 * 14), service)
+        for service in ("db", "api", "checkout", "search")
+        for n in range(1500)
+    ]
+    assigned, calibration = dependency_bursts(_prepared(rows), EDGES)
+    assert assigned.empty
+    assert calibration["db"]["bursts"] > 0 and not calibration["db"]["kept"]
+
+
+def test_a_shared_dependent_goes_to_the_larger_outage() -> None:
+    edges = pd.concat(
+        [EDGES, pd.DataFrame({"supporting_service_id": ["queue"], "dependent_service_id": ["api"]})]
+    )
+    rows = [
+        _row("DB", 1000, "db"),
+        _row("API", 1060, "api"),
+        _row("CO", 1120, "checkout"),
+        _row("SE", 1180, "search"),
+    ]
+    assigned, _ = dependency_bursts(_prepared(rows), edges)
+    assert set(assigned["root_service_id"]) == {"db"}
+    assert sorted(assigned["incident_id"]) == ["API", "CO", "DB", "SE"]
+
+
+def test_find_groups_takes_graph_storms_first_and_cofiring_finds_the_rest() -> None:
+    frame = _storm_frame()  # db, api and checkout fire together 5 times; noise elsewhere
+    edges = pd.DataFrame(
+        {"supporting_service_id": ["db", "db"], "dependent_service_id": ["api", "checkout"]}
+    )
+    plain = find_groups(frame)
+    graph = find_groups(frame, dependencies=edges)
+    # The same storms, now read from the graph: one group, the same occurrences' incidents.
+    assert len(graph.groups) == 1
+    group = graph.groups.iloc[0]
+    assert group["service_ids"] == ["api", "checkout", "db"]
+    assert group["occurrences"] == 5 and group["cohesion"] is None
+    assert set(graph.assignments["incident_id"]) == set(plain.assignments["incident_id"])
+    assert graph.quality["dependency_groups"] == 1
+    # No dependencies, or an empty graph: the co-firing model alone, unchanged.
+    empty = find_groups(frame, dependencies=edges.iloc[:0])
+    pd.testing.assert_frame_equal(empty.assignments, plain.assignments)
+    assert empty.groups["group_id"].tolist() == plain.groups["group_id"].tolist()
+
+
+def test_graph_storms_are_deterministic_whatever_the_row_order() -> None:
+    frame = _storm_frame()
+    edges = pd.DataFrame(
+        {"supporting_service_id": ["db", "db"], "dependent_service_id": ["api", "checkout"]}
+    )
+    first = find_groups(frame, dependencies=edges)
+    shuffled = find_groups(frame.sample(frac=1.0, random_state=5), dependencies=edges)
+    pd.testing.assert_frame_equal(
+        first.assignments.sort_values("incident_id").reset_index(drop=True),
+        shuffled.assignments.sort_values("incident_id").reset_index(drop=True),
+    )
