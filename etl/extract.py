@@ -28,6 +28,7 @@ from typing import Any
 
 from etl.load import Loader
 from etl.pd_client import EndpointUnavailable, PagerDutyClient, PagerDutyError
+from etl.per_service import PER_SERVICE_READS, READS_BY_RESOURCE
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class ExtractStats:
     rechecks: int = 0
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, SkippedResource] = field(default_factory=dict)
-    # The ids of the services this run listed: whose Event Orchestration it then reads.
+    # The ids of the services this run listed: whose per-service answers it then reads.
     service_ids: list[str] = field(default_factory=list)
 
 
@@ -180,7 +181,7 @@ class Extractor:
         self.split_target = max(page_size, offset_cap * 4 // 5)
         self.progress = progress
         self.stats = ExtractStats()
-        self._orchestrations_read = False
+        self._per_service_read = False
 
     # -- public ------------------------------------------------------------------------------
     def run(
@@ -246,26 +247,22 @@ class Extractor:
             raise
         pool.shutdown(wait=True)
         self.loader.flush()
-        if self.stats.service_ids and not self._orchestrations_read:
-            self._orchestrations_read = True  # once per extractor, after the services
-            self._read_orchestrations()
+        if self.stats.service_ids and not self._per_service_read:
+            self._per_service_read = True  # once per extractor, after the services
+            self._read_per_service()
 
-    def _read_orchestrations(self) -> None:
-        """``GET /event_orchestrations/services/{id}`` of every service listed (no list form:
-        one request per service per run; optional, 402/403/404). The first is asked alone: an
-        account without Event Orchestration refuses once and the others are never asked."""
-        listings = [
-            Listing(
-                "service_orchestrations",
-                f"/event_orchestrations/services/{service_id}",
-                "orchestration_path",
-                optional=True,
-                record_id=service_id,
-            )
-            for service_id in dict.fromkeys(self.stats.service_ids)
-        ]
-        self.run(listings[:1], "orchestrations")
-        self.run(listings[1:], "orchestrations")
+    def _read_per_service(self) -> None:
+        """Every read of :data:`etl.per_service.PER_SERVICE_READS` for every service listed
+        (no list form: one request per service per run; optional, 402/403/404). The first
+        service is asked alone: an account without the feature refuses once, not per service."""
+        service_ids = list(dict.fromkeys(self.stats.service_ids))
+        for read in PER_SERVICE_READS:
+            listings = [
+                Listing(read.resource, read.path_for(i), read.key, optional=True, record_id=i)
+                for i in service_ids
+            ]
+            self.run(listings[:1], read.resource)
+            self.run(listings[1:], read.resource)
 
     # -- worker side -------------------------------------------------------------------------
     def _fetch(self, page: _Page) -> dict[str, Any]:
@@ -296,7 +293,7 @@ class Extractor:
             self._handle_object(listing, body)
             return []
         records = body[listing.list_key]
-        if listing.resource == "services":  # their Event Orchestrations are read next
+        if listing.resource == "services":  # their per-service answers are read next
             ids = [r.get("id") for r in records if isinstance(r, dict)]
             self.stats.service_ids += [i for i in ids if isinstance(i, str) and _SAFE_ID.match(i)]
         if page.offset == 0:
@@ -330,12 +327,11 @@ class Extractor:
         return follow_ups
 
     def _handle_object(self, listing: Listing, body: dict[str, Any]) -> None:
-        """A single-object answer: stored whole, keyed by the listing's ``record_id``; a body
-        without its object is a rejected page (counted in ``_rejects``), not a failed run."""
-        if not isinstance(body.get(listing.list_key), dict):
-            self.loader.reject_page(
-                listing.path, f"no {listing.list_key!r} object in the answer", json.dumps(body)
-            )
+        """A per-service answer: stored whole, keyed by the listing's ``record_id``; a body
+        failing its read's check is a rejected page (counted in ``_rejects``), not a failed run."""
+        problem = READS_BY_RESOURCE[listing.resource].problem(body.get(listing.list_key))
+        if problem is not None:
+            self.loader.reject_page(listing.path, problem, json.dumps(body))
             return
         self.stats.records[listing.resource] += 1
         self.loader.add(listing.resource, [{"id": listing.record_id, **body}], listing.path)
@@ -410,6 +406,7 @@ OPTIONAL_RESOURCES = frozenset(
         "oncalls",
         "maintenance_windows",
         "service_orchestrations",
+        "service_dependencies",
     }
 )
 

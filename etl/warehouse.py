@@ -37,6 +37,8 @@ RAW_RESOURCES = (
     "maintenance_windows",
     # Keyed by service id: the GET /event_orchestrations/services/{id} answer.
     "service_orchestrations",
+    # Keyed by service id: the GET /service_dependencies/technical_services/{id} answer.
+    "service_dependencies",
 )
 
 RAW_SCHEMA = """

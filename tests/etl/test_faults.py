@@ -18,7 +18,15 @@ from etl.pd_client import AuthenticationError, PagerDutyError
 from etl.warehouse import read_sync_failures, sync_failures_path, work_path
 from simulator.account import generate_account
 from simulator.faults import FaultSpec
-from tests.etl.test_sync import END, account, clean_rows, raw_rows, serving, sync  # noqa: F401
+from tests.etl.test_sync import (  # noqa: F401
+    END,
+    PER_SERVICE_PREFIXES,
+    account,
+    clean_rows,
+    raw_rows,
+    serving,
+    sync,
+)
 
 SINCE = END - timedelta(days=5)
 
@@ -171,8 +179,8 @@ def test_lowered_cap_splits_and_changes_nothing(account, tmp_path):  # noqa: F81
     with serving(account) as server:
         sync(clean_db, server, since=SINCE, until=END)
     assert summary.splits >= 1
-    # Every listing page stays under the cap (a service's Event Orchestration is not paged).
-    pages = [r for r in log if not r.path.startswith("/event_orchestrations/")]
+    # Every listing page stays under the cap (per-service answers are not paged).
+    pages = [r for r in log if not r.path.startswith(PER_SERVICE_PREFIXES)]
     assert all(int(r.query.get("offset", 0)) + int(r.query["limit"]) <= 300 for r in pages)
     windows = {(r.query["since"], r.query["until"]) for r in log if r.path == "/log_entries"}
     assert len(windows) >= 4

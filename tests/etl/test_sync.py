@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from etl.pd_client import RetryPolicy
+from etl.per_service import PER_SERVICE_READS
 from etl.queries import MART_TABLES
 from etl.sync import SyncSummary, run_sync
 from etl.warehouse import RAW_RESOURCES
@@ -33,6 +34,7 @@ FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.02, retry
 # Tests do not exercise the rate limit unless they say so: a bucket nobody empties.
 NO_LIMIT = 1_000_000
 CATALOGS = ("services", "teams", "users", "escalation_policies", "schedules", "priorities")
+PER_SERVICE_PREFIXES = tuple(read.path_for("") for read in PER_SERVICE_READS)
 
 
 # -- shared helpers (also used by test_faults and test_crash) ----------------------------------
@@ -152,13 +154,14 @@ def test_full_sync_loads_every_resource_with_the_right_requests(account, tmp_pat
     # Pagination: the first page of every listing asks for the total; pages stop at the total.
     assert all(r.status == 200 for r in log)
     by_listing: dict[tuple, list] = {}
-    # A service's Event Orchestration is one object, no pages: one request per service.
-    orchestrations = [r.path for r in log if r.path.startswith("/event_orchestrations/")]
-    assert sorted(orchestrations) == sorted(
-        f"/event_orchestrations/services/{s['id']}" for s in account.services
-    )
+    # A service's Event Orchestration and its dependencies are one object each, no pages:
+    # one request per service for each.
+    for read in PER_SERVICE_READS:
+        prefix = read.path_for("")
+        asked = [r.path for r in log if r.path.startswith(prefix)]
+        assert sorted(asked) == sorted(read.path_for(s["id"]) for s in account.services)
     for r in log:
-        if r.path.startswith("/event_orchestrations/"):
+        if r.path.startswith(PER_SERVICE_PREFIXES):
             continue
         key = (r.path, r.query.get("since"), r.query.get("until"))
         by_listing.setdefault(key, []).append(r)
@@ -312,7 +315,11 @@ def test_nightly_cost_is_small_and_independent_of_history(tmp_path):
         )
         change_feed = [r for r in log if r.path == "/log_entries"]
         assert all(r.query["include[]"] == ["channels", "incidents"] for r in change_feed)
-        assert len(log) < 40
+        # One request per service for each per-service read (25 services at scale 1); the
+        # rest fits in a few pages whatever the history.
+        per_service = [r for r in log if r.path.startswith(PER_SERVICE_PREFIXES)]
+        assert len(per_service) == 25 * len(PER_SERVICE_READS)
+        assert len(log) - len(per_service) < 15
     # Four times the history, the same nightly cost (up to the day's own volume).
     assert abs(len(long) - len(short)) <= 4
     kinds = lambda log: Counter(  # noqa: E731

@@ -26,9 +26,11 @@ PATHS = {name: path for name, path, _ in REFERENCE_LISTINGS} | {
     "oncalls": "/oncalls",
     # Read per service, /event_orchestrations/services/{id}: disabled for all at once here.
     "service_orchestrations": "/event_orchestrations/services",
+    # Read per service, /service_dependencies/technical_services/{id}: the same.
+    "service_dependencies": "/service_dependencies/technical_services",
 }
-# Event Orchestration is read per service (tests/etl/test_sync_orchestrations.py).
-LISTED = OPTIONAL_RESOURCES - {"service_orchestrations"}
+# Read per service (tests/etl/test_sync_orchestrations.py, test_sync_dependencies.py).
+LISTED = OPTIONAL_RESOURCES - {"service_orchestrations", "service_dependencies"}
 CASES = [(name, status) for name in sorted(LISTED) for status in (402, 403, 404)]
 MESSAGES = {402: "Payment Required", 403: "Access Denied", 404: "Not Found"}
 

@@ -28,7 +28,9 @@ consequences (resource, consequence) as (
             || 'already booked in PagerDuty'),
         ('service_orchestrations', 'no Event Orchestration rules: recommendations cannot tell '
             || 'an alert type a rule already suppresses or suspends, and service_setting_flags '
-            || 'cannot flag rules that hold incidents back')
+            || 'cannot flag rules that hold incidents back'),
+        ('service_dependencies', 'no service dependencies (Service Graph): which services '
+            || 'depend on which is unknown, or as an earlier sync left it (rows_kept)')
 ),
 
 kept (resource, rows_kept) as (
@@ -40,6 +42,7 @@ kept (resource, rows_kept) as (
     union all select 'oncalls', count(*) from raw_oncalls
     union all select 'maintenance_windows', count(*) from raw_maintenance_windows
     union all select 'service_orchestrations', count(*) from raw_service_orchestrations
+    union all select 'service_dependencies', count(*) from raw_service_dependencies
 ),
 
 final as (
