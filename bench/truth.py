@@ -9,11 +9,13 @@ import duckdb
 import pandas as pd
 
 from etl.warehouse import ensure_raw_schema
+from simulator.dependencies import account_answers
 
 
 def load_account(con: duckdb.DuckDBPyConnection, account) -> None:
-    """The account's incidents, log entries, alerts and catalogs as raw rows, the way the
-    loader stores them (log entries keep only a reference to their incident)."""
+    """The account's incidents, log entries, alerts, catalogs and service dependencies as raw
+    rows, the way the loader stores them (log entries keep only a reference to their incident;
+    a service's dependencies are the simulator's answer, keyed by the service id)."""
     ensure_raw_schema(con)
 
     def put(name: str, rows: list[dict]) -> None:
@@ -40,6 +42,8 @@ def load_account(con: duckdb.DuckDBPyConnection, account) -> None:
     put("alerts", [alert for item in account.incidents for alert in item.alerts])
     for name in ("services", "teams", "users", "escalation_policies", "priorities"):
         put(name, getattr(account, name))
+    answers = account_answers(account)
+    put("service_dependencies", [{"id": key, **answer} for key, answer in answers.items()])
 
 
 def dependency_components(dependencies: list[dict]) -> dict[str, int]:

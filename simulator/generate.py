@@ -37,6 +37,7 @@ import pyarrow as pa
 from etl.load import incident_reference, oncall_id
 from etl.load import sql as load_sql
 from etl.warehouse import RAW_RESOURCES, building
+from simulator.dependencies import dependency_answers, depends_on_ids
 from simulator.generator import AccountGenerator
 from simulator.state import SimIncident
 
@@ -96,12 +97,18 @@ def incident_rows(sims: Iterable[SimIncident]) -> dict[str, Rows]:
 
 
 def organisation_rows(gen: AccountGenerator) -> dict[str, Rows]:
-    """Raw rows for teams, users, services, policies, schedules, priorities and on-calls."""
+    """Raw rows for teams, users, services, policies, schedules, priorities, on-calls and
+    every service's dependencies (the simulator's answer, keyed by the service id)."""
     out: dict[str, Rows] = {}
     for name, objects in gen.org.api_objects().items():
         # An on-call has no id of its own: keyed as the loader keys it.
         ids = [oncall_id(o) if name == "oncalls" else o["id"] for o in objects]
         out[name] = (ids, [_dumps(o) for o in objects])
+    answers = dependency_answers(gen.org.services, depends_on_ids(gen.org))
+    out["service_dependencies"] = (
+        list(answers),
+        [_dumps({"id": key, **answer}) for key, answer in answers.items()],
+    )
     return out
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.truth import load_account
 from simulator.dependencies import account_answers, relationship_id
 from simulator.faults import FaultSpec
 from tests.etl.test_sync import END, account, raw_rows, serving, sync  # noqa: F401
@@ -140,3 +141,16 @@ def test_staging_deduplicates_pairs_and_leaves_business_services_out():
         "relationship_id",
     ]
     assert cursor.fetchall() == [("PDB", "PAPI", "D1"), ("PDB", "PWEB", "D3")]
+
+
+def test_load_account_stores_the_answers_a_sync_stores(account):  # noqa: F811
+    """bench/truth.py's load_account (benchmarks and noise tests, no HTTP) writes the same
+    raw_service_dependencies rows as a sync, and stages to the ground truth's pairs."""
+    con = duckdb.connect()
+    load_account(con, account)
+    stored = con.execute("select id, payload::varchar from raw_service_dependencies").fetchall()
+    assert {k: json.loads(v) for k, v in stored} == {
+        k: {"id": k, **v} for k, v in account_answers(account).items()
+    }
+    sql = (STAGING / "stg_service_dependencies.sql").read_text()
+    assert sorted(con.execute(sql).fetchall()) == truth_pairs(account)

@@ -21,6 +21,7 @@ from etl.load import incident_reference, oncall_id
 from etl.warehouse import RAW_RESOURCES
 from simulator._common import LOG_SLOTS, IdFactory
 from simulator.account import generate_account
+from simulator.dependencies import account_answers
 from simulator.generate import _dumps, generate_to_warehouse
 from tests.conftest import SIM_END as END
 
@@ -51,6 +52,9 @@ def _expected_rows(account) -> dict[str, list[tuple[str, str]]]:
             continue
         key = oncall_id if name == "oncalls" else (lambda o: o["id"])
         rows[name] = [(key(o), CANONICAL(o)) for o in objects]
+    rows["service_dependencies"] = [
+        (key, CANONICAL({"id": key, **answer})) for key, answer in account_answers(account).items()
+    ]
     return rows
 
 
