@@ -140,7 +140,7 @@ def test_staging_deduplicates_pairs_and_leaves_business_services_out():
         "dependent_service_id",
         "relationship_id",
     ]
-    assert cursor.fetchall() == [("PDB", "PAPI", "D1"), ("PDB", "PWEB", "D3")]
+    assert sorted(cursor.fetchall()) == [("PDB", "PAPI", "D1"), ("PDB", "PWEB", "D3")]
 
 
 def test_load_account_stores_the_answers_a_sync_stores(account):  # noqa: F811

@@ -42,4 +42,3 @@ final as (
 )
 
 select * from final
-order by supporting_service_id, dependent_service_id
