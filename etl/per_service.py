@@ -24,7 +24,7 @@ class PerServiceRead:
         return self.path.format(id=service_id)
 
 
-def _object_problem(value: Any) -> str | None:
+def _orchestration_problem(value: Any) -> str | None:
     return None if isinstance(value, dict) else "no 'orchestration_path' object in the answer"
 
 
@@ -48,7 +48,7 @@ PER_SERVICE_READS: tuple[PerServiceRead, ...] = (
         "service_orchestrations",
         "/event_orchestrations/services/{id}",
         "orchestration_path",
-        _object_problem,
+        _orchestration_problem,
     ),
     # Service Graph: which services depend on which (both sides of every relationship).
     PerServiceRead(
