@@ -22,11 +22,14 @@ def wheel(tmp_path_factory) -> Path:
         pytest.skip("uv is not installed (make setup installs it into .venv)")
     out = tmp_path_factory.mktemp("dist")
     build = tmp_path_factory.mktemp("src")
-    # Build from a copy: setuptools writes build/ and *.egg-info next to the sources.
+    # Build from a copy: setuptools writes build/ and *.egg-info next to the sources. Not the
+    # benchmarks' caches (bench/.cache: tens of GB of prepared warehouses filled the disk).
     shutil.copytree(
         REPO,
         build / "pagerlens",
-        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", ".cache", "build", "*.egg-info", "__pycache__"
+        ),
         symlinks=True,
     )
     subprocess.run(
