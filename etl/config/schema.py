@@ -420,7 +420,29 @@ class GroupingSection(Section):
         900, "... all within this many seconds of the first ..."
     )
     min_dependency_services: Count = _key(
-        3, "... on at least this many of those services.", ge=2, le=1000
+        3, "... on at least this many of those services ...", ge=2, le=1000
+    )
+    min_dependency_coverage: Number = _share(
+        0.75, "... and at least this share of them (an outage takes its dependents down) ..."
+    )
+    min_dependency_joint: Count = _key(
+        2,
+        "... of which at least this many resolve together (each open joint_min_duration, "
+        "resolved within joint_link_seconds of one another).",
+        ge=1,
+        le=1000,
+    )
+    dependency_decoys: Count = _key(
+        10,
+        "Decoy histories that give chance's rate of such bursts ...",
+        ge=0,
+        le=100,
+    )
+    dependency_jitter_seconds: Count = _day_seconds(
+        10800, "... each incident moved by up to this many seconds either way ..."
+    )
+    dependency_alpha: Number = _probability(
+        0.05, "... a neighbourhood's bursts are believed when this unlikely under it."
     )
 
     @model_validator(mode="after")

@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from etl.noise.cofiring import cooccurrence_similarity
-from etl.noise.dependency_storms import dependency_bursts, group_rows
+from etl.noise.dependency_storms import components, contradicted, dependency_bursts, group_rows
 from etl.noise.joint_events import joint_event_similarity
 from etl.noise.occurrences import _occurrences
 from etl.noise.settings import GroupingSettings
@@ -113,7 +113,9 @@ def find_groups(
     assigned, calibration = dependency_bursts(frame, dependencies, settings)
     counts = frame["key"].value_counts()
     rest = frame[~frame["incident_id"].isin(set(assigned["incident_id"]))]
-    cofiring = cofiring_groups(rest.reset_index(drop=True), joint, settings)
+    cofiring = _within_the_graph(
+        cofiring_groups(rest.reset_index(drop=True), joint, settings), dependencies
+    )
     graph = group_rows(frame, assigned, counts)
     found = [df for df in (graph, cofiring.groups) if len(df)]
     groups = pd.concat(found, ignore_index=True) if found else _empty_groups()
@@ -131,6 +133,27 @@ def find_groups(
         ),
         quality,
     )
+
+
+def _within_the_graph(result: GroupingResult, dependencies: pd.DataFrame) -> GroupingResult:
+    """The co-firing groups less those joining services the account's dependency graph holds
+    apart (all in it, in different connected components): what fires together there is
+    coincidence or a cause the graph does not record, not one outage to group."""
+    if result.groups.empty:
+        return result
+    component = components(dependencies)
+    apart = [contradicted(ids, component) for ids in result.groups["service_ids"]]
+    dropped = set(result.groups.loc[apart, "group_id"])
+    if not dropped:
+        return result
+    groups = result.groups[~result.groups["group_id"].isin(dropped)].reset_index(drop=True)
+    assignments = result.assignments[~result.assignments["group_id"].isin(dropped)]
+    quality = result.quality | {
+        "groups": int(len(groups)),
+        "incidents_in_groups": int(len(assignments)),
+        "dropped_apart_in_the_graph": sorted(dropped),
+    }
+    return GroupingResult(groups, assignments.reset_index(drop=True), quality)
 
 
 def cofiring_groups(frame: pd.DataFrame, joint: bool, settings: GroupingSettings) -> GroupingResult:

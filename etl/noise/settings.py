@@ -66,10 +66,16 @@ class GroupingSettings:
     # Storms from the service graph (etl/noise/dependency_storms.py; needs the account's
     # service dependencies): incidents on a supporting service and its direct dependents,
     # each created within dependency_link_seconds of the previous and all within
-    # dependency_max_seconds of the first, on at least min_dependency_services services.
+    # dependency_max_seconds of the first, on at least min_dependency_coverage of those
+    # services (and min_dependency_services), min_dependency_joint of them resolving together.
     dependency_link_seconds: int = 300
     dependency_max_seconds: int = 900
     min_dependency_services: int = 3
+    min_dependency_coverage: float = 0.75
+    min_dependency_joint: int = 2
+    dependency_decoys: int = 10  # decoy histories giving chance's rate of such bursts ...
+    dependency_jitter_seconds: int = 10800  # ... each incident moved up to this either way
+    dependency_alpha: float = 0.05  # a neighbourhood's bursts are this unlikely by chance
 
 
 def load_settings(kind: type, overrides: tuple[tuple[str, object], ...], section: str):

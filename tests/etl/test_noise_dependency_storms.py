@@ -55,14 +55,23 @@ def test_a_root_and_its_dependents_in_one_burst_are_one_occurrence() -> None:
         _row("CO2", 1350, "checkout"),
         # The same minutes on a service outside db's neighbourhood: not part of it.
         _row("MAIL", 1150, "mail"),
-        # Alone on db's services, hours later: no burst.
-        _row("API-LATER", 50_000, "api"),
+        # Alone on db's services, days later: no burst.
+        _row("API-LATER", 86_400 * 9, "api"),
+        _row("SE-LATER", 86_400 * 20, "search"),
     ]
     assigned, calibration = dependency_bursts(_prepared(rows), EDGES)
     assert sorted(assigned["incident_id"]) == ["API", "CO1", "CO2", "DB"]
     assert assigned["occurrence_id"].nunique() == 1
     assert set(assigned["root_service_id"]) == {"db"}
-    assert calibration["db"] == {"bursts": 1, "decoy_bursts": 0, "kept": True}
+    # Ten decoys of the 21-day history: none bursts, so one burst is unlikely by chance.
+    assert calibration["db"] | {"chance": None} == {
+        "bursts": 1,
+        "decoy_bursts": 0,
+        "decoys": 10,
+        "chance": None,
+        "kept": True,
+    }
+    assert calibration["db"]["chance"] < GroupingSettings().dependency_alpha
 
 
 def test_services_with_no_shared_supporting_service_form_no_burst() -> None:
@@ -147,3 +156,30 @@ def test_graph_storms_are_deterministic_whatever_the_row_order() -> None:
         first.assignments.sort_values("incident_id").reset_index(drop=True),
         shuffled.assignments.sort_values("incident_id").reset_index(drop=True),
     )
+
+
+def test_a_burst_covers_most_of_a_large_neighbourhood() -> None:
+    """Seven services (a root and six dependents): three of them paging together is a
+    coincidence of busy services, six of them an outage (min_dependency_coverage 0.75)."""
+    dependents = [f"d{i}" for i in range(6)]
+    edges = pd.DataFrame({"supporting_service_id": "root", "dependent_service_id": dependents})
+    few = [_row(f"F{i}", 1000 + 60 * i, s) for i, s in enumerate(["root", "d0", "d1"])]
+    most = [_row(f"M{i}", 50_000 + 30 * i, s) for i, s in enumerate(["root", *dependents[:5]])]
+    assigned, _ = dependency_bursts(_prepared(few + most), edges)
+    assert sorted(assigned["incident_id"]) == [f"M{i}" for i in range(6)]
+
+
+def test_cofiring_groups_the_graph_holds_apart_are_dropped() -> None:
+    """db, api and checkout fire together five times. A graph that puts checkout in another
+    component than db and api (all three in it) contradicts the group; a graph that does not
+    mention checkout proves nothing, and the co-firing group stands."""
+    frame = _storm_frame()
+    apart = pd.DataFrame(
+        {"supporting_service_id": ["db", "queue"], "dependent_service_id": ["api", "checkout"]}
+    )
+    result = find_groups(frame, dependencies=apart)
+    assert result.groups.empty and result.assignments.empty
+    assert len(result.quality["dropped_apart_in_the_graph"]) == 1
+    unknown = pd.DataFrame({"supporting_service_id": ["db"], "dependent_service_id": ["api"]})
+    kept = find_groups(frame, dependencies=unknown)
+    assert kept.groups["service_ids"].tolist() == [["api", "checkout", "db"]]
