@@ -77,15 +77,14 @@ def _busy_account_groups(tmp_path: Path, seed: int, end, days: int, scale: int) 
 
 @pytest.mark.parametrize("draw", QUALITY_DRAWS, ids=_draw_id)
 def test_busy_services_form_few_chance_groups(tmp_path: Path, draw) -> None:
-    """Scale 4, 21 days (~7 incidents per service and day): the fixed per-pair test let 21
-    groups of unrelated services through on one account; the decoy-calibrated cut-off and
-    joint events (incidents on three services that fire and resolve together, recurring)
-    keep it to a few. Measured on the three draws: 8 / 1 / 6 groups, of which 2 / 0 / 2 join
-    unrelated services; storm ARI 0.583 / 0.173 / 0.576 (re-measured 2026-12-06 on the
-    simulator of today: 5 / 3 / 2 groups, none unrelated, ARI 0.396 / 0.467 / 0.249;
-    flapping precision 1.000 / 1.000 / 1.000, recall 0.997 / 0.997 / 0.998). The earlier assertion (none of
-    unrelated services, ARI >= 0.5) held on the account of the day it was written only;
-    issue 13 is to make "none" hold out of sample (docs/grouping.md, section 4)."""
+    """Scale 4, 21 days (~7 incidents per service and day). Co-firing alone: the fixed
+    per-pair test let 21 groups of unrelated services through on one account; the
+    decoy-calibrated cut-off and joint events kept it to a few, with storm ARI 0.40 / 0.47 /
+    0.25 on the three draws. With the account's service graph (storms read from it first,
+    etl/noise/dependency_storms.py; co-firing groups it holds apart dropped), measured
+    2026-12-07: storm ARI 0.881 / 0.941 / 0.814, 17 / 16 / 11 groups, of which 0 / 0 / 1
+    joins services the truth calls unrelated (seed 23: one service the graph does not
+    mention, where co-firing alone decides). Held out: docs/grouping.md, section 3."""
     seed, end = draw
     groups, unrelated, ari, result = _busy_account_groups(
         tmp_path, seed=seed, end=end, days=21, scale=4
@@ -98,25 +97,27 @@ def test_busy_services_form_few_chance_groups(tmp_path: Path, draw) -> None:
             assert figures["decoy_pairs_passing"] <= 0.1 * figures["pairs_passing"]
         else:
             assert figures["pairs_passing"] == 0
+    # The storms are the graph's now: joint events among what is left may not calibrate.
     joint = calibration["joint_events"]
-    assert joint["calibrated"]
-    assert joint["decoy_triples_passing"] <= 0.05 * joint["triples_passing"]
-    assert len(groups) >= 1
-    assert len(unrelated) <= 2 and len(unrelated) <= len(groups) / 2, unrelated
-    assert ari >= 0.15
+    if joint["calibrated"]:
+        assert joint["decoy_triples_passing"] <= 0.05 * joint["triples_passing"]
+    assert result["grouping"]["dependency_groups"] >= 5
+    for figures in result["grouping"]["dependency_calibration"].values():
+        assert not figures["kept"] or figures["chance"] < 0.05
+    assert len(unrelated) <= 1, unrelated
+    assert ari >= 0.75
 
 
 @pytest.mark.parametrize("draw", QUALITY_DRAWS, ids=_draw_id)
 def test_storms_are_recovered_on_a_busier_account(tmp_path: Path, draw) -> None:
-    """Scale 2, 42 days: co-firing alone kept one group (ARI 0.04); with joint events some
-    storms are found, and no group joins unrelated services (none on six draws measured).
-    Storm ARI on the three draws: 0.232 / 0.723 / 0.676 (the 0.7 asserted before held on
-    the day's account only)."""
+    """Scale 2, 42 days: co-firing alone reached storm ARI 0.232 / 0.723 / 0.676 on the three
+    draws; with the service graph 0.983 / 0.944 / 0.990 (2026-12-07), no group of unrelated
+    services (none on 13 accounts, tuning and held out)."""
     seed, end = draw
     groups, unrelated, ari, _ = _busy_account_groups(tmp_path, seed=seed, end=end, days=42, scale=2)
     assert len(groups) >= 1
     assert not unrelated
-    assert ari >= 0.2
+    assert ari >= 0.9
 
 
 @pytest.mark.slow
@@ -128,10 +129,11 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
     with occurrences that must also resolve together (a joint core) where decoys reproduce
     the bursts, and groups dropped when decoys reproduce even those, chance groups are rare.
 
-    Measured on the three draws: 0 / 0 / 1 groups, the one (seed 23) joining three unrelated
-    services; no planted storm incident is found on any of them (storm recall 0 at this
-    scale and length of history). The earlier "no chance group" held on the day's account
-    only; issue 13 is to make it hold out of sample (docs/grouping.md, section 4)."""
+    Measured on the three draws with co-firing alone: 0 / 0 / 1 groups, the one (seed 23)
+    joining three unrelated services; no planted storm incident found (storm recall 0). With
+    the service graph (2026-12-07): 15 / 9 / 10 groups, none of unrelated services, 121 of
+    170 / 72 of 113 / 69 of 100 occurrence incidents in planted storms (the rest: busy
+    dependents paging in the same minutes); held out, docs/grouping.md, section 3."""
     account_module = pytest.importorskip("simulator.account")
     seed, end = draw
     account = account_module.generate_account(seed=seed, days=14, scale=8, end=end)
@@ -158,6 +160,9 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
         f"{in_storms} of {len(found)} occurrence incidents in planted storms"
     )
     assert len(unrelated) <= 1, unrelated
+    ari = _storm_ari(path, account.ground_truth["storms"])
+    print(f"storm ARI {ari:.3f}")
+    assert ari >= 0.4
     # Occurrences of groups of related services are mostly planted storms.
     related = groups[[len({component.get(s, s) for s in g}) == 1 for g in groups["service_ids"]]]
     if len(related) == len(groups) and len(found):
