@@ -8,6 +8,7 @@ import json
 import duckdb
 import pandas as pd
 
+from etl.noise.dependency_storms import EDGE_COLUMNS, components
 from etl.warehouse import ensure_raw_schema
 from simulator.dependencies import account_answers
 
@@ -46,19 +47,12 @@ def load_account(con: duckdb.DuckDBPyConnection, account) -> None:
     put("service_dependencies", [{"id": key, **answer} for key, answer in answers.items()])
 
 
-def dependency_components(dependencies: list[dict]) -> dict[str, int]:
-    """Connected components of the planted service-dependency graph (union-find)."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for dep in dependencies:
-        for upstream in dep["depends_on"]:
-            parent[find(dep["service_id"])] = find(upstream)
-    roots = sorted({find(x) for x in parent})
-    return {x: roots.index(find(x)) for x in parent}
+def dependency_components(dependencies: list[dict]) -> dict[str, str]:
+    """Connected components of the planted service-dependency graph (the ground truth's
+    ``service_dependencies``): service -> a name of its component, as the noise step finds
+    them in the synced graph (etl/noise/dependency_storms.py)."""
+    edges = pd.DataFrame(
+        [(upstream, dep["service_id"]) for dep in dependencies for upstream in dep["depends_on"]],
+        columns=list(EDGE_COLUMNS),
+    )
+    return components(edges)

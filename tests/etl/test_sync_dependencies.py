@@ -10,11 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from bench.truth import load_account
 from simulator.dependencies import account_answers, relationship_id
-from simulator.faults import FaultSpec
 from tests.etl.test_sync import END, account, raw_rows, serving, sync  # noqa: F401
 
 SINCE = END - timedelta(days=3)
@@ -82,29 +80,6 @@ def test_a_malformed_answer_is_kept_aside_with_its_reason(account, tmp_path):  #
     # The other side's answers still list the broken services' relationships.
     staged = rows_of(db, PAIRS)
     assert staged and set(staged) <= set(truth_pairs(account))
-
-
-@pytest.mark.parametrize("status", [402, 403, 404])
-def test_an_account_without_the_service_graph_is_skipped_after_one_request(
-    account,  # noqa: F811
-    tmp_path,
-    status,
-):
-    db = tmp_path / "w.duckdb"
-    gate = FaultSpec(disabled_endpoints={"/service_dependencies": status})
-    with serving(account, faults=gate) as server:
-        summary = sync(db, server, since=SINCE, until=END, build=True)
-        asked = [(r.path, r.status) for r in server.request_log if r.path.startswith(PREFIX)]
-    assert len(asked) == 1 and asked[0][1] == status  # the probe, then nothing
-    assert [(s.resource, s.path, s.status) for s in summary.skipped] == [
-        ("service_dependencies", asked[0][0], status)
-    ]
-    assert raw_rows(db)["service_dependencies"] == set()
-    assert rows_of(db, "select resource, http_status from skipped_resources") == [
-        ("service_dependencies", status)
-    ]
-    assert rows_of(db, "select count(*) from stg_service_dependencies") == [(0,)]
-    assert rows_of(db, "select count(*) from incidents")[0][0] > 0  # the run published
 
 
 def relation(supporting: str, dependent: str, rid: str, dependent_type=None) -> dict:

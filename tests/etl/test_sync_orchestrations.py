@@ -9,9 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from simulator.faults import FaultSpec
 from simulator.index import index_for
 from simulator.orchestrations import configuration
 from tests.etl.test_sync import END, account, raw_rows, serving, sync  # noqa: F401
@@ -39,29 +37,6 @@ def test_every_service_orchestration_is_read_once(account, tmp_path):  # noqa: F
     assert {k: json.loads(v) for k, v in stored.items()} == {
         k: {"id": k, **v} for k, v in planted.items()
     }
-
-
-@pytest.mark.parametrize("status", [402, 403, 404])
-def test_a_plan_without_event_orchestration_is_skipped_after_one_request(
-    account,  # noqa: F811
-    tmp_path,
-    status,
-):
-    db = tmp_path / "w.duckdb"
-    gate = FaultSpec(disabled_endpoints={"/event_orchestrations": status})
-    with serving(account, faults=gate) as server:
-        summary = sync(db, server, since=SINCE, until=END, build=True)
-        asked = [(r.path, r.status) for r in server.request_log if r.path.startswith(PREFIX)]
-    assert len(asked) == 1 and asked[0][1] == status  # the probe, then nothing
-    assert [(s.resource, s.path, s.status) for s in summary.skipped] == [
-        ("service_orchestrations", asked[0][0], status)
-    ]
-    assert raw_rows(db)["service_orchestrations"] == set()
-    assert rows_of(db, "select resource, http_status from skipped_resources") == [
-        ("service_orchestrations", status)
-    ]
-    assert rows_of(db, "select count(*) from stg_service_orchestration_rules") == [(0,)]
-    assert rows_of(db, "select count(*) from incidents")[0][0] > 0  # the run published
 
 
 def orchestration(service_id: str, sets, catch_all=None, **extra) -> dict:

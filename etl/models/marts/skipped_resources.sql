@@ -29,8 +29,9 @@ consequences (resource, consequence) as (
         ('service_orchestrations', 'no Event Orchestration rules: recommendations cannot tell '
             || 'an alert type a rule already suppresses or suspends, and service_setting_flags '
             || 'cannot flag rules that hold incidents back'),
-        ('service_dependencies', 'no service dependencies (Service Graph): which services '
-            || 'depend on which is unknown, or as an earlier sync left it (rows_kept)')
+        ('service_dependencies', 'no service dependencies (Service Graph): storms are found '
+            || 'by co-firing alone, not read from the graph (docs/grouping.md, section 3), or '
+            || 'from the graph as an earlier sync left it (rows_kept)')
 ),
 
 kept (resource, rows_kept) as (
