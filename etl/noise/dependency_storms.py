@@ -111,6 +111,8 @@ def dependency_bursts(
     if not areas or incidents.empty:
         return empty, {}
     frame = incidents.dropna(subset=["epoch"])
+    if frame.empty:
+        return empty, {}
     frame = frame.assign(service_id=frame["service_id"].astype(str))
     frame = frame.sort_values(["epoch", "incident_id"], kind="stable").reset_index(drop=True)
     codes, names = pd.factorize(frame["service_id"])

@@ -37,16 +37,22 @@ def _group_recommendation(
     hidden_majors = members[
         members["incident_id"].isin(removed) & members["is_major"].fillna(False)
     ]
-    # Address the team of the service that fires first most often (the likely root cause).
+    # Address the team of the supporting service when the service graph found the group (it
+    # paged in an occurrence), else of the service that fires first most often (the likely
+    # root cause).
+    supporting = group.get("root_service_id")
+    paged = set(members["service_id"].astype(str))
     root = (
-        firsts["service_id"]
+        supporting
+        if isinstance(supporting, str) and supporting in paged
+        else firsts["service_id"]
         .astype(str)
         .value_counts()
         .sort_index()
         .sort_values(ascending=False, kind="stable")
         .index[0]
     )
-    owner = members[members["service_id"] == root].iloc[0]
+    owner = members[members["service_id"].astype(str) == root].iloc[0]
     window = int(min(3600, max(300, np.ceil((group["p90_spread_seconds"] + 60) / 60) * 60)))
     services = sorted(set(members["service_id"]))
     grouping = {str(s): existing.grouping(s) for s in services}
@@ -68,6 +74,9 @@ def _group_recommendation(
         "p90_spread_seconds": group["p90_spread_seconds"],
         "cohesion": group["cohesion"],
     }
+    if isinstance(supporting, str):
+        # The account's own Service Graph says these services depend on that one.
+        evidence["service_graph"] = {"supporting_service_id": supporting}
     evidence |= existing.evidence(services)
     if any(grouping.values()):
         evidence["services_already_grouping"] = {s: g for s, g in grouping.items() if g}

@@ -120,6 +120,7 @@ def find_groups(
     found = [df for df in (graph, cofiring.groups) if len(df)]
     groups = pd.concat(found, ignore_index=True) if found else _empty_groups()
     quality = cofiring.quality | {
+        "alert_types": int((counts > 0).sum()),  # all of them, not only the co-firing model's
         "groups": int(len(groups)),
         "incidents_in_groups": int(len(assigned) + len(cofiring.assignments)),
         "dependency_groups": int(len(graph)),

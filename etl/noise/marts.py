@@ -87,7 +87,7 @@ def build_noise_marts(
         start = None if incidents.empty else replay_window(incidents, settings.replay_weeks)[0]
         reading = worker.submit(_read_replay_input, con, config, start)
         grouping = _flag_and_group(
-            incidents, dependencies, config, (settings, grouping_settings), timings
+            incidents, dependencies, config, settings, grouping_settings, timings
         )
         notifications, existing, timings["replay_input"] = reading.result()
         flags = _incident_flags(incidents)
@@ -159,11 +159,11 @@ def _flag_and_group(
     incidents: pd.DataFrame,
     dependencies: pd.DataFrame,
     config: Config,
-    settings: tuple[NoiseSettings, GroupingSettings],
+    settings: NoiseSettings,
+    grouping_settings: GroupingSettings,
     timings: dict[str, float],
 ) -> GroupingResult:
     """Flapping flags and groups, added to ``incidents`` (Python alone)."""
-    settings, grouping_settings = settings
     mark = time.perf_counter()
     incidents["is_flapping"] = flag_flapping(incidents, config, settings)
     timings["flapping"] = time.perf_counter() - mark

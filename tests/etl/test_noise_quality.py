@@ -201,6 +201,15 @@ def test_recommendations_are_addressed_and_replayed(simulated: dict) -> None:
         assert (row.major_incidents_affected == 0) == (row.risk == "none")
         evidence = json.loads(row.evidence)
         assert evidence["incidents"] >= 2 and evidence["example_incidents"]
+    # A group the service graph found is addressed to its supporting service's team.
+    roots = {s["root_service_id"] for s in simulated["truth"]["storms"]}
+    graph_rows = [
+        (row.service_id, json.loads(row.evidence)["service_graph"]["supporting_service_id"])
+        for row in recs[recs["kind"] == "group_alerts"].itertuples()
+        if "service_graph" in json.loads(row.evidence)
+    ]
+    assert graph_rows and all(service == root for service, root in graph_rows)
+    assert {root for _, root in graph_rows} <= roots
     grouped = recs[recs["kind"] == "group_alerts"].iloc[0]
     grouping = json.loads(grouped["config_artifacts"])[0]["body"]
     assert grouping["alert_grouping_setting"]["type"] == "intelligent"
