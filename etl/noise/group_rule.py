@@ -18,6 +18,22 @@ from etl.noise.rules import _evidence, _finish
 from etl.noise.settings import NoiseSettings
 
 
+def _addressed_service(supporting, members: pd.DataFrame, firsts: pd.DataFrame) -> str:
+    """The service whose team a group's recommendation goes to: the supporting service when
+    the service graph found the group (and it paged in an occurrence), else the service that
+    fires first most often (the likely root cause)."""
+    if isinstance(supporting, str) and supporting in set(members["service_id"].astype(str)):
+        return supporting
+    return (
+        firsts["service_id"]
+        .astype(str)
+        .value_counts()
+        .sort_index()
+        .sort_values(ascending=False, kind="stable")
+        .index[0]
+    )
+
+
 def _group_recommendation(
     group: dict,
     members: pd.DataFrame,
@@ -37,21 +53,8 @@ def _group_recommendation(
     hidden_majors = members[
         members["incident_id"].isin(removed) & members["is_major"].fillna(False)
     ]
-    # Address the team of the supporting service when the service graph found the group (it
-    # paged in an occurrence), else of the service that fires first most often (the likely
-    # root cause).
     supporting = group.get("root_service_id")
-    paged = set(members["service_id"].astype(str))
-    root = (
-        supporting
-        if isinstance(supporting, str) and supporting in paged
-        else firsts["service_id"]
-        .astype(str)
-        .value_counts()
-        .sort_index()
-        .sort_values(ascending=False, kind="stable")
-        .index[0]
-    )
+    root = _addressed_service(supporting, members, firsts)
     owner = members[members["service_id"].astype(str) == root].iloc[0]
     window = int(min(3600, max(300, np.ceil((group["p90_spread_seconds"] + 60) / 60) * 60)))
     services = sorted(set(members["service_id"]))
