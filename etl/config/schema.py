@@ -433,16 +433,19 @@ class GroupingSection(Section):
         le=1000,
     )
     dependency_decoys: Count = _key(
-        10,
-        "Decoy histories that give chance's rate of such bursts ...",
+        40,
+        "Decoy histories that give chance's rate of such bursts (fewer are run once the "
+        "decision is settled) ...",
         ge=0,
-        le=100,
+        le=1000,
     )
     dependency_jitter_seconds: Count = _day_seconds(
         10800, "... each incident moved by up to this many seconds either way ..."
     )
     dependency_alpha: Number = _probability(
-        0.05, "... a neighbourhood's bursts are believed when this unlikely under it."
+        0.05,
+        "... a neighbourhood's bursts are believed when this unlikely under it (shared between "
+        "the two strengths tested: any burst, and one whose services resolve together).",
     )
 
     @model_validator(mode="after")

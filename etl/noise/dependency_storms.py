@@ -22,8 +22,12 @@ would produce are not believed: ``dependency_decoys`` decoy histories of the nei
 (every incident moved by up to ``dependency_jitter_seconds`` either way: the same services,
 counts and busy hours, no shared minutes) give chance's rate of bursts, and the
 neighbourhood forms a group only when its real number of bursts is that unlikely under it
-(a Poisson chance below ``dependency_alpha``). An incident belongs to at most one burst:
-the neighbourhoods are read largest first.
+(a Poisson chance below ``dependency_alpha``). Bursts are counted at two strengths, each
+tested at half of ``dependency_alpha``: any burst, and one whose services resolving together
+are as many as it must cover (a whole outage recovering at once, which busy services rarely
+copy by chance); the weakest strength believed decides which bursts are kept. Decoys stop
+once the decision is settled. An incident belongs to at most one burst: the neighbourhoods
+are read largest first.
 
 Each neighbourhood with a believed burst is a group (``group_id`` from the supporting
 service), its bursts are the group's occurrences. Pure: DataFrames in, DataFrames out.
@@ -146,60 +150,139 @@ def dependency_bursts(
             if service in code_of:
                 inside[rows_of[code_of[service]]] = True
         real = _bursts(history.take(np.flatnonzero(inside & ~taken)), least, settings, joint)
+        levels = _levels(least, settings, joint)
         decoys = _decoy_bursts(
-            history.take(np.flatnonzero(inside)), len(real), least, settings, joint
+            history.take(np.flatnonzero(inside)), real, levels, least, settings, joint
         )
-        chance = _chance(len(real), decoys, settings.dependency_decoys)
-        believed = len(real) > 0 and chance < settings.dependency_alpha
+        level, chance = _believed_level(real, decoys, levels, settings)
         calibration[root] = {
             "bursts": len(real),
-            "decoy_bursts": sum(decoys),
+            "levels": levels,
+            "decoy_bursts": [sum(d) for d in zip(*decoys, strict=True)] if decoys else [],
             "decoys": len(decoys),
             "chance": round(chance, 6),
-            "kept": believed,
+            "kept": level is not None,
+            "level": level,
         }
-        if not believed:
+        if level is None:
             continue
         group_id = "G" + template_id(f"dependency|{root}")[:12]
-        for first, index in real:
+        for first, index, strength in real:
+            if strength < level:
+                continue
             taken[index] = True
             rows.extend((i, group_id, f"{group_id}-{int(first)}", root) for i in ids[index])
     return pd.DataFrame(rows, columns=empty.columns) if rows else empty, calibration
 
 
+def _levels(least: int, settings: GroupingSettings, joint: bool) -> list[int]:
+    """The strengths a neighbourhood's bursts are tested at: any burst (``min_dependency_joint``
+    services resolving together) and, when that is fewer, one whose services resolving
+    together are as many as the burst must cover (the whole outage recovering at once, which
+    chance rarely copies). Without resolution times, one level: the services covered."""
+    if not joint:
+        return [least]
+    return sorted({settings.min_dependency_joint, max(settings.min_dependency_joint, least)})
+
+
+def _strong(bursts: list[tuple[float, np.ndarray, int]], level: int) -> int:
+    return sum(strength >= level for _, _, strength in bursts)
+
+
 def _decoy_bursts(
-    part: _History, bursts: int, least: int, settings: GroupingSettings, joint: bool
-) -> list[int]:
-    """The bursts of each decoy of the neighbourhood, in seed order; stops early once the
-    decoys so far make ``bursts`` too likely whatever the rest would show (more decoy bursts
-    only make it likelier), and at once when there are no real bursts to believe."""
-    counts: list[int] = []
-    if not bursts:
+    part: _History,
+    real: list[tuple[float, np.ndarray, int]],
+    levels: list[int],
+    least: int,
+    settings: GroupingSettings,
+    joint: bool,
+) -> list[list[int]]:
+    """Per decoy of the neighbourhood (in seed order), its bursts at each level. Stops early
+    once no level can be believed whatever the remaining decoys show (more decoy bursts only
+    make the real ones likelier), or once the weakest level is believed even at the upper
+    confidence bound of the decoys' rate so far (:func:`_settled`); at once when there are
+    no real bursts."""
+    counts: list[list[int]] = []
+    if not real:
         return counts
-    for seed in range(settings.decoy_seed, settings.decoy_seed + settings.dependency_decoys):
-        counts.append(len(_bursts(_decoy(part, settings, seed), least, settings, joint)))
-        if _chance(bursts, counts, settings.dependency_decoys) >= settings.dependency_alpha:
+    alpha = settings.dependency_alpha / len(levels)
+    planned = settings.dependency_decoys
+    for seed in range(settings.decoy_seed, settings.decoy_seed + planned):
+        found = _bursts(_decoy(part, settings, seed), least, settings, joint)
+        counts.append([_strong(found, level) for level in levels])
+        seen = [sum(c[k] for c in counts) for k in range(len(levels))]
+        if all(
+            _chance(_strong(real, level), seen[k], planned) >= alpha
+            for k, level in enumerate(levels)
+        ):
+            break
+        if len(counts) < planned and _settled(
+            _strong(real, levels[0]), seen[0], len(counts), alpha
+        ):
             break
     return counts
 
 
-def _chance(bursts: int, decoys: list[int], planned: int) -> float:
+def _believed_level(
+    real: list[tuple[float, np.ndarray, int]],
+    decoys: list[list[int]],
+    levels: list[int],
+    settings: GroupingSettings,
+) -> tuple[int | None, float]:
+    """The weakest level whose real bursts chance explains with probability below
+    ``dependency_alpha`` shared between the levels (Bonferroni), and its chance; (None, the
+    least chance) when none. The decoys' rate is their bursts over the planned decoys, or,
+    when the decoys stopped early because the weakest level was settled, the upper
+    confidence bound of the rate of those run."""
+    alpha = settings.dependency_alpha / len(levels)
+    planned = settings.dependency_decoys
+    early = 0 < len(decoys) < planned
+    least_chance = 1.0
+    for k, level in enumerate(levels):
+        bursts = _strong(real, level)
+        if not bursts:
+            continue
+        seen = sum(c[k] for c in decoys)
+        if early and k == 0 and _settled(bursts, seen, len(decoys), alpha):
+            return level, _chance(bursts, _upper_rate(seen, alpha), len(decoys))
+        chance = _chance(bursts, seen, planned)
+        if chance < alpha:
+            return level, chance
+        least_chance = min(least_chance, chance)
+    return None, least_chance
+
+
+def _upper_rate(decoy_bursts: int, alpha: float) -> float:
+    """The upper ``1 - alpha`` confidence bound of a Poisson count of ``decoy_bursts``."""
+    return float(stats.chi2.ppf(1 - alpha, 2 * (decoy_bursts + 1)) / 2)
+
+
+def _settled(bursts: int, decoy_bursts: int, decoys: int, alpha: float) -> bool:
+    """Whether ``bursts`` real bursts stay below ``alpha`` even at the upper confidence bound
+    of the decoys' rate so far: the remaining decoys cannot plausibly change the decision."""
+    return bursts > 0 and _chance(bursts, _upper_rate(decoy_bursts, alpha), decoys) < alpha
+
+
+def _chance(bursts: int, decoy_bursts: float, decoys: int) -> float:
     """The Poisson chance of at least ``bursts`` bursts when chance alone makes the decoys'
-    rate: their bursts over the ``planned`` decoys (a lower bound while some are still to
-    run), at least half a burst in all (a decoy count of zero is not a rate of zero); 0.0
-    when no decoy is planned (nothing to compare with: believed)."""
-    if not planned:
+    rate: ``decoy_bursts`` over ``decoys`` (at least half a burst in all: a decoy count of
+    zero is not a rate of zero); 0.0 when there are no decoys (nothing to compare with:
+    believed), 1.0 when there are no bursts."""
+    if bursts <= 0:
+        return 1.0
+    if not decoys:
         return 0.0
-    rate = max(sum(decoys), 0.5) / planned
+    rate = max(decoy_bursts, 0.5) / decoys
     return float(stats.poisson.sf(bursts - 1, rate))
 
 
 def _bursts(
     history: _History, least: int, settings: GroupingSettings, joint: bool
-) -> list[tuple[float, np.ndarray]]:
-    """(first creation epoch, row positions) of each chain of ``history`` (in creation
-    order) on at least ``least`` services, and, when ``joint``, resolving together
-    (:func:`_resolve_together`)."""
+) -> list[tuple[float, np.ndarray, int]]:
+    """(first creation epoch, row positions, strength) of each chain of ``history`` (in
+    creation order) on at least ``least`` services. When ``joint``, its strength is how many
+    of its services resolved together (:func:`_joint_services`), at least
+    ``min_dependency_joint``; otherwise the services it covers."""
     created, services = history.created, history.services
     if len(created) < least:
         return []
@@ -222,34 +305,37 @@ def _bursts(
             limit = created[start] + settings.dependency_max_seconds
             end = start + int(np.searchsorted(created[start:last], limit, side="right"))
             cut = slice(start, end)
-            if len(set(services[cut].tolist())) >= least and (
-                not joint
-                or _resolve_together(created[cut], history.resolved[cut], services[cut], settings)
-            ):
-                found.append((created[start], history.positions[cut]))
+            covered = len(set(services[cut].tolist()))
+            if covered >= least:
+                strength = (
+                    _joint_services(created[cut], history.resolved[cut], services[cut], settings)
+                    if joint
+                    else covered
+                )
+                if strength >= (settings.min_dependency_joint if joint else least):
+                    found.append((created[start], history.positions[cut], strength))
             start = end
     return found
 
 
-def _resolve_together(
+def _joint_services(
     created: np.ndarray, resolved: np.ndarray, services: np.ndarray, settings: GroupingSettings
-) -> bool:
-    """Whether incidents on ``min_dependency_joint`` services of a chain, each open at least
-    ``joint_min_duration`` (shorter ones resolve together whenever they fire together),
-    resolved within ``joint_link_seconds`` of one another (chained): dependents recovering
-    when their supporting service does."""
+) -> int:
+    """The most services of a chain whose incidents, each open at least ``joint_min_duration``
+    (shorter ones resolve together whenever they fire together), resolved within
+    ``joint_link_seconds`` of one another (chained): dependents recovering when their
+    supporting service does."""
     long = np.flatnonzero(~np.isnan(resolved) & (resolved - created >= settings.joint_min_duration))
-    if len(set(services[long].tolist())) < settings.min_dependency_joint:
-        return False
+    if len(long) < 2:
+        return min(len(long), 1)
     order = long[np.argsort(resolved[long], kind="stable")]
     times = resolved[order]
-    start = 0
+    most, start = 0, 0
     for end in range(1, len(order) + 1):
         if end == len(order) or times[end] - times[end - 1] > settings.joint_link_seconds:
-            if len(set(services[order[start:end]].tolist())) >= settings.min_dependency_joint:
-                return True
+            most = max(most, len(set(services[order[start:end]].tolist())))
             start = end
-    return False
+    return most
 
 
 def _decoy(part: _History, settings: GroupingSettings, seed: int) -> _History:

@@ -73,7 +73,7 @@ class GroupingSettings:
     min_dependency_services: int = 3
     min_dependency_coverage: float = 0.75
     min_dependency_joint: int = 2
-    dependency_decoys: int = 10  # decoy histories giving chance's rate of such bursts ...
+    dependency_decoys: int = 40  # decoy histories giving chance's rate of such bursts ...
     dependency_jitter_seconds: int = 10800  # ... each incident moved up to this either way
     dependency_alpha: float = 0.05  # a neighbourhood's bursts are this unlikely by chance
 

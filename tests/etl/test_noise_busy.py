@@ -84,7 +84,9 @@ def test_busy_services_form_few_chance_groups(tmp_path: Path, draw) -> None:
     etl/noise/dependency_storms.py; co-firing groups it holds apart dropped), measured
     2026-12-07: storm ARI 0.881 / 0.941 / 0.814, 17 / 16 / 11 groups, of which 0 / 0 / 1
     joins services the truth calls unrelated (seed 23: one service the graph does not
-    mention, where co-firing alone decides). Held out: docs/grouping.md, section 3."""
+    mention, where co-firing alone decides). Tested at two strengths (any burst, and one whose
+    services recover together), 2026-12-07: 0.915 / 0.981 / 0.858. Held out: docs/grouping.md,
+    section 3."""
     seed, end = draw
     groups, unrelated, ari, result = _busy_account_groups(
         tmp_path, seed=seed, end=end, days=21, scale=4
@@ -105,7 +107,7 @@ def test_busy_services_form_few_chance_groups(tmp_path: Path, draw) -> None:
     for figures in result["grouping"]["dependency_calibration"].values():
         assert not figures["kept"] or figures["chance"] < 0.05
     assert len(unrelated) <= 1, unrelated
-    assert ari >= 0.75
+    assert ari >= 0.8
 
 
 @pytest.mark.parametrize("draw", QUALITY_DRAWS, ids=_draw_id)
@@ -133,7 +135,9 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
     joining three unrelated services; no planted storm incident found (storm recall 0). With
     the service graph (2026-12-07): 15 / 9 / 10 groups, none of unrelated services, 121 of
     170 / 72 of 113 / 69 of 100 occurrence incidents in planted storms (the rest: busy
-    dependents paging in the same minutes); held out, docs/grouping.md, section 3."""
+    dependents paging in the same minutes). Tested at two
+    strengths (any burst, and one whose services recover together; 40 decoys): storm ARI
+    0.788 / 0.742 / 0.762. Held out, docs/grouping.md, section 3."""
     account_module = pytest.importorskip("simulator.account")
     seed, end = draw
     account = account_module.generate_account(seed=seed, days=14, scale=8, end=end)
@@ -162,7 +166,7 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
     assert len(unrelated) <= 1, unrelated
     ari = _storm_ari(path, account.ground_truth["storms"])
     print(f"storm ARI {ari:.3f}")
-    assert ari >= 0.4
+    assert ari >= 0.7
     # Occurrences of groups of related services are mostly planted storms.
     related = groups[[len({component.get(s, s) for s in g}) == 1 for g in groups["service_ids"]]]
     if len(related) == len(groups) and len(found):

@@ -1,6 +1,7 @@
 """Storms read from the service graph (etl.noise.dependency_storms, find_groups with
 dependencies) on hand-made frames: a root and its dependents in one burst, unrelated services
-in the same minutes, chains too long, chance bursts on busy services, a shared dependent."""
+in the same minutes, chains too long, chance bursts on busy services, an outage recovering at
+once among them, a shared dependent."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from etl.noise import GroupingSettings, find_groups
 from etl.noise.dependency_storms import dependency_bursts, neighbourhoods
-from tests.etl.noise_support import _incident_frame, _storm_frame
+from tests.etl.noise_support import T0, _incident_frame, _storm_frame
 
 EDGES = pd.DataFrame(
     {
@@ -25,6 +26,8 @@ def _prepared(rows: list[dict]) -> pd.DataFrame:
     frame["epoch"] = (frame["created_at"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
     frame["template"] = frame["service_id"] + " alert"
     frame["template_id"] = frame["template"]
+    if "r" in frame:  # resolution, seconds after T0 like t
+        frame["resolved_epoch"] = (T0 - pd.Timestamp(0, tz="UTC")).total_seconds() + frame.pop("r")
     return frame
 
 
@@ -63,13 +66,16 @@ def test_a_root_and_its_dependents_in_one_burst_are_one_occurrence() -> None:
     assert sorted(assigned["incident_id"]) == ["API", "CO1", "CO2", "DB"]
     assert assigned["occurrence_id"].nunique() == 1
     assert set(assigned["root_service_id"]) == {"db"}
-    # Ten decoys of the 21-day history: none bursts, so one burst is unlikely by chance.
+    # Forty decoys of the 21-day history: none bursts, so one burst is unlikely by chance.
+    # No resolution times: one level, the services covered (3 of db's 4).
     assert calibration["db"] | {"chance": None} == {
         "bursts": 1,
-        "decoy_bursts": 0,
-        "decoys": 10,
+        "levels": [3],
+        "decoy_bursts": [0],
+        "decoys": 40,
         "chance": None,
         "kept": True,
+        "level": 3,
     }
     assert calibration["db"]["chance"] < GroupingSettings().dependency_alpha
 
@@ -108,6 +114,31 @@ def test_busy_services_whose_decoy_bursts_as_often_form_no_group() -> None:
     assigned, calibration = dependency_bursts(_prepared(rows), EDGES)
     assert assigned.empty
     assert calibration["db"]["bursts"] > 0 and not calibration["db"]["kept"]
+
+
+def test_an_outage_that_recovers_at_once_stands_out_where_chance_bursts_do_not() -> None:
+    """Three busy services (150 incidents each in 14 days, open 10-90 minutes): they meet in
+    bursts with two of them resolving together about as often in their decoys, so those
+    bursts prove nothing. One outage, where all three recover within two minutes, is the
+    stronger kind that chance rarely copies: it alone is kept (at level 3, not 2)."""
+    edges = pd.DataFrame({"supporting_service_id": "db", "dependent_service_id": ["api", "co"]})
+    rng = random.Random(2)
+    rows = []
+    for service in ("db", "api", "co"):
+        for n in range(150):
+            t = rng.randint(0, 86400 * 14)
+            rows.append({**_row(f"{service}{n}", t, service), "r": t + rng.randint(600, 5400)})
+    outage = 86400 * 7 + 1234
+    for k, service in enumerate(("db", "api", "co")):
+        rows.append(
+            {**_row(f"OUT-{service}", outage + 90 * k, service), "r": outage + 2400 + 60 * k}
+        )
+    assigned, calibration = dependency_bursts(_prepared(rows), edges)
+    assert sorted(assigned["incident_id"]) == ["OUT-api", "OUT-co", "OUT-db"]
+    figures = calibration["db"]
+    assert figures["levels"] == [2, 3] and figures["level"] == 3
+    # The weak kind: more real bursts than the outage, and the decoys' rate explains them.
+    assert figures["bursts"] >= 2 and figures["decoy_bursts"][0] >= 0.2 * figures["decoys"]
 
 
 def test_a_shared_dependent_goes_to_the_larger_outage() -> None:
