@@ -328,10 +328,13 @@ class RecommendationsSection(Section):
         0.001, "... of a type whose re-triggers are this unlikely by chance (all types together)."
     )
     maintenance_min_weeks: Count = _key(
-        3, "A weekly slot must recur in this many distinct weeks ...", ge=1, le=520
+        3,
+        "A weekly window must recur in this many distinct weeks ...",
+        ge=1,
+        le=520,
     )
-    maintenance_concentration: Number = _key(
-        20.0, "... each half hour this many times its uniform share.", ge=0, le=336
+    maintenance_alpha: Number = _probability(
+        1e-3, "... holding ignored incidents this unlikely by chance (all its windows together)."
     )
     min_group_occurrences: Count = _occurrences(
         2, "group_alerts: the group fired together at least this often."

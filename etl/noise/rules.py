@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pandas as pd
+from scipy.stats import poisson
 
 from etl.config import Config
 from etl.noise.advice import (
@@ -20,6 +21,7 @@ from etl.noise.advice import (
     stop_paging_artifacts,
 )
 from etl.noise.existing import ExistingConfig, already_on
+from etl.noise.flapping import BUSYNESS_PRIOR
 from etl.noise.outputs import _examples
 from etl.noise.replay import Replay
 from etl.noise.settings import NoiseSettings
@@ -30,12 +32,15 @@ AUTO_PAUSE_TIMEOUTS = (120, 180, 300, 600, 900)
 
 
 SLOTS_PER_WEEK = 7 * 48  # half-hour slots: maintenance windows often end at :30
+WINDOW_MAX_SLOTS = 8  # a maintenance window is at most 4 hours long
+# Windows tested per alert type (every start and length): the Bonferroni factor of its chance.
+WINDOWS_PER_TYPE = SLOTS_PER_WEEK * WINDOW_MAX_SLOTS
 
 
 def _weekly_clock(incidents: pd.DataFrame, config: Config) -> dict[str, np.ndarray]:
-    """Each incident's half hour of the week (0 = Monday 00:00-00:30) and its week (weeks
-    since 1970 starting on Monday), in the account's time zone: what maintenance windows are
-    found in."""
+    """Each incident's half hour of the week (0 = Monday 00:00-00:30), its week (weeks since
+    1970 starting on Monday) and its half hour since then, in the account's time zone: what
+    maintenance windows are found in."""
     local = incidents["created_at"].dt.tz_convert(config.account_time_zone)
     slot = local.dt.day_of_week * 48 + local.dt.hour * 2 + local.dt.minute // 30
     days = (local.dt.tz_localize(None) - pd.Timestamp("1970-01-05")).dt.days
@@ -43,39 +48,148 @@ def _weekly_clock(incidents: pd.DataFrame, config: Config) -> dict[str, np.ndarr
     return {
         "week_slot": slot.fillna(-1).to_numpy(np.int64),
         "week": (days // 7).fillna(-1).to_numpy(np.int64),
+        "half_hour": (days * 48 + slot % 48).fillna(-1).to_numpy(np.int64),
     }
 
 
 def _rule_candidates(frame: pd.DataFrame, settings: NoiseSettings) -> pd.DataFrame:
     """Per incident, whether its alert type (template, service) can pass each rule: at least
     ``min_incidents`` incidents and the rule's necessary condition (a transient share for
-    pause_transient, a never-acknowledged share for stop_paging, a half-hour slot of the week
-    dense enough for maintenance_window), computed for every alert type at once. The rules
-    themselves then run only where they can yield a row."""
+    pause_transient, a never-acknowledged share for stop_paging, a weekly window its ignored
+    incidents crowd beyond chance for maintenance_window: :func:`_maintenance_windows`, whose
+    window columns come along), computed for every alert type at once. The rules themselves
+    then run only where they can yield a row."""
     keys = [frame["template_id"], frame["service_id"].fillna("")]
     by_key = frame.groupby(keys, sort=False, dropna=False, observed=True)
     size = by_key["incident_id"].transform("size").to_numpy()
     transient = frame["noise_reason"].eq("transient").groupby(keys, dropna=False, observed=True)
     never = frame["never_acked"].groupby(keys, dropna=False, observed=True)
-    densest = (
-        frame.groupby([*keys, "week_slot"], sort=False, dropna=False, observed=True)["incident_id"]
-        .transform("size")
-        .groupby(keys, dropna=False, observed=True)
-        .transform("max")
-        .to_numpy()
-    )
+    windows = _maintenance_windows(frame, settings)
     enough = size >= settings.min_incidents
     return pd.DataFrame(
         {
-            "maintenance_window": enough
-            & (densest >= settings.maintenance_concentration * size / SLOTS_PER_WEEK),
+            "maintenance_window": enough & windows["maintenance_slots"].gt(0).to_numpy(),
             "pause_transient": enough
             & (transient.transform("mean").to_numpy() >= settings.transient_share),
             "stop_paging": enough
             & (never.transform("mean").to_numpy() >= settings.never_acked_share),
         },
         index=frame.index,
+    ).join(windows)
+
+
+def _slot_weights(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per half hour of the week: how many times it occurs in the synced history (first to
+    last incident, account zone), and that exposure weighted by how busy the account is then
+    (its incidents that are not transient per hour of the day, weekdays and weekends apart,
+    shrunk toward its average by ``BUSYNESS_PRIOR`` incidents, as flapping reads busyness)."""
+    timed = frame["half_hour"].to_numpy()
+    timed = timed[timed >= 0]
+    occurs = np.bincount(
+        np.arange(timed.min(), timed.max() + 1) % SLOTS_PER_WEEK, minlength=SLOTS_PER_WEEK
+    ).astype(float)
+    slot = np.arange(SLOTS_PER_WEEK)
+    hour = (slot % 48) // 2 + 24 * (slot // 48 >= 5)
+    calm = frame["week_slot"].ge(0) & ~frame["noise_reason"].eq("transient")
+    seen = np.bincount(hour[frame.loc[calm, "week_slot"].to_numpy()], minlength=48)
+    expected = calm.sum() * np.bincount(hour, weights=occurs, minlength=48) / occurs.sum()
+    busy = (seen + BUSYNESS_PRIOR) / (expected + BUSYNESS_PRIOR)
+    return occurs, occurs * busy[hour]
+
+
+def _maintenance_windows(frame: pd.DataFrame, settings: NoiseSettings) -> pd.DataFrame:
+    """Per incident, the weekly window of its alert type (columns ``maintenance_first``: its
+    first half hour of the week, ``maintenance_slots``: its length in half hours, 0 when there
+    is none, ``maintenance_chance``): of the windows of 1 to ``WINDOW_MAX_SLOTS`` half hours
+    that hold its ignored incidents beyond chance (:func:`_unlikely_windows`), the least
+    likely one whose incidents fall in ``maintenance_min_weeks`` distinct weeks (two
+    sightings are not yet a weekly habit: a history shorter than that proposes no window).
+    Flapping incidents are left out: a flapping burst is one event, not a weekly habit."""
+    found = pd.DataFrame(
+        {"maintenance_first": 0, "maintenance_slots": 0, "maintenance_chance": 0.0},
+        index=frame.index,
     )
+    alert_type = frame.groupby(
+        [frame["template_id"], frame["service_id"].fillna("")],
+        sort=False,
+        dropna=False,
+        observed=True,
+    ).ngroup()
+    counted = (
+        frame["week_slot"].ge(0).to_numpy()
+        & ~frame["is_flapping"].fillna(False).astype(bool).to_numpy()
+        & alert_type.map(alert_type.value_counts()).ge(settings.min_incidents).to_numpy()
+    )
+    ignored = frame["never_acked"].to_numpy(bool)
+    rows = np.flatnonzero(counted)
+    codes, types = pd.factorize(alert_type.to_numpy()[rows])
+    if not len(types) or not ignored[rows].any():
+        return found
+    slot = frame["week_slot"].to_numpy()[rows]
+    every = np.zeros((len(types), SLOTS_PER_WEEK))
+    np.add.at(every, (codes, slot), 1)
+    quiet = np.zeros_like(every)
+    np.add.at(quiet, (codes[ignored[rows]], slot[ignored[rows]]), 1)
+    occurs, weight = _slot_weights(frame)
+    week = frame["week"].to_numpy()[rows]
+    chosen: set[int] = set()
+    for chance, code, first, length in _unlikely_windows(every, quiet, occurs, weight, settings):
+        if code in chosen:
+            continue
+        window = (first + np.arange(length)) % SLOTS_PER_WEEK
+        inside = (codes == code) & np.isin(slot, window)
+        if len(np.unique(week[inside])) < settings.maintenance_min_weeks:
+            continue
+        chosen.add(code)
+        # Every incident of the type, its flapping ones too: the rule reads the type's first.
+        found.iloc[np.flatnonzero(alert_type.to_numpy() == types[code])] = [first, length, chance]
+    return found
+
+
+def _unlikely_windows(
+    every: np.ndarray,
+    quiet: np.ndarray,
+    occurs: np.ndarray,
+    weight: np.ndarray,
+    settings: NoiseSettings,
+) -> list[tuple[float, int, int, int]]:
+    """(chance, alert type, first half hour, length) of every weekly window that holds an
+    alert type's never-acknowledged incidents (``quiet``, per type and half hour of the week)
+    beyond chance, least likely first. Chance: a Poisson count whose mean is the larger of the
+    type's ignored incidents at its own rate spread over the week as the account is busy
+    (``weight``), and at its rate in the same half hours on the other six days (a type that
+    fires every afternoon does not make a Tuesday-afternoon window); the window needs at
+    least two ignored incidents, at least ``never_acked_share`` of its incidents (``every``)
+    ignored, and a chance below ``maintenance_alpha`` over ``WINDOWS_PER_TYPE`` windows."""
+    total = quiet.sum(axis=1, keepdims=True)
+    share = weight / weight.sum()
+    clock = np.arange(SLOTS_PER_WEEK) % 48
+    # Per half hour, the same clock time on the other six days (its type's count, its exposure).
+    other = quiet.reshape(len(quiet), 7, 48).sum(axis=1)[:, clock] - quiet
+    other_occurs = np.bincount(clock, weights=occurs, minlength=48)[clock] - occurs
+    found = []
+    held, seen, rate_share, exposure, other_held, other_exposure = (0,) * 6
+    for length in range(1, WINDOW_MAX_SLOTS + 1):
+        # A window of `length` from each half hour: the shorter one plus its next half hour.
+        step = 1 - length
+        held = held + np.roll(quiet, step, axis=-1)
+        seen = seen + np.roll(every, step, axis=-1)
+        rate_share = rate_share + np.roll(share, step)
+        exposure = exposure + np.roll(occurs, step)
+        other_held = other_held + np.roll(other, step, axis=-1)
+        other_exposure = other_exposure + np.roll(other_occurs, step)
+        expected = np.maximum(
+            total * rate_share, other_held / np.maximum(other_exposure, 1) * exposure
+        )
+        chance = poisson.sf(held - 1, expected)
+        hit = (
+            (held >= 2)
+            & (held >= settings.never_acked_share * seen)
+            & (chance * WINDOWS_PER_TYPE < settings.maintenance_alpha)
+        )
+        for code, first in zip(*np.nonzero(hit), strict=True):
+            found.append((float(chance[code, first]), int(code), int(first), length))
+    return sorted(found)
 
 
 def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> dict:
@@ -189,30 +303,18 @@ def _stop_paging(
 def _maintenance(
     part: pd.DataFrame, config: Config, settings: NoiseSettings, existing: ExistingConfig
 ):
-    """A recurring weekly window: the densest half hour of the week, widened to the adjacent
-    half hours that are just as unusual, in the account's time zone."""
+    """A recurring weekly window (:func:`_maintenance_windows`) whose incidents nobody
+    acknowledged, in the account's time zone."""
+    first = int(part["maintenance_first"].iloc[0])
+    length = int(part["maintenance_slots"].iloc[0])
+    slots = [(first + i) % SLOTS_PER_WEEK for i in range(length)]
+    last = slots[-1]
     slot_of = part["week_slot"].to_numpy()
-    counts = np.bincount(slot_of[slot_of >= 0], minlength=SLOTS_PER_WEEK)
-    threshold = settings.maintenance_concentration * len(part) / SLOTS_PER_WEEK
-    best = int(np.argmax(counts))
-    if counts[best] < threshold:
-        return None
-    first = last = best
-    while counts[(first - 1) % SLOTS_PER_WEEK] >= threshold:
-        first = (first - 1) % SLOTS_PER_WEEK
-        if first == best:
-            return None  # every slot is "unusual": not a window
-    while counts[(last + 1) % SLOTS_PER_WEEK] >= threshold:
-        last = (last + 1) % SLOTS_PER_WEEK
-    slots = [(first + i) % SLOTS_PER_WEEK for i in range((last - first) % SLOTS_PER_WEEK + 1)]
     in_slot = pd.Series(np.isin(slot_of, slots), index=part.index)
     ignored = part.loc[in_slot, "first_ack_at"].isna().mean()
     if ignored < settings.never_acked_share:
         return None
     weeks = part.loc[in_slot, "week"].nunique()
-    if weeks < settings.maintenance_min_weeks:
-        return None
-    concentration = in_slot.sum() / (len(part) / SLOTS_PER_WEEK * len(slots))
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     end = (last + 1) % SLOTS_PER_WEEK
 
@@ -253,7 +355,7 @@ def _maintenance(
     row = _base(part, "maintenance_window", title, artifacts, config, settings)
     row["evidence"]["window"] = rule
     row["evidence"]["incidents_in_window"] = int(in_slot.sum())
-    row["evidence"]["weekly_concentration"] = round(float(concentration), 1)
+    row["evidence"]["chance_of_window"] = float(f"{part['maintenance_chance'].iloc[0]:.3g}")
     row["evidence"]["occurrences_already_booked"] = len(windows) - len(free)
     row["evidence"]["existing_maintenance_windows"] = existing.windows_unknown or (
         f"{len(existing.windows.get(str(first_row['service_id']), []))} synced window(s) "

@@ -20,8 +20,8 @@ class NoiseSettings:
     flap_window_seconds: int = 3600  # transient re-triggers this close form a flapping episode
     flap_min_incidents: int = 2  # ... of at least this many incidents
     flap_alpha: float = 0.001  # ... of a type re-triggering this unlikely by chance (Bonferroni)
-    maintenance_min_weeks: int = 3  # a weekly slot must recur in this many distinct weeks
-    maintenance_concentration: float = 20.0  # ... each half hour 20x its uniform share
+    maintenance_min_weeks: int = 3  # a weekly window recurs in this many distinct weeks
+    maintenance_alpha: float = 1e-3  # ... holding ignored incidents this unlikely by chance
     min_group_occurrences: int = 2  # group_alerts: the group fired together this often
     examples: int = 3
 
