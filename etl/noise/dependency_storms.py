@@ -158,7 +158,7 @@ def dependency_bursts(
         calibration[root] = {
             "bursts": len(real),
             "levels": levels,
-            "decoy_bursts": [sum(d) for d in zip(*decoys, strict=True)] if decoys else [],
+            "decoy_bursts": [sum(c[k] for c in decoys) for k in range(len(levels))],
             "decoys": len(decoys),
             "chance": round(chance, 6),
             "kept": level is not None,
