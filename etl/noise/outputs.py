@@ -152,13 +152,12 @@ def _group_table(grouping, incidents: pd.DataFrame, settings: NoiseSettings) -> 
 
 
 def _examples(frame: pd.DataFrame) -> list[dict]:
+    # Only the three columns: itertuples over a wide frame builds every column's values.
     return [
-        {
-            "incident_id": r.incident_id,
-            "html_url": r.html_url,
-            "created_at": r.created_at.isoformat(),
-        }
-        for r in frame.itertuples()
+        {"incident_id": incident_id, "html_url": html_url, "created_at": created_at.isoformat()}
+        for incident_id, html_url, created_at in frame[
+            ["incident_id", "html_url", "created_at"]
+        ].itertuples(index=False)
     ]
 
 

@@ -63,8 +63,10 @@ def build_recommendations(
             continue
         removed, demoted, row = row
         row["evidence"] |= existing.evidence([row["service_id"]])
-        majors = part[part["incident_id"].isin(removed | demoted) & part["is_major"].fillna(False)]
-        if len(majors):
+        # The few major incidents looked up in the (large) sets, not the sets in the column.
+        hidden = removed | demoted
+        majors = [i for i in part.loc[part["is_major"].fillna(False), "incident_id"] if i in hidden]
+        if majors:
             # A change that would hide or silence a major incident is not recommended.
             log.info(
                 "recommendation %s for %s dropped: would hide %d major incidents",

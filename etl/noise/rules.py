@@ -105,10 +105,20 @@ def _maintenance_windows(frame: pd.DataFrame, settings: NoiseSettings) -> pd.Dat
     likely one whose incidents fall in ``maintenance_min_weeks`` distinct weeks (two
     sightings are not yet a weekly habit: a history shorter than that proposes no window).
     Flapping incidents are left out: a flapping burst is one event, not a weekly habit."""
-    found = pd.DataFrame(
-        {"maintenance_first": 0, "maintenance_slots": 0, "maintenance_chance": 0.0},
-        index=frame.index,
-    )
+    first_of = np.zeros(len(frame), np.int64)
+    slots_of = np.zeros(len(frame), np.int64)
+    chance_of = np.zeros(len(frame))
+
+    def found() -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "maintenance_first": first_of,
+                "maintenance_slots": slots_of,
+                "maintenance_chance": chance_of,
+            },
+            index=frame.index,
+        )
+
     alert_type = frame.groupby(
         [frame["template_id"], frame["service_id"].fillna("")],
         sort=False,
@@ -124,7 +134,7 @@ def _maintenance_windows(frame: pd.DataFrame, settings: NoiseSettings) -> pd.Dat
     rows = np.flatnonzero(counted)
     codes, types = pd.factorize(alert_type.to_numpy()[rows])
     if not len(types) or not ignored[rows].any():
-        return found
+        return found()
     slot = frame["week_slot"].to_numpy()[rows]
     every = np.zeros((len(types), SLOTS_PER_WEEK))
     np.add.at(every, (codes, slot), 1)
@@ -132,18 +142,24 @@ def _maintenance_windows(frame: pd.DataFrame, settings: NoiseSettings) -> pd.Dat
     np.add.at(quiet, (codes[ignored[rows]], slot[ignored[rows]]), 1)
     occurs, weight = _slot_weights(frame)
     week = frame["week"].to_numpy()[rows]
+    # Each type's rows, found once (a type may have many candidate windows).
+    by_type = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_type], np.arange(len(types) + 1))
+    type_of_row = alert_type.to_numpy()
     chosen: set[int] = set()
     for chance, code, first, length in _unlikely_windows(every, quiet, occurs, weight, settings):
         if code in chosen:
             continue
         window = (first + np.arange(length)) % SLOTS_PER_WEEK
-        inside = (codes == code) & np.isin(slot, window)
+        mine = by_type[bounds[code] : bounds[code + 1]]
+        inside = mine[np.isin(slot[mine], window)]
         if len(np.unique(week[inside])) < settings.maintenance_min_weeks:
             continue
         chosen.add(code)
         # Every incident of the type, its flapping ones too: the rule reads the type's first.
-        found.iloc[np.flatnonzero(alert_type.to_numpy() == types[code])] = [first, length, chance]
-    return found
+        hit = type_of_row == types[code]
+        first_of[hit], slots_of[hit], chance_of[hit] = first, length, chance
+    return found()
 
 
 def _unlikely_windows(
