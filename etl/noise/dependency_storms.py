@@ -94,10 +94,11 @@ def components(edges: pd.DataFrame) -> dict[str, str]:
 
 
 def contradicted(service_ids: list[str], component: dict[str, str]) -> bool:
-    """Whether the graph says these services are unrelated: all of them are in it, in more
-    than one connected component (a service the graph does not mention proves nothing)."""
-    known = [component.get(str(s)) for s in service_ids]
-    return None not in known and len(set(known)) > 1
+    """Whether the graph says some of these services are unrelated: two of them that it
+    records are in different connected components. A service the graph does not mention
+    proves nothing either way, but it does not make the recorded ones related."""
+    known = {component[str(s)] for s in service_ids if str(s) in component}
+    return len(known) > 1
 
 
 def dependency_bursts(

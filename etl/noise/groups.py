@@ -138,8 +138,9 @@ def find_groups(
 
 def _within_the_graph(result: GroupingResult, dependencies: pd.DataFrame) -> GroupingResult:
     """The co-firing groups less those joining services the account's dependency graph holds
-    apart (all in it, in different connected components): what fires together there is
-    coincidence or a cause the graph does not record, not one outage to group."""
+    apart (two of them in different connected components, whatever the services it does not
+    mention): what fires together there is coincidence or a cause the graph does not record,
+    not one outage to group."""
     if result.groups.empty:
         return result
     component = components(dependencies)

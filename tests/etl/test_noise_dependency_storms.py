@@ -202,8 +202,9 @@ def test_a_burst_covers_most_of_a_large_neighbourhood() -> None:
 
 def test_cofiring_groups_the_graph_holds_apart_are_dropped() -> None:
     """db, api and checkout fire together five times. A graph that puts checkout in another
-    component than db and api (all three in it) contradicts the group; a graph that does not
-    mention checkout proves nothing, and the co-firing group stands."""
+    component than db and api (all three in it) contradicts the group, and so does one that
+    puts db and checkout apart without mentioning api; a graph that does not mention checkout
+    proves nothing, and the co-firing group stands."""
     frame = _storm_frame()
     apart = pd.DataFrame(
         {"supporting_service_id": ["db", "queue"], "dependent_service_id": ["api", "checkout"]}
@@ -214,3 +215,7 @@ def test_cofiring_groups_the_graph_holds_apart_are_dropped() -> None:
     unknown = pd.DataFrame({"supporting_service_id": ["db"], "dependent_service_id": ["api"]})
     kept = find_groups(frame, dependencies=unknown)
     assert kept.groups["service_ids"].tolist() == [["api", "checkout", "db"]]
+    partly = pd.DataFrame(
+        {"supporting_service_id": ["db", "queue"], "dependent_service_id": ["search", "checkout"]}
+    )
+    assert find_groups(frame, dependencies=partly).groups.empty
