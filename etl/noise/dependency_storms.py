@@ -187,6 +187,7 @@ def _levels(least: int, settings: GroupingSettings, joint: bool) -> list[int]:
 
 
 def _strong(bursts: list[tuple[float, np.ndarray, int]], level: int) -> int:
+    """How many of ``bursts`` (as :func:`_bursts` gives them) are at least ``level`` strong."""
     return sum(strength >= level for _, _, strength in bursts)
 
 
