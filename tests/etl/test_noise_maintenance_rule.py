@@ -72,9 +72,8 @@ def _wednesday(week: int, hour: float) -> float:
 
 def test_a_weekly_window_seen_in_three_weeks_is_recommended() -> None:
     # Wednesday 02:00-03:00: one to three incidents a week, as the simulator plants them,
-    # spread over both half hours (the old densest-half-hour rule saw 2 + 2 + 2 and missed
-    # it). The same alert also fires, unacknowledged, at random other times: the window
-    # stands out against its own rate.
+    # spread over both half hours. The same alert also fires, unacknowledged, at random
+    # other times: the window stands out against its own rate.
     rng = random.Random(5)
     nightly = [_wednesday(0, h) for h in (2.1, 2.6)] + [_wednesday(1, h) for h in (2.05, 2.7)]
     nightly += [_wednesday(2, h) for h in (2.4, 2.8)]
@@ -104,6 +103,7 @@ def test_a_busy_alerts_chance_clusters_are_not_a_window() -> None:
 def test_a_daily_habit_is_not_a_weekly_window() -> None:
     # An unacknowledged alert every day at 14:10 and 14:40: Wednesday 14:00-15:00 holds six
     # of its 42 incidents, far more than its average rate puts there, but no more than the
-    # same hour on the other days.
+    # same hour on the other days. (The densest-half-hour rule before the chance test
+    # proposed "weekly Mon 14:00-15:00" here.)
     daily = [d * DAY + m * 60 for d in range(21) for m in (14 * 60 + 10, 14 * 60 + 40)]
     assert _windows(_frame({"daily": daily})) == {}
