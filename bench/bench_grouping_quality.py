@@ -64,41 +64,34 @@ CACHE = REPO / "bench" / ".cache" / "grouping_quality"
 DAYS = {1: 90, 2: 42, 4: 21, 8: 14}
 
 
-def _d(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+def _utc(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+def _draws(first_seed: int, *ends: str) -> list[tuple[int, datetime]]:
+    """(seed, end) pairs: consecutive seeds from ``first_seed``, one per end date (a Monday)."""
+    return [(first_seed + i, _utc(end)) for i, end in enumerate(ends)]
 
 
 # Tuning: tests/conftest.py QUALITY_DRAWS and two more. Parameters may be chosen on these.
 TUNING = [
-    (7, _d("2026-03-02")),
-    (11, _d("2026-11-23")),
-    (23, _d("2026-07-13")),
-    (3, _d("2026-05-04")),
-    (5, _d("2026-09-28")),
-]
+    (seed, _utc(end))
+    for seed, end in (
+        (7, "2026-03-02"), (11, "2026-11-23"), (23, "2026-07-13"), (3, "2026-05-04"),
+        (5, "2026-09-28"),
+    )
+]  # fmt: skip
 # Held out: never looked at while choosing parameters (seeds and ends differ from the above).
-HELD_OUT = [
-    (101, _d("2025-10-06")),
-    (102, _d("2026-01-19")),
-    (103, _d("2026-02-16")),
-    (104, _d("2026-04-20")),
-    (105, _d("2026-06-08")),
-    (106, _d("2026-08-17")),
-    (107, _d("2026-10-12")),
-    (108, _d("2026-12-21")),
-]
+HELD_OUT = _draws(
+    101, "2025-10-06", "2026-01-19", "2026-02-16", "2026-04-20",
+    "2026-06-08", "2026-08-17", "2026-10-12", "2026-12-21",
+)  # fmt: skip
 # A second held-out set (2026-12-07), added when the first had been seen by the rules tried
 # on it: never used for a choice either. Not in "both" (make bench): --set fresh.
-FRESH = [
-    (201, _d("2025-11-10")),
-    (202, _d("2026-02-02")),
-    (203, _d("2026-03-30")),
-    (204, _d("2026-05-25")),
-    (205, _d("2026-07-27")),
-    (206, _d("2026-09-07")),
-    (207, _d("2026-10-26")),
-    (208, _d("2026-12-14")),
-]
+FRESH = _draws(
+    201, "2025-11-10", "2026-02-02", "2026-03-30", "2026-05-25",
+    "2026-07-27", "2026-09-07", "2026-10-26", "2026-12-14",
+)  # fmt: skip
 METRICS = (
     "storm_ari",
     "storm_recall",
