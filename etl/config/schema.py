@@ -120,6 +120,11 @@ def _occurrences(default: int, description: str, least: int = 1) -> Any:
     return _key(default, description, ge=least, le=1_000_000)
 
 
+def _small(default: float, description: str) -> Any:
+    """A small number (a weight, points, examples or decoys to draw): 0 to 100."""
+    return _key(default, description, ge=0, le=100)
+
+
 def _interruptions(default: float, description: str) -> Any:
     """A number of interruptions (in a month, in 4 weeks): 0 to 10,000."""
     return _key(default, description, ge=0, le=10_000)
@@ -259,17 +264,11 @@ class HealthSection(Section):
     burnout_monthly_off_hours_interruptions: Number = _interruptions(
         19, "... and this is burnout (score 20); must be above the bad band."
     )
-    sleep_interruption_weight: Number = _key(
-        2,
-        "Sleep-hour interruptions count this many times in the weighted monthly load.",
-        ge=0,
-        le=100,
+    sleep_interruption_weight: Number = _small(
+        2, "Sleep-hour interruptions count this many times in the weighted monthly load."
     )
-    consecutive_night_penalty: Number = _key(
-        10,
-        "Points off the health score per consecutive disrupted night beyond the first in a run.",
-        ge=0,
-        le=100,
+    consecutive_night_penalty: Number = _small(
+        10, "Points off the health score per consecutive disrupted night beyond the first in a run."
     )
     overload_team_multiplier: Number = _key(
         2,
@@ -339,7 +338,7 @@ class RecommendationsSection(Section):
     min_group_occurrences: Count = _occurrences(
         2, "group_alerts: the group fired together at least this often."
     )
-    examples: Count = _key(3, "Example incidents shown with each recommendation.", ge=0, le=100)
+    examples: Count = _small(3, "Example incidents shown with each recommendation.")
 
 
 class GroupingSection(Section):
@@ -374,11 +373,8 @@ class GroupingSection(Section):
     max_decoy_ratio: Number = _share(
         0.1, "Pairs kept only where a time-shift decoy passes at most this share of them."
     )
-    decoys: Count = _key(
-        1,
-        "Decoy histories (days shifted per service) the cut-off is calibrated on.",
-        ge=0,
-        le=100,
+    decoys: Count = _small(
+        1, "Decoy histories (days shifted per service) the cut-off is calibrated on."
     )
     decoy_seed: Count = _key(7, "Seed of the decoy day shifts (deterministic).", ge=0, le=2**31 - 1)
     joint_link_seconds: Count = _day_seconds(
@@ -402,9 +398,7 @@ class GroupingSection(Section):
     min_joint_confirm: Count = _occurrences(
         1, "Cross-service co-firing needs at least this many shared joint events.", least=0
     )
-    joint_decoys: Count = _key(
-        2, "Decoy histories (days permuted per service) for joint events.", ge=0, le=100
-    )
+    joint_decoys: Count = _small(2, "Decoy histories (days permuted per service) for joint events.")
     joint_max_decoy_ratio: Number = _share(0.05, "The triple cut-off's false-discovery bound.")
     joint_similarity: Number = _share(
         0.6, "Service similarity of the pairs of a significant triple."
