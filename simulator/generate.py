@@ -279,7 +279,10 @@ def generate_to_warehouse(
             else _iter_chunks_inline(gen)
         )
         _insert_chunks(gen, chunks, insert_all, progress)
-        con.execute("reset threads")  # the workers are done: the last checkpoint may use all cores
+        # The workers are done: the keys' indexes and the last checkpoint may use all cores.
+        con.execute("reset threads")
+        for name in RAW_RESOURCES:
+            con.execute(_sql("key_raw", f"raw_{name}"))
         duration = time.monotonic() - started
         message = f"simulated account: seed {seed}, {days} days, scale {scale:g}"
         _record_run(con, gen, started_at, counts, duration, message)

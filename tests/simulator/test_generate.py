@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import pytest
 
 from etl.load import incident_reference, oncall_id
+from etl.load import sql as load_sql
+from etl.warehouse import RAW_RESOURCES, ensure_raw_schema
 from simulator.account import generate_account
 from simulator.generate import generate_to_warehouse
 from tests.conftest import SIM_END as END
@@ -112,6 +115,48 @@ def test_generating_again_replaces_the_raw_layer(tmp_path):
         con.close()
     assert incidents == second["incidents"] and first["services"] == second["services"]
     assert watermarks == 0 and runs == 2
+
+
+def _raw_schema(con) -> set[tuple]:
+    columns = con.execute(
+        "select table_name, column_name, data_type, is_nullable from duckdb_columns() "
+        "where table_name like 'raw_%'"
+    ).fetchall()
+    keys = con.execute(
+        "select table_name, constraint_type, constraint_column_names from duckdb_constraints() "
+        "where table_name like 'raw_%'"
+    ).fetchall()
+    return set(columns) | {(t, kind, tuple(names)) for t, kind, names in keys}
+
+
+def test_the_raw_tables_have_the_warehouses_schema_and_key(generated, tmp_path):
+    # The generator fills its raw tables without their key and adds it at the end
+    # (simulator/sql/clear_raw.sql): the result must be the table a sync creates and upserts.
+    db, _result, _account = generated
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    fresh = duckdb.connect()
+    ensure_raw_schema(fresh)
+    con = duckdb.connect(str(copy))
+    try:
+        expected = _raw_schema(fresh)
+        assert {t for t, *_ in expected} == {f"raw_{name}" for name in RAW_RESOURCES}
+        assert _raw_schema(con) == expected
+        ((incident_id,),) = con.execute("select min(id) from raw_incidents").fetchall()
+        upsert = load_sql("upsert_raw").replace("{table}", "raw_incidents")
+        con.execute(upsert, {"ids": [incident_id], "payloads": ['{"changed": true}'],
+                             "fetched_at": END})  # fmt: skip
+        rows = con.execute(
+            "select count(*), count(*) filter (where payload->>'changed' = 'true') "
+            "from raw_incidents where id = ?",
+            [incident_id],
+        ).fetchall()
+        assert rows == [(1, 1)]
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("insert into raw_incidents select * from raw_incidents limit 1")
+    finally:
+        con.close()
+        fresh.close()
 
 
 @pytest.mark.slow
