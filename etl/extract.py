@@ -15,7 +15,6 @@ flight, so memory does not grow with history.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -331,7 +330,7 @@ class Extractor:
         failing its read's check is a rejected page (counted in ``_rejects``), not a failed run."""
         problem = READS_BY_RESOURCE[listing.resource].problem(body.get(listing.list_key))
         if problem is not None:
-            self.loader.reject_page(listing.path, problem, json.dumps(body))
+            self.loader.reject_page(listing.path, problem, body)
             return
         self.stats.records[listing.resource] += 1
         self.loader.add(listing.resource, [{"id": listing.record_id, **body}], listing.path)

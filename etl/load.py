@@ -353,8 +353,9 @@ class Loader:
         if len(self._rejects) >= self.batch_size:
             self._flush_rejects()
 
-    def reject_page(self, source: str, reason: str, body: str | None = None) -> None:
-        """Record a whole page that could not be used (for example a body without its list)."""
+    def reject_page(self, source: str, reason: str, body: Any = None) -> None:
+        """Record a whole page that could not be used (for example a body without its list);
+        ``body`` is the decoded answer, stored as its canonical JSON like a rejected record."""
         self._reject(source, body, reason)
 
     def _flush_rejects(self) -> None:
