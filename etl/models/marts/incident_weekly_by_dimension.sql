@@ -1,3 +1,4 @@
+-- incremental: per week_start of incidents
 -- MTTA/MTTR and counts per reporting week for the whole account and broken down by urgency
 -- and by priority, keyed by (dimension, dimension_value, week_start). Incidents without a
 -- priority (or urgency) are grouped under the value '(none)'.

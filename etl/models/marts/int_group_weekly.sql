@@ -1,3 +1,4 @@
+-- incremental: per week_start of incidents, int_interruptions, int_impact_weekly
 -- The weekly metrics of docs/metrics.md "Weekly grain", computed once for both groupings that
 -- PagerDuty Analytics reports (`grain` 'service' or 'team', `group_id` the service or team id).
 -- service_weekly and team_weekly only pick their grain and add names. Incidents and their sums
