@@ -288,7 +288,11 @@ def refresh(
         redone = con.execute(
             f"select count(*) from ({_touched_select(table, increment, order)})"  # noqa: S608
         ).fetchall()[0][0]
-        if max(touched, redone) * 2 > rows:  # rewriting most rows costs more than building
+        # Rewriting most of the model's rows costs more than building it anew, and so does
+        # filling an empty model. A touched key without rows is not counted: a model that keeps
+        # few of its input's keys (custom field changes among all log entries) would otherwise
+        # rebuild whole every night, and new keys cost only their own rows.
+        if redone * 2 > rows or (touched and not rows):
             touched = None
     con.execute(f"drop table if exists temp.main.{delta_table(name)}")
     if touched is None:

@@ -45,7 +45,11 @@ INCREMENTAL = {
     "int_interruptions": "interruption_id recomputed",
     "incidents": "incident_id recomputed",
     "noise_incidents": "incident_id recomputed",
+    "stg_custom_field_changes": "log_entry_id recomputed",
 }
+# Models that keep few of their keyed input's keys: a build recomputes every touched log
+# entry, most of which have no custom field change, so more keys than the model has rows.
+SPARSE = {"stg_custom_field_changes"}
 STAGED = ("stg_incidents", "stg_log_entries")
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 SCOPE = Scope(T0, T0 + timedelta(days=30))
@@ -124,7 +128,7 @@ def _prove_incremental_equals_full(sim, tmp_path, caplog, expected: dict[str, st
                 )
                 assert unit in line, line
                 rows, changed = [int(w) for w in line.replace("(", " ").split() if w.isdigit()][:2]
-                assert 0 < changed < rows, line
+                assert 0 < changed and (changed < rows or model in SPARSE), line
 
     full = tmp_path / "full.duckdb"
     shutil.copyfile(db, full)

@@ -1,3 +1,4 @@
+-- incremental: per log_entry_id of stg_log_entries
 -- One row per custom field changed by a `custom_field_value_change_log_entry`, read from the
 -- log entries the sync already fetches (no extra request): PagerDuty puts the structured
 -- change in the entry's `channel.changeset.customer_fields` (id, name, value, old_value,
