@@ -46,6 +46,7 @@ INCREMENTAL = {
     "incidents": "incident_id recomputed",
     "noise_incidents": "incident_id recomputed",
     "stg_custom_field_changes": "log_entry_id recomputed",
+    "incident_custom_fields": "incident_id recomputed",
 }
 # Models that keep few of their keyed input's keys: a build recomputes every touched log
 # entry, most of which have no custom field change, so more keys than the model has rows.

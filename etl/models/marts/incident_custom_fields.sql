@@ -1,3 +1,4 @@
+-- incremental: per incident_id of stg_incidents, stg_custom_field_changes
 -- One row per (incident, custom field) with the incident's current value: the public table the
 -- dashboard's and report's custom-field filter reads. docs/metrics.md "incident_custom_fields".
 -- Source: the custom-field change log entries (stg_custom_field_changes), the last readable
@@ -7,14 +8,14 @@
 -- a future listing), its fields without any change entry are added with changed_at and
 -- changed_by NULL, and its display names and data types label the fields it shares with them.
 -- Multi-value fields are joined with ', '; an unset field (null or empty list) is NULL.
-with incidents as (
+with incident_ids as (
     select incident_id from stg_incidents
 ),
 
 changes as (
     select * from stg_custom_field_changes
     where reject_reason is null
-        and incident_id in (select incident_id from incidents)
+        and incident_id in (select incident_id from incident_ids)
 ),
 
 last_change as (
