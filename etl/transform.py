@@ -145,6 +145,9 @@ class BuildSummary:
         )
 
 
+_CTE = re.compile(r"(?:\bwith|,)\s*([a-z_][a-z0-9_]*)\s+as\s*\(", re.I)
+
+
 def _strip_comments(sql: str) -> str:
     return _LINE_COMMENT.sub("", sql)
 
@@ -163,6 +166,12 @@ def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
     models: dict[str, Model] = {}
     for name, (layer, path, sql) in found.items():
         code = _strip_comments(sql)
+        # Inputs are found by name, so a CTE named like another model would read as that model:
+        # a dependency it does not have and, for a keyed model, an input hashed into its
+        # fingerprint (a full rebuild whenever that model changes).
+        shadowing = sorted(set(_CTE.findall(code)) & (set(found) - {name}))
+        if shadowing:
+            raise ValueError(f"model {name}: a CTE named like the model(s) {shadowing}; rename it")
         depends = frozenset(
             other
             for other in found

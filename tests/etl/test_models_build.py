@@ -77,6 +77,24 @@ def test_noise_layer_runs_last_and_no_layer_reads_a_later_one(tmp_path: Path) ->
         discover_models(tmp_path)
 
 
+def test_a_cte_named_like_another_model_is_refused(tmp_path: Path) -> None:
+    # Inputs are found by name: the CTE would read as a dependency on the model it names.
+    for path, sql in (
+        ("staging/stg_x.sql", "select 1 as incident_id"),
+        ("marts/marts_y.sql", "with stg_x as (select 2 as incident_id)\nselect * from stg_x"),
+        # A model may name a CTE after itself (incidents.sql does).
+        ("marts/marts_z.sql", "with marts_z as (select 3 as x), t as (select 1) select * from t"),
+    ):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(sql)
+    with pytest.raises(
+        ValueError, match=r"model marts_y: a CTE named like the model\(s\) \['stg_x'\]"
+    ):
+        discover_models(tmp_path)
+    (tmp_path / "marts/marts_y.sql").write_text("with t as (select 1) select * from stg_x, t")
+    assert {m.name for m in discover_models(tmp_path)} == {"stg_x", "marts_y", "marts_z"}
+
+
 def test_build_summary_and_build_runs_table() -> None:
     con = duckdb.connect()
     _small_account().write(con)
