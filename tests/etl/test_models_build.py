@@ -58,6 +58,13 @@ def discover_models_named(name: str):
     return next(m for m in discover_models() if m.name == name)
 
 
+def _write_models(models_dir: Path, files: dict[str, str]) -> None:
+    """Model files (``layer/name.sql``: SQL) in a models folder of a test's own."""
+    for path, sql in files.items():
+        (models_dir / path).parent.mkdir(exist_ok=True)
+        (models_dir / path).write_text(sql)
+
+
 def test_noise_layer_runs_last_and_no_layer_reads_a_later_one(tmp_path: Path) -> None:
     models = discover_models()
     layers = [m.layer for m in models]
@@ -66,27 +73,29 @@ def test_noise_layer_runs_last_and_no_layer_reads_a_later_one(tmp_path: Path) ->
         "noise_incidents"
     ).depends_on
     # A mart that reads a noise-layer model is refused when the models are found.
-    for path, sql in (
-        ("staging/stg_x.sql", "select 1 as x"),
-        ("marts/marts_x.sql", "select * from noise_input"),
-        ("noise/noise_input.sql", "select 1 as x"),
-    ):
-        (tmp_path / path).parent.mkdir(exist_ok=True)
-        (tmp_path / path).write_text(sql)
+    _write_models(
+        tmp_path,
+        {
+            "staging/stg_x.sql": "select 1 as x",
+            "marts/marts_x.sql": "select * from noise_input",
+            "noise/noise_input.sql": "select 1 as x",
+        },
+    )
     with pytest.raises(ValueError, match="marts model marts_x reads later layers"):
         discover_models(tmp_path)
 
 
 def test_a_cte_named_like_another_model_is_refused(tmp_path: Path) -> None:
     # Inputs are found by name: the CTE would read as a dependency on the model it names.
-    for path, sql in (
-        ("staging/stg_x.sql", "select 1 as incident_id"),
-        ("marts/marts_y.sql", "with stg_x as (select 2 as incident_id)\nselect * from stg_x"),
-        # A model may name a CTE after itself (incidents.sql does).
-        ("marts/marts_z.sql", "with marts_z as (select 3 as x), t as (select 1) select * from t"),
-    ):
-        (tmp_path / path).parent.mkdir(exist_ok=True)
-        (tmp_path / path).write_text(sql)
+    _write_models(
+        tmp_path,
+        {
+            "staging/stg_x.sql": "select 1 as incident_id",
+            "marts/marts_y.sql": "with stg_x as (select 2 as incident_id)\nselect * from stg_x",
+            # A model may name a CTE after itself (incidents.sql does).
+            "marts/marts_z.sql": "with marts_z as (select 3 as x), t as (select 1) select * from t",
+        },
+    )
     with pytest.raises(
         ValueError, match=r"model marts_y: a CTE named like the model\(s\) \['stg_x'\]"
     ):
