@@ -278,9 +278,9 @@ def generate_to_warehouse(
             if workers > 0
             else _iter_chunks_inline(gen)
         )
-        _insert_chunks(gen, chunks, insert_all, progress)
-        # The workers are done: the keys' indexes and the last checkpoint may use all cores.
-        con.execute("reset threads")
+        # Once the last chunk is in, the workers are done: the last batch, the keys' indexes and
+        # the last checkpoint may use all cores.
+        _insert_chunks(gen, chunks, insert_all, progress, lambda: con.execute("reset threads"))
         for name in RAW_RESOURCES:
             con.execute(_sql("key_raw", f"raw_{name}"))
         duration = time.monotonic() - started
@@ -349,8 +349,10 @@ def _insert_chunks(
     chunks: Iterable,
     insert_all: Callable[[dict[str, list[pa.Table]]], None],
     progress: Callable[[int, int], None] | None,
+    before_last: Callable[[], object],
 ) -> None:
-    """Insert the chunks' rows in large batches and apply their ground-truth events."""
+    """Insert the chunks' rows in large batches and apply their ground-truth events;
+    ``before_last`` runs once every chunk has arrived, before the last batch is inserted."""
     total = len(gen.chunk_bounds())
     # Chunks are buffered and inserted in large batches: DuckDB parallelises a large insert
     # across its threads, and per-statement overhead is paid less often. The insert runs in
@@ -368,6 +370,8 @@ def _insert_chunks(
             if buffered_bytes >= INSERT_BATCH_BYTES or done == total:
                 if inserting is not None:
                     inserting.result()
+                if done == total:
+                    before_last()
                 inserting = inserter.submit(insert_all, buffered)
                 buffered, buffered_bytes = {}, 0
             if events is not None:
