@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from etl.serving import base_url, serve_in_background, stop_serving
 from simulator.analytics import AnalyticsSettings
 from simulator.dependencies import account_answers
 from simulator.endpoints import analytics, catalogs, incidents, log_entries, maintenance
@@ -135,28 +136,16 @@ class SimServer:
         context = self._make_tls_context() if self.tls else None
         self._httpd = LoopbackHTTPServer((self.host, self.port), self._handle, context)
         self.port = self._httpd.server_address[1]
-        scheme = "https" if self.tls else "http"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"{scheme}://{host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"sim-pagerduty:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self.url = base_url("https" if self.tls else "http", self.host, self.port)
+        self._thread = serve_in_background(self._httpd, f"sim-pagerduty:{self.port}", 0.1)
         return self.url
 
     def stop(self) -> None:
         """Stop serving, close open connections and remove the temporary CA file."""
         httpd, self._httpd = self._httpd, None
         if httpd is not None:
-            httpd.shutdown()
-            httpd.close_connections()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            stop_serving(httpd, self._thread, close_connections=httpd.close_connections)
+        self._thread = None
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None

@@ -29,6 +29,7 @@ from typing import Any
 from etl.live.events import EventError, parse_event
 from etl.live.signature import SIGNATURE_HEADER, WebhookSecret, verify
 from etl.live.spool import Spool
+from etl.serving import base_url, serve_in_background, stop_serving
 
 log = logging.getLogger(__name__)
 
@@ -116,25 +117,15 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in str(self.host) else self.host
-        return f"http://{host}:{self.port}"
+        return base_url("http", self.host, self.port)
 
     def start(self) -> str:
         """Serve in a background thread; returns the base URL."""
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"pagerlens-listen:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._httpd, f"pagerlens-listen:{self.port}", 0.2)
         return self.url
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._httpd, self._thread)
 
     def count(self, name: str) -> None:
         with self._counts_lock:
