@@ -22,10 +22,11 @@ would produce are not believed: ``dependency_decoys`` decoy histories of the nei
 (every incident moved by up to ``dependency_jitter_seconds`` either way: the same services,
 counts and busy hours, no shared minutes) give chance's rate of bursts, and the
 neighbourhood forms a group only when its real number of bursts is that unlikely under it
-(a Poisson chance below ``dependency_alpha``). Bursts are counted at two strengths, each
-tested at half of ``dependency_alpha``: any burst, and one whose services resolving together
-are as many as it must cover (a whole outage recovering at once, which busy services rarely
-copy by chance); the weakest strength believed decides which bursts are kept. Decoys stop
+(a Poisson chance below ``dependency_alpha``). Bursts are counted at up to three strengths,
+each tested at an equal share of ``dependency_alpha``: any burst; one whose services resolving
+together are as many as it must cover (an outage recovering at once, which busy services
+rarely copy by chance); and one on which every service of the neighbourhood recovers
+together. The weakest strength believed decides which bursts are kept. Decoys stop
 once the decision is settled. An incident belongs to at most one burst: the neighbourhoods
 are read largest first.
 
@@ -151,7 +152,7 @@ def dependency_bursts(
             if service in code_of:
                 inside[rows_of[code_of[service]]] = True
         real = _bursts(history.take(np.flatnonzero(inside & ~taken)), least, settings, joint)
-        levels = _levels(least, settings, joint)
+        levels = _levels(least, len(services), settings, joint)
         decoys = _decoy_bursts(
             history.take(np.flatnonzero(inside)), real, levels, least, settings, joint
         )
@@ -176,14 +177,18 @@ def dependency_bursts(
     return pd.DataFrame(rows, columns=empty.columns) if rows else empty, calibration
 
 
-def _levels(least: int, settings: GroupingSettings, joint: bool) -> list[int]:
-    """The strengths a neighbourhood's bursts are tested at: any burst (``min_dependency_joint``
-    services resolving together) and, when that is fewer, one whose services resolving
-    together are as many as the burst must cover (the whole outage recovering at once, which
-    chance rarely copies). Without resolution times, one level: the services covered."""
+def _levels(least: int, size: int, settings: GroupingSettings, joint: bool) -> list[int]:
+    """The strengths a neighbourhood of ``size`` services is tested at: any burst
+    (``min_dependency_joint`` services resolving together); one whose services resolving
+    together are as many as the burst must cover (``least``: an outage recovering at once,
+    which chance rarely copies); and one on which every service of the neighbourhood
+    recovers together (rarer still by chance: in a busy neighbourhood the decoys copy the
+    second level often enough to hide a single storm, seldom the third). Without resolution
+    times, one level: the services covered."""
     if not joint:
         return [least]
-    return sorted({settings.min_dependency_joint, max(settings.min_dependency_joint, least)})
+    weakest = settings.min_dependency_joint
+    return sorted({weakest, max(weakest, least), max(weakest, size)})
 
 
 def _strong(bursts: list[tuple[float, np.ndarray, int]], level: int) -> int:

@@ -137,7 +137,9 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
     170 / 72 of 113 / 69 of 100 occurrence incidents in planted storms (the rest: busy
     dependents paging in the same minutes). Tested at two
     strengths (any burst, and one whose services recover together; 40 decoys): storm ARI
-    0.788 / 0.742 / 0.762. Held out, docs/grouping.md, section 3."""
+    0.788 / 0.742 / 0.762, storm recall 0.890 / 0.771 / 0.589. With a third strength (every
+    service of the neighbourhood recovering together): ARI 0.765 / 0.839 / 0.841, recall
+    0.850 / 0.880 / 0.726. Held out, docs/grouping.md, section 3."""
     account_module = pytest.importorskip("simulator.account")
     seed, end = draw
     account = account_module.generate_account(seed=seed, days=14, scale=8, end=end)
@@ -166,7 +168,11 @@ def test_occurrences_on_very_busy_services_are_not_chance_bursts(tmp_path: Path,
     assert len(unrelated) <= 1, unrelated
     ari = _storm_ari(path, account.ground_truth["storms"])
     print(f"storm ARI {ari:.3f}")
-    assert ari >= 0.7
+    assert ari >= 0.75
+    # Storms in busy neighbourhoods are found too, not only those of quiet ones.
+    recall = in_storms / len(storm_incidents)
+    print(f"storm recall {recall:.3f}")
+    assert recall >= 0.7, recall
     # Occurrences of groups of related services are mostly planted storms.
     related = groups[[len({component.get(s, s) for s in g}) == 1 for g in groups["service_ids"]]]
     if len(related) == len(groups) and len(found):

@@ -141,6 +141,35 @@ def test_an_outage_that_recovers_at_once_stands_out_where_chance_bursts_do_not()
     assert figures["bursts"] >= 2 and figures["decoy_bursts"][0] >= 0.2 * figures["decoys"]
 
 
+def test_the_whole_neighbourhood_recovering_at_once_stands_out() -> None:
+    """Four busy services (200 incidents each in 14 days, open 10-90 minutes): their chance
+    bursts have three of the four resolving together about once in five decoys, so a burst
+    that must cover three is no evidence. One outage on which all four recover within three
+    minutes is the kind the decoys never copy: it alone is kept, at the third level (4)."""
+    edges = pd.DataFrame(
+        {"supporting_service_id": "db", "dependent_service_id": ["api", "co", "web"]}
+    )
+    rng = random.Random(3)
+    services = ("db", "api", "co", "web")
+    rows = []
+    for service in services:
+        for n in range(200):
+            t = rng.randint(0, 86400 * 14)
+            rows.append({**_row(f"{service}{n}", t, service), "r": t + rng.randint(600, 5400)})
+    outage = 86400 * 7 + 1234
+    for k, service in enumerate(services):
+        rows.append(
+            {**_row(f"OUT-{service}", outage + 90 * k, service), "r": outage + 2400 + 60 * k}
+        )
+    assigned, calibration = dependency_bursts(_prepared(rows), edges)
+    assert sorted(assigned["incident_id"]) == [f"OUT-{s}" for s in sorted(services)]
+    figures = calibration["db"]
+    assert figures["levels"] == [2, 3, 4] and figures["level"] == 4
+    # Three of four resolving together: the decoys have it too often to believe the outage.
+    assert figures["decoy_bursts"][1] >= 0.1 * figures["decoys"]
+    assert figures["decoy_bursts"][2] == 0
+
+
 def test_a_shared_dependent_goes_to_the_larger_outage() -> None:
     edges = pd.concat(
         [EDGES, pd.DataFrame({"supporting_service_id": ["queue"], "dependent_service_id": ["api"]})]
