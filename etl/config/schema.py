@@ -442,7 +442,8 @@ class GroupingSection(Section):
     dependency_alpha: Number = _probability(
         0.05,
         "... a neighbourhood's bursts are believed when this unlikely under it (shared between "
-        "the two strengths tested: any burst, and one whose services resolve together).",
+        "the strengths tested: any burst, one whose services resolve together, and one on "
+        "which the whole neighbourhood does).",
     )
 
     @model_validator(mode="after")
