@@ -8,6 +8,7 @@ only: the simulator may import this module without reaching anything else of ``e
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from socketserver import BaseServer
 
 
@@ -30,7 +31,10 @@ def serve_in_background(httpd: BaseServer, name: str, poll_interval: float) -> t
 
 
 def stop_serving(
-    httpd: BaseServer, thread: threading.Thread | None, *, close_connections=None
+    httpd: BaseServer,
+    thread: threading.Thread | None,
+    *,
+    close_connections: Callable[[], None] | None = None,
 ) -> None:
     """Stop ``httpd``'s loop, close open connections (when given a way) and the socket, join."""
     httpd.shutdown()
