@@ -442,8 +442,8 @@ class GroupingSection(Section):
     dependency_alpha: Number = _probability(
         0.05,
         "... a neighbourhood's bursts are believed when this unlikely under it (shared between "
-        "the strengths tested: any burst, one whose services resolve together, and one on "
-        "which the whole neighbourhood does).",
+        "the strengths tested: any burst led by the supporting service, one whose services "
+        "resolve together, and one on which the whole neighbourhood does).",
     )
 
     @model_validator(mode="after")

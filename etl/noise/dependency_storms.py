@@ -23,10 +23,12 @@ would produce are not believed: ``dependency_decoys`` decoy histories of the nei
 counts and busy hours, no shared minutes) give chance's rate of bursts, and the
 neighbourhood forms a group only when its real number of bursts is that unlikely under it
 (a Poisson chance below ``dependency_alpha``). Bursts are counted at up to three strengths,
-each tested at an equal share of ``dependency_alpha``: any burst; one whose services resolving
-together are as many as it must cover (an outage recovering at once, which busy services
-rarely copy by chance); and one on which every service of the neighbourhood recovers
-together. The weakest strength believed decides which bursts are kept. Decoys stop
+each tested at an equal share of ``dependency_alpha``: any burst *led by the supporting
+service* (an outage pages where it starts; busy services meeting by chance put it first only
+now and then); one whose services resolving together are as many as it must cover (an
+outage recovering at once, which busy services rarely copy by chance), led or not; and one on
+which every service of the neighbourhood recovers together. The weakest strength believed
+decides which bursts are kept. Decoys stop
 once the decision is settled. An incident belongs to at most one burst: the neighbourhoods
 are read largest first.
 
@@ -47,6 +49,11 @@ from etl.noise.templates import template_id
 
 # The columns of one edge list: a supporting service and a service that depends on it.
 EDGE_COLUMNS = ("supporting_service_id", "dependent_service_id")
+
+# A burst's strength: how many of its services resolved together (or, without resolution
+# times, how many it covers), then whether the supporting service led it. Compared as tuples,
+# a led burst is half a step stronger than an unled one of the same count.
+Strength = tuple[int, bool]
 
 
 def neighbourhoods(edges: pd.DataFrame) -> dict[str, list[str]]:
@@ -151,20 +158,20 @@ def dependency_bursts(
         for service in services:
             if service in code_of:
                 inside[rows_of[code_of[service]]] = True
-        real = _bursts(history.take(np.flatnonzero(inside & ~taken)), least, settings, joint)
+        burst = _BurstRule(least, code_of.get(root, -1), joint)
+        real = _bursts(history.take(np.flatnonzero(inside & ~taken)), burst, settings)
         levels = _levels(least, len(services), settings, joint)
-        decoys = _decoy_bursts(
-            history.take(np.flatnonzero(inside)), real, levels, least, settings, joint
-        )
+        decoys = _decoy_bursts(history.take(np.flatnonzero(inside)), real, levels, burst, settings)
         level, chance = _believed_level(real, decoys, levels, settings)
         calibration[root] = {
             "bursts": len(real),
-            "levels": levels,
+            "levels": [count for count, _ in levels],
+            "led": [led for _, led in levels],
             "decoy_bursts": [sum(c[k] for c in decoys) for k in range(len(levels))],
             "decoys": len(decoys),
             "chance": round(chance, 6),
             "kept": level is not None,
-            "level": level,
+            "level": None if level is None else level[0],
         }
         if level is None:
             continue
@@ -177,32 +184,44 @@ def dependency_bursts(
     return pd.DataFrame(rows, columns=empty.columns) if rows else empty, calibration
 
 
-def _levels(least: int, size: int, settings: GroupingSettings, joint: bool) -> list[int]:
-    """The strengths a neighbourhood of ``size`` services is tested at: any burst
-    (``min_dependency_joint`` services resolving together); one whose services resolving
-    together are as many as the burst must cover (``least``: an outage recovering at once,
-    which chance rarely copies); and one on which every service of the neighbourhood
-    recovers together (rarer still by chance: in a busy neighbourhood the decoys copy the
-    second level often enough to hide a single storm, seldom the third). Without resolution
-    times, one level: the services covered."""
+@dataclass(frozen=True)
+class _BurstRule:
+    """What makes a chain a burst of one neighbourhood: ``least`` services covered; ``lead``,
+    the supporting service's code (-1 when it has no incidents); ``joint``, whether strength is
+    the services resolving together (else the services covered)."""
+
+    least: int
+    lead: int
+    joint: bool
+
+
+def _levels(least: int, size: int, settings: GroupingSettings, joint: bool) -> list[Strength]:
+    """The strengths a neighbourhood of ``size`` services is tested at: any burst led by the
+    supporting service (``min_dependency_joint`` services resolving together; busy services
+    copy this weak kind by chance, but seldom with the supporting service paging first); one
+    whose services resolving together are as many as the burst must cover (``least``: an
+    outage recovering at once, which chance rarely copies), led or not; and one on which every
+    service of the neighbourhood recovers together (rarer still by chance: in a busy
+    neighbourhood the decoys copy the second level often enough to hide a single storm,
+    seldom the third). Without resolution times, one level: the services covered."""
     if not joint:
-        return [least]
+        return [(least, False)]
     weakest = settings.min_dependency_joint
-    return sorted({weakest, max(weakest, least), max(weakest, size)})
+    strong = {(max(weakest, least), False), (max(weakest, size), False)}
+    return sorted(strong | ({(weakest, True)} if weakest < least else set()))
 
 
-def _strong(bursts: list[tuple[float, np.ndarray, int]], level: int) -> int:
+def _strong(bursts: list[tuple[float, np.ndarray, Strength]], level: Strength) -> int:
     """How many of ``bursts`` (as :func:`_bursts` gives them) are at least ``level`` strong."""
     return sum(strength >= level for _, _, strength in bursts)
 
 
 def _decoy_bursts(
     part: _History,
-    real: list[tuple[float, np.ndarray, int]],
-    levels: list[int],
-    least: int,
+    real: list[tuple[float, np.ndarray, Strength]],
+    levels: list[Strength],
+    burst: _BurstRule,
     settings: GroupingSettings,
-    joint: bool,
 ) -> list[list[int]]:
     """Per decoy of the neighbourhood (in seed order), its bursts at each level. Stops early
     once no level can be believed whatever the remaining decoys show (more decoy bursts only
@@ -215,7 +234,7 @@ def _decoy_bursts(
     alpha = settings.dependency_alpha / len(levels)
     planned = settings.dependency_decoys
     for seed in range(settings.decoy_seed, settings.decoy_seed + planned):
-        found = _bursts(_decoy(part, settings, seed), least, settings, joint)
+        found = _bursts(_decoy(part, settings, seed), burst, settings)
         counts.append([_strong(found, level) for level in levels])
         seen = [sum(c[k] for c in counts) for k in range(len(levels))]
         if all(
@@ -231,11 +250,11 @@ def _decoy_bursts(
 
 
 def _believed_level(
-    real: list[tuple[float, np.ndarray, int]],
+    real: list[tuple[float, np.ndarray, Strength]],
     decoys: list[list[int]],
-    levels: list[int],
+    levels: list[Strength],
     settings: GroupingSettings,
-) -> tuple[int | None, float]:
+) -> tuple[Strength | None, float]:
     """The weakest level whose real bursts chance explains with probability below
     ``dependency_alpha`` shared between the levels (Bonferroni), and its chance; (None, the
     least chance) when none. The decoys' rate is their bursts over the planned decoys, or,
@@ -284,13 +303,15 @@ def _chance(bursts: int, decoy_bursts: float, decoys: int) -> float:
 
 
 def _bursts(
-    history: _History, least: int, settings: GroupingSettings, joint: bool
-) -> list[tuple[float, np.ndarray, int]]:
+    history: _History, burst: _BurstRule, settings: GroupingSettings
+) -> list[tuple[float, np.ndarray, Strength]]:
     """(first creation epoch, row positions, strength) of each chain of ``history`` (in
-    creation order) on at least ``least`` services. When ``joint``, its strength is how many
-    of its services resolved together (:func:`_joint_services`), at least
-    ``min_dependency_joint``; otherwise the services it covers."""
+    creation order) on at least ``burst.least`` services. When ``burst.joint``, its strength
+    counts its services that resolved together (:func:`_joint_services`), at least
+    ``min_dependency_joint``; otherwise the services it covers. Either way with whether the
+    supporting service led it (:func:`_led`)."""
     created, services = history.created, history.services
+    least, joint = burst.least, burst.joint
     if len(created) < least:
         return []
     # Chains by the link alone, and their distinct services, vectorised: only chains on
@@ -320,9 +341,18 @@ def _bursts(
                     else covered
                 )
                 if strength >= (settings.min_dependency_joint if joint else least):
-                    found.append((created[start], history.positions[cut], strength))
+                    led = _led(services[cut], burst)
+                    found.append((created[start], history.positions[cut], (strength, led)))
             start = end
     return found
+
+
+def _led(services: np.ndarray, burst: _BurstRule) -> bool:
+    """Whether the supporting service leads a burst of these services (in creation order): it
+    pages in it, and from its first incident on the burst still covers ``burst.least``
+    services. A dependent paging a minute before, for its own reasons, does not unseat it."""
+    own = np.flatnonzero(services == burst.lead)
+    return bool(len(own)) and len(set(services[own[0] :].tolist())) >= burst.least
 
 
 def _joint_services(
