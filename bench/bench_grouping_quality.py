@@ -31,7 +31,9 @@ Per account, against the simulator's ground truth:
   ``noise_reason`` (transient, or auto_resolved_unacked when it resolved later: the
   simulator's noise resolves after a lognormal time of median 4 minutes, 39 % of it after 5);
 - ``maint_p`` / ``maint_r``: incidents inside a recommended maintenance window of their
-  service against the planted maintenance incidents.
+  service against the planted maintenance incidents; n/a on a history shorter than
+  ``maintenance_min_weeks`` weeks (scale 8's 14 days), where the rule proposes no window
+  by design (two sightings are not a weekly habit) and the planted windows cannot be found.
 
 Prints, per set and scale, min / median / max of each metric. ``find_groups`` time is the
 build result's ``timings["grouping"]``; ``types`` the number of alert types. ``--text-types``
@@ -47,6 +49,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import shutil
 import statistics
 import sys
@@ -155,6 +158,22 @@ def _ratio(hit: int, total: int) -> float:
     return hit / total if total else 1.0
 
 
+def _maintenance_scores(truth: dict, in_window: set, maint_truth: set) -> dict:
+    """maint_p and maint_r; NaN (printed n/a) when the history is shorter than the weeks a
+    weekly window must recur in, since no window can then be proposed."""
+    from etl.config import load_config
+    from etl.noise.settings import NoiseSettings, load_settings
+
+    settings = load_settings(NoiseSettings, load_config().recommendations, "recommendations")
+    span = datetime.fromisoformat(truth["end"]) - datetime.fromisoformat(truth["start"])
+    if span.days < 7 * settings.maintenance_min_weeks:
+        return {"maint_p": float("nan"), "maint_r": float("nan")}
+    return {
+        "maint_p": _ratio(len(in_window & maint_truth), len(in_window)),
+        "maint_r": _ratio(len(in_window & maint_truth), len(maint_truth)),
+    }
+
+
 def _score(con, truth: dict, result: dict) -> dict:
     from sklearn.metrics import adjusted_rand_score
 
@@ -225,8 +244,7 @@ def _score(con, truth: dict, result: dict) -> dict:
         "trans_p": _ratio(len(transient & noise_truth), len(transient)),
         "trans_r": _ratio(len(transient & quick), len(quick)),
         "noise_r": _ratio(len(set(reasons) & plain_noise), len(plain_noise)),
-        "maint_p": _ratio(len(in_window & maint_truth), len(in_window)),
-        "maint_r": _ratio(len(in_window & maint_truth), len(maint_truth)),
+        **_maintenance_scores(truth, in_window, maint_truth),
         "find_groups_s": result["seconds"].get("grouping", float("nan")),
         "types": result["templates"],  # alert types (structured identities and templates)
     }
@@ -264,10 +282,14 @@ def _table(rows: list[dict], title: str) -> str:
     for metric in METRICS:
         cells = []
         for scores in rows[0]["by_scale"].values():
-            values = [s[metric] for s in scores]
+            values = [s[metric] for s in scores if not math.isnan(s[metric])]
             fmt = "{:.0f}" if metric in ("unrelated", "groups", "types") else "{:.2f}"
-            cell = " / ".join(
-                fmt.format(v) for v in (min(values), statistics.median(values), max(values))
+            cell = (
+                " / ".join(
+                    fmt.format(v) for v in (min(values), statistics.median(values), max(values))
+                )
+                if values
+                else "n/a"
             )
             cells.append(f"{cell:>22}")
         lines.append(f"{metric:<14}" + "".join(cells))
