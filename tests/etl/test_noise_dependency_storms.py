@@ -157,7 +157,9 @@ def _busy_three(outage_order: tuple[str, ...]) -> list[dict]:
     outage = 86400 * 7 + 1234
     closed = {"db": 2400, "api": 2460, "co": 700}
     for k, service in enumerate(outage_order):
-        rows.append({**_row(f"OUT-{service}", outage + 90 * k, service), "r": outage + closed[service]})
+        rows.append(
+            {**_row(f"OUT-{service}", outage + 90 * k, service), "r": outage + closed[service]}
+        )
     return rows
 
 
