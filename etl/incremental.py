@@ -45,6 +45,10 @@ HEADER = re.compile(
 # built: such a model cannot be refreshed row by row.
 VOLATILE = re.compile(r"\b(now|today|current_date|current_timestamp|random|uuid|gen_random_uuid)\b")
 RAW_TABLE = re.compile(r"(?<![\w.])(raw_[a-z_]+)\b")
+# A model may name the compression of some of its columns (DuckDB's own choice otherwise):
+#     -- compression: trigger_details zstd
+COMPRESSION = re.compile(r"^-- compression: (.+)$", re.M)
+_COLUMN_CODEC = re.compile(r"([a-z_][a-z0-9_]*)\s+([a-z_]+)")
 
 STATE_SCHEMA = """
 create table if not exists _incremental_models (
@@ -106,6 +110,45 @@ def fingerprint(
         "generated": generated[0][0] if generated else None,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def create_table_as(
+    con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict[str, object]
+) -> None:
+    """``create or replace table <table> as <sql>``, with the column compressions the model's
+    ``-- compression: column codec, ...`` header names: a mostly-NULL column of long JSON
+    texts (``stg_log_entries.trigger_details``) gets dictionary-FSST from DuckDB, which at a
+    million incidents writes 351 MiB in 3.1 s where zstd writes 121 MiB in 1.3 s. The table is
+    then created with its columns declared (their types read from the query) and filled by
+    an insert; a later incremental insert keeps the compression. ``table`` is a model name
+    (validated), not data, possibly qualified by its catalog and schema ``main``."""
+    codecs = {
+        column: codec
+        for header in COMPRESSION.findall(sql)
+        for column, codec in _COLUMN_CODEC.findall(header)
+    }
+    if not codecs:
+        con.execute(f"create or replace table {table} as\n{sql}", params)
+        return
+    empty = f"create or replace table {table} as select * from (\n{sql}\n) limit 0"  # noqa: S608
+    con.execute(empty, params)
+    columns = con.execute(
+        "select column_name, data_type from duckdb_columns()"
+        " where table_name = ? and schema_name = 'main' and database_name = current_database()"
+        " order by column_index",
+        [table.rsplit(".", 1)[-1]],
+    ).fetchall()
+    unknown = set(codecs) - {name for name, _ in columns}
+    if unknown:
+        raise ValueError(
+            f"model {table}: compression for columns it does not have {sorted(unknown)}"
+        )
+    definitions = ", ".join(
+        f'"{name}" {kind}' + (f" using compression {codecs[name]}" if name in codecs else "")
+        for name, kind in columns
+    )
+    con.execute(f"create or replace table {table} ({definitions})")
+    con.execute(f"insert into {table} by name\n{sql}", params)
 
 
 def kept_fingerprint(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
@@ -170,7 +213,7 @@ def refresh(
     # The rows this build deletes or inserts (the key grain reads them: etl/incremental_keyed.py).
     con.execute(f"drop table if exists temp.main.{delta_table(name)}")
     if changed is None:
-        con.execute(f"create or replace table {name} as\n{sql}", params)
+        create_table_as(con, name, sql, params)
         con.execute(
             f"create or replace table {state} as select id, fetched_at from {increment.raw_table}"  # noqa: S608
         )

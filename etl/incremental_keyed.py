@@ -220,7 +220,7 @@ def rebuild_with_delta(con: duckdb.DuckDBPyConnection, name: str, sql: str, para
     con.execute(f"drop table if exists {catalog}.main.{previous}")
     if exists:
         con.execute(f"alter table {catalog}.main.{name} rename to {previous}")
-    con.execute(f"create table {catalog}.main.{name} as\n{sql}", params)
+    incremental.create_table_as(con, f"{catalog}.main.{name}", sql, params)
     if not exists:
         return
     try:
@@ -296,7 +296,7 @@ def refresh(
             touched = None
     con.execute(f"drop table if exists temp.main.{delta_table(name)}")
     if touched is None:
-        con.execute(f"create or replace table {table} as\n{sql}", params)
+        incremental.create_table_as(con, table, sql, params)
         _check_key(con, table, name, increment.key)
     else:
         _apply(con, table, name, sql, increment, params)

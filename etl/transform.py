@@ -234,7 +234,7 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, ob
     incremental.forget(con, model.name)
     incremental_keyed.bump_version(con, model.name)
     # The table name comes from a validated file name, never from data.
-    con.execute(f"create or replace table {model.name} as\n{model.sql}", _bind(model, params))
+    incremental.create_table_as(con, model.name, model.sql, _bind(model, params))
     rows = con.execute(f"select count(*) from {model.name}").fetchall()[0][0]  # noqa: S608
     return ModelRun(model.name, model.layer, rows, time.perf_counter() - started)
 
@@ -258,7 +258,7 @@ def refresh_model(
         if delta and not full:
             incremental_keyed.rebuild_with_delta(con, model.name, model.sql, bound)
         else:
-            con.execute(f"create or replace table {model.name} as\n{model.sql}", bound)
+            incremental.create_table_as(con, model.name, model.sql, bound)
         rows = con.execute(f"select count(*) from {model.name}").fetchall()[0][0]  # noqa: S608
         return ModelRun(model.name, model.layer, rows, time.perf_counter() - started)
     fingerprint = incremental.fingerprint(con, model.sql, bound, MACROS_DIR)
