@@ -398,7 +398,7 @@ class GroupingSection(Section):
     min_joint_confirm: Count = _occurrences(
         1, "Cross-service co-firing needs at least this many shared joint events.", least=0
     )
-    joint_decoys: Count = _small(2, "Decoy histories (days permuted per service) for joint events.")
+    joint_decoys: Count = _small(4, "Decoy histories (days permuted per service) for joint events.")
     joint_max_decoy_ratio: Number = _share(0.05, "The triple cut-off's false-discovery bound.")
     joint_similarity: Number = _share(
         0.6, "Service similarity of the pairs of a significant triple."

@@ -57,7 +57,7 @@ class GroupingSettings:
     max_joint_services: int = 12  # a longer chain is background density, not an outage
     min_joint_recurrence: int = 2  # a service triple lies in at least this many joint events
     min_joint_confirm: int = 1  # cross-service co-firing needs at least this many shared events
-    joint_decoys: int = 2  # decoy histories (days permuted per service) for joint events
+    joint_decoys: int = 4  # decoy histories (days permuted per service) for joint events
     joint_max_decoy_ratio: float = 0.05  # the triple cut-off's false-discovery bound
     joint_similarity: float = 0.6  # service similarity of the pairs of a significant triple
     # A group is kept only if its decoy histories (joint_decoys, days permuted per service)
