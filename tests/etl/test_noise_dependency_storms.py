@@ -35,6 +35,22 @@ def _row(incident_id: str, t: int, service: str) -> dict:
     return {"incident_id": incident_id, "t": t, "service_id": service}
 
 
+def _busy(services: tuple[str, ...], incidents: int, seed: int, outage: dict) -> list[dict]:
+    """``services`` busy (``incidents`` each at random in 14 days, open 10-90 minutes), and one
+    outage: per service, in paging order, (seconds after its start the service pages, seconds
+    after its start the incident resolves)."""
+    rng = random.Random(seed)
+    rows = []
+    for service in services:
+        for n in range(incidents):
+            t = rng.randint(0, 86400 * 14)
+            rows.append({**_row(f"{service}{n}", t, service), "r": t + rng.randint(600, 5400)})
+    start = 86400 * 7 + 1234
+    for service, (paged, resolved) in outage.items():
+        rows.append({**_row(f"OUT-{service}", start + paged, service), "r": start + resolved})
+    return rows
+
+
 def test_neighbourhoods_are_a_supporting_service_and_its_dependents() -> None:
     edges = pd.concat(
         [
@@ -123,17 +139,8 @@ def test_an_outage_that_recovers_at_once_stands_out_where_chance_bursts_do_not()
     bursts prove nothing. One outage, where all three recover within two minutes, is the
     stronger kind that chance rarely copies: it alone is kept (at level 3, not 2)."""
     edges = pd.DataFrame({"supporting_service_id": "db", "dependent_service_id": ["api", "co"]})
-    rng = random.Random(2)
-    rows = []
-    for service in ("db", "api", "co"):
-        for n in range(150):
-            t = rng.randint(0, 86400 * 14)
-            rows.append({**_row(f"{service}{n}", t, service), "r": t + rng.randint(600, 5400)})
-    outage = 86400 * 7 + 1234
-    for k, service in enumerate(("db", "api", "co")):
-        rows.append(
-            {**_row(f"OUT-{service}", outage + 90 * k, service), "r": outage + 2400 + 60 * k}
-        )
+    outage = {"db": (0, 2400), "api": (90, 2460), "co": (180, 2520)}
+    rows = _busy(("db", "api", "co"), 150, 2, outage)
     assigned, calibration = dependency_bursts(_prepared(rows), edges)
     assert sorted(assigned["incident_id"]) == ["OUT-api", "OUT-co", "OUT-db"]
     figures = calibration["db"]
@@ -148,19 +155,9 @@ def _busy_three(outage_order: tuple[str, ...]) -> list[dict]:
     """db, api and co busy (100 incidents each in 14 days, open 10-90 minutes), and one outage
     paging in ``outage_order`` 90 s apart on which only db and api recover together (co's
     incident closed early)."""
-    rng = random.Random(0)
-    rows = []
-    for service in ("db", "api", "co"):
-        for n in range(100):
-            t = rng.randint(0, 86400 * 14)
-            rows.append({**_row(f"{service}{n}", t, service), "r": t + rng.randint(600, 5400)})
-    outage = 86400 * 7 + 1234
     closed = {"db": 2400, "api": 2460, "co": 700}
-    for k, service in enumerate(outage_order):
-        rows.append(
-            {**_row(f"OUT-{service}", outage + 90 * k, service), "r": outage + closed[service]}
-        )
-    return rows
+    outage = {service: (90 * k, closed[service]) for k, service in enumerate(outage_order)}
+    return _busy(("db", "api", "co"), 100, 0, outage)
 
 
 def test_a_weak_burst_counts_when_the_supporting_service_pages_first() -> None:
@@ -186,19 +183,9 @@ def test_the_whole_neighbourhood_recovering_at_once_stands_out() -> None:
     edges = pd.DataFrame(
         {"supporting_service_id": "db", "dependent_service_id": ["api", "co", "web"]}
     )
-    rng = random.Random(3)
     services = ("db", "api", "co", "web")
-    rows = []
-    for service in services:
-        for n in range(200):
-            t = rng.randint(0, 86400 * 14)
-            rows.append({**_row(f"{service}{n}", t, service), "r": t + rng.randint(600, 5400)})
-    outage = 86400 * 7 + 1234
-    for k, service in enumerate(services):
-        rows.append(
-            {**_row(f"OUT-{service}", outage + 90 * k, service), "r": outage + 2400 + 60 * k}
-        )
-    assigned, calibration = dependency_bursts(_prepared(rows), edges)
+    outage = {service: (90 * k, 2400 + 60 * k) for k, service in enumerate(services)}
+    assigned, calibration = dependency_bursts(_prepared(_busy(services, 200, 3, outage)), edges)
     assert sorted(assigned["incident_id"]) == [f"OUT-{s}" for s in sorted(services)]
     figures = calibration["db"]
     assert figures["levels"] == [2, 3, 4] and figures["led"] == [True, False, False]
