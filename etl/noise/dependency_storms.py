@@ -28,9 +28,8 @@ service* (an outage pages where it starts; busy services meeting by chance put i
 now and then); one whose services resolving together are as many as it must cover (an
 outage recovering at once, which busy services rarely copy by chance), led or not; and one on
 which every service of the neighbourhood recovers together. The weakest strength believed
-decides which bursts are kept. Decoys stop
-once the decision is settled. An incident belongs to at most one burst: the neighbourhoods
-are read largest first.
+decides which bursts are kept. Decoys stop once the decision is settled. An incident belongs
+to at most one burst: the neighbourhoods are read largest first.
 
 Each neighbourhood with a believed burst is a group (``group_id`` from the supporting
 service), its bursts are the group's occurrences. Pure: DataFrames in, DataFrames out.
@@ -160,7 +159,7 @@ def dependency_bursts(
                 inside[rows_of[code_of[service]]] = True
         burst = _BurstRule(least, code_of.get(root, -1), joint)
         real = _bursts(history.take(np.flatnonzero(inside & ~taken)), burst, settings)
-        levels = _levels(least, len(services), settings, joint)
+        levels = _levels(burst, len(services), settings)
         decoys = _decoy_bursts(history.take(np.flatnonzero(inside)), real, levels, burst, settings)
         level, chance = _believed_level(real, decoys, levels, settings)
         calibration[root] = {
@@ -195,16 +194,17 @@ class _BurstRule:
     joint: bool
 
 
-def _levels(least: int, size: int, settings: GroupingSettings, joint: bool) -> list[Strength]:
+def _levels(burst: _BurstRule, size: int, settings: GroupingSettings) -> list[Strength]:
     """The strengths a neighbourhood of ``size`` services is tested at: any burst led by the
     supporting service (``min_dependency_joint`` services resolving together; busy services
     copy this weak kind by chance, but seldom with the supporting service paging first); one
-    whose services resolving together are as many as the burst must cover (``least``: an
-    outage recovering at once, which chance rarely copies), led or not; and one on which every
+    whose services resolving together are as many as the burst must cover (``burst.least``:
+    an outage recovering at once, which chance rarely copies), led or not; and one on which every
     service of the neighbourhood recovers together (rarer still by chance: in a busy
     neighbourhood the decoys copy the second level often enough to hide a single storm,
     seldom the third). Without resolution times, one level: the services covered."""
-    if not joint:
+    least = burst.least
+    if not burst.joint:
         return [(least, False)]
     weakest = settings.min_dependency_joint
     strong = {(max(weakest, least), False), (max(weakest, size), False)}
