@@ -335,6 +335,9 @@ class RecommendationsSection(Section):
     maintenance_alpha: Number = _probability(
         1e-3, "... holding ignored incidents this unlikely by chance (all its windows together)."
     )
+    maintenance_ignored_share: Number = _share(
+        0.8, "... and nobody acknowledged at least this share of its incidents in the window."
+    )
     min_group_occurrences: Count = _occurrences(
         2, "group_alerts: the group fired together at least this often."
     )

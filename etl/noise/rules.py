@@ -175,8 +175,8 @@ def _unlikely_windows(
     type's ignored incidents at its own rate spread over the week as the account is busy
     (``weight``), and at its rate in the same half hours on the other six days (a type that
     fires every afternoon does not make a Tuesday-afternoon window); the window needs at
-    least two ignored incidents, at least ``never_acked_share`` of its incidents (``every``)
-    ignored, and a chance below ``maintenance_alpha`` over ``WINDOWS_PER_TYPE`` windows."""
+    least two ignored incidents, at least ``maintenance_ignored_share`` of its incidents
+    (``every``) ignored, and a chance below ``maintenance_alpha`` over ``WINDOWS_PER_TYPE`` windows."""
     total = quiet.sum(axis=1, keepdims=True)
     share = weight / weight.sum()
     clock = np.arange(SLOTS_PER_WEEK) % 48
@@ -200,7 +200,7 @@ def _unlikely_windows(
         chance = poisson.sf(held - 1, expected)
         hit = (
             (held >= 2)
-            & (held >= settings.never_acked_share * seen)
+            & (held >= settings.maintenance_ignored_share * seen)
             & (chance * WINDOWS_PER_TYPE < settings.maintenance_alpha)
         )
         for code, first in zip(*np.nonzero(hit), strict=True):
@@ -328,7 +328,7 @@ def _maintenance(
     slot_of = part["week_slot"].to_numpy()
     in_slot = pd.Series(np.isin(slot_of, slots), index=part.index)
     ignored = part.loc[in_slot, "first_ack_at"].isna().mean()
-    if ignored < settings.never_acked_share:
+    if ignored < settings.maintenance_ignored_share:
         return None
     weeks = part.loc[in_slot, "week"].nunique()
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

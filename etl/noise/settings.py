@@ -22,6 +22,7 @@ class NoiseSettings:
     flap_alpha: float = 0.001  # ... of a type re-triggering this unlikely by chance (Bonferroni)
     maintenance_min_weeks: int = 3  # a weekly window recurs in this many distinct weeks
     maintenance_alpha: float = 1e-3  # ... holding ignored incidents this unlikely by chance
+    maintenance_ignored_share: float = 0.8  # ... and this share of its incidents in it ignored
     min_group_occurrences: int = 2  # group_alerts: the group fired together this often
     examples: int = 3
 
