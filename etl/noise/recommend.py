@@ -128,6 +128,8 @@ def _orchestrated(part: pd.DataFrame, kind: str, proposed: str, existing: Existi
     """The already-on row when an Event Orchestration rule of the service already does
     what the ``kind`` recommendation would for every incident of this alert type."""
     first = part.iloc[0]
+    if not existing.orchestration_rules.get(str(first["service_id"])):
+        return None  # no rule to look at: the summaries below are not needed
     # The event's summary (the first alert's, else the title): what event.summary reads.
     found = [existing.summaries.get(str(i)) for i in part["incident_id"]]
     titles = [t for t in found if t is not None]

@@ -22,7 +22,6 @@ from etl.noise.advice import (
 )
 from etl.noise.existing import ExistingConfig, already_on
 from etl.noise.flapping import BUSYNESS_PRIOR
-from etl.noise.outputs import _examples
 from etl.noise.replay import Replay
 from etl.noise.settings import NoiseSettings
 from etl.noise.templates import template_id
@@ -212,7 +211,10 @@ def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> di
     quick = part["auto_resolved"].fillna(False) & (
         part["seconds_to_resolve"] <= config.transient_seconds
     )
-    examples = part.sort_values("created_at").tail(settings.examples)
+    # The latest incidents, in the order sorting the whole part would give, taken from the
+    # three columns shown only (a part is ~30 columns wide; a frame of the three cost 1 ms per recommendation).
+    order = part["created_at"].reset_index(drop=True).sort_values().index.to_numpy()
+    latest = order[max(len(order) - settings.examples, 0) :]
     return {
         "incidents": int(len(part)),
         "alerts": int(part["alert_count"].sum()),
@@ -224,7 +226,15 @@ def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> di
         "share_flapping": round(float(part["is_flapping"].mean()), 4),
         "sleep_hour_pages": int(part["sleep_interruptions"].sum()),
         "notifications": int(part["total_notifications"].fillna(0).sum()),
-        "example_incidents": _examples(examples),
+        "example_incidents": [
+            {"incident_id": incident_id, "html_url": html_url, "created_at": created.isoformat()}
+            for incident_id, html_url, created in zip(
+                part["incident_id"].array.take(latest),
+                part["html_url"].array.take(latest),
+                part["created_at"].array[latest],
+                strict=True,
+            )
+        ],
     }
 
 
@@ -272,10 +282,11 @@ def _pause_transient(
             f"auto-pause is on ({shown})",
             f"auto-pause {timeout} s ({transient.mean():.0%} of the incidents are transient)",
         )
-    caught = part[
+    caught = part.loc[
         part["auto_resolved"].fillna(False)
         & part["first_ack_at"].isna()
-        & (part["seconds_to_resolve"] <= timeout)
+        & (part["seconds_to_resolve"] <= timeout),
+        "incident_id",
     ]
     artifacts = [
         service_update(
@@ -291,7 +302,7 @@ def _pause_transient(
     )
     row = _base(part, "pause_transient", title, artifacts, config, settings)
     row["evidence"]["auto_pause_timeout_seconds"] = timeout
-    return set(caught["incident_id"]), set(), row
+    return set(caught), set(), row
 
 
 def _stop_paging(
