@@ -204,6 +204,7 @@ def measure(
 ) -> None:
     db = scratch / "nightly.duckdb"
     shutil.copyfile(source, db)
+    print(f"[{label}] the build's private copy in {scratch}: {_copy_method(scratch)}", flush=True)
     full = run_build(db, full=True, memory=memory)
     print(line(label, "full build", full), flush=True)
     print(
@@ -230,6 +231,20 @@ def measure(
         verify(label, db, scratch)
 
 
+def _copy_method(directory: Path) -> str:
+    """How a build copies the warehouse in ``directory``: a reflink ``clone`` (XFS, btrfs)
+    or a full ``copy`` (ext4), as etl.warehouse.copy_file does it."""
+    from etl.warehouse import copy_file
+
+    probe = directory / ".copy-probe"
+    probe.write_bytes(b"x" * 65536)
+    try:
+        return copy_file(probe, probe.with_suffix(".copy"))
+    finally:
+        probe.unlink()
+        probe.with_suffix(".copy").unlink(missing_ok=True)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the 100k size only")
@@ -246,6 +261,12 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="a day's incidents among the last week's (a real day), not any of the history",
     )
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="where the measured warehouse lives (its filesystem decides clone or copy)",
+    )
     args = parser.parse_args(argv)
     given = dict(value.partition("=")[::2] for value in args.warehouse)
     sizes = {"100k": SIZES["100k"]} if args.quick else SIZES
@@ -253,7 +274,7 @@ def main(argv: list[str]) -> int:
         sizes = {label: days for label, days in SIZES.items() if label in given}
     for label, days in sizes.items():
         source = Path(given[label]) if label in given else warehouse(label, days, synthetic=False)
-        scratch = Path(tempfile.mkdtemp(prefix=f"pagerlens-nightly-{label}-"))
+        scratch = Path(tempfile.mkdtemp(prefix=f"pagerlens-nightly-{label}-", dir=args.scratch))
         try:
             scenario = "scattered" if args.scattered else "concentrated"
             incidents = "recent" if args.recent else "any"

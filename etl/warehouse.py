@@ -2,8 +2,9 @@
 
 DuckDB locks a database file against other processes while one holds it open for writing, so
 pagerlens never writes the published file in place. A writer (sync, build, simulate generate)
-copies the published file to ``<db>.building``, works there, checkpoints, and publishes it with
-an atomic ``os.replace``. Readers open the published path read-only and always see the last
+copies the published file to ``<db>.building`` (a reflink clone where the filesystem shares
+blocks between files: XFS, btrfs; a full copy elsewhere, ext4 included), works there,
+checkpoints, and publishes it with an atomic ``os.replace``. Readers open the published path read-only and always see the last
 complete warehouse; a writer killed at any moment leaves the published file untouched, and the
 next writer discards the stale work file and starts again from the published state.
 """
@@ -191,7 +192,7 @@ def building(
         for stale in (work, work.with_name(work.name + ".wal")):
             stale.unlink(missing_ok=True)
         if db_path.exists():
-            shutil.copyfile(db_path, work)
+            copy_file(db_path, work)
         con = duckdb.connect(str(work))
         try:
             # DuckDB's own progress bar is for terminals; in cron logs it is noise.
@@ -209,6 +210,29 @@ def building(
         fsync(work)
         os.replace(work, db_path)
         fsync(db_path.parent)
+
+
+# Linux's FICLONE ioctl (_IOW(0x94, 9, int)): the destination shares the source's blocks.
+_FICLONE = 0x40049409
+
+
+def copy_file(source: Path, destination: Path) -> str:
+    """Copy ``source`` to ``destination``; ``"clone"`` when the filesystem made it a reflink
+    (XFS with reflink, btrfs, bcachefs: instant, and blocks are shared until one side writes
+    them), ``"copy"`` when the bytes were copied (ext4, tmpfs, other systems).
+
+    A clone is what makes a writer's private copy cheap at a million incidents: the 4.4 GB
+    warehouse is cloned in milliseconds instead of copied in 3-5 s, and the published file
+    and the new one share every block the build did not rewrite (docs/scaling.md)."""
+    if hasattr(fcntl, "ioctl") and sys.platform.startswith("linux"):
+        with open(source, "rb") as src, open(destination, "wb") as dst:
+            try:
+                fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+                return "clone"
+            except OSError:
+                pass  # not supported here (ext4, another filesystem): copy the bytes below
+    shutil.copyfile(source, destination)
+    return "copy"
 
 
 def fsync(path: Path) -> None:
