@@ -8,6 +8,6 @@
 drop table {table};
 create table {table} (
     id varchar not null,
-    payload json not null,
+    payload json using compression zstd not null,
     fetched_at timestamptz not null
 );

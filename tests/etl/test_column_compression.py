@@ -4,6 +4,7 @@ inserted later (an incremental refresh) too, and a column the model does not hav
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -72,3 +73,33 @@ def test_stg_log_entries_names_zstd_for_its_details() -> None:
 
     (model,) = [m for m in discover_models() if m.name == "stg_log_entries"]
     assert "-- compression: trigger_details zstd" in model.sql
+
+
+def test_raw_payloads_are_stored_with_zstd_through_an_upsert(tmp_path: Path) -> None:
+    # etl.warehouse.RAW_SCHEMA: what a sync creates; the loader's upsert keeps the codec.
+    from etl.load import sql as load_sql
+    from etl.warehouse import ensure_raw_schema
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_raw_schema(con)
+    upsert = load_sql("upsert_raw").replace("{table}", "raw_log_entries")
+    ids = [f"L{i:06d}" for i in range(60_000)]
+    payloads = [
+        f'{{"id": "{i}", "type": "notify_log_entry", "channel": {{"type": "auto"}}}}' for i in ids
+    ]
+    con.execute(
+        upsert, {"ids": ids, "payloads": payloads, "fetched_at": datetime(2026, 3, 2, tzinfo=UTC)}
+    )
+    con.execute("checkpoint")
+    assert _codecs(con, "raw_log_entries", "payload") == {"ZSTD"}
+    con.execute(
+        upsert,
+        {
+            "ids": ids[:100],
+            "payloads": payloads[:100],
+            "fetched_at": datetime(2026, 3, 3, tzinfo=UTC),
+        },
+    )
+    con.execute("checkpoint")
+    assert _codecs(con, "raw_log_entries", "payload") == {"ZSTD"}
+    con.close()

@@ -142,6 +142,12 @@ def test_the_raw_tables_have_the_warehouses_schema_and_key(generated, tmp_path):
         expected = _raw_schema(fresh)
         assert {t for t, *_ in expected} == {f"raw_{name}" for name in RAW_RESOURCES}
         assert _raw_schema(con) == expected
+        # Payloads stored with zstd, as etl.warehouse.RAW_SCHEMA declares them.
+        codecs = con.execute(
+            "select distinct compression from pragma_storage_info('raw_log_entries')"
+            " where column_name = 'payload' and segment_type <> 'VALIDITY'"
+        ).fetchall()
+        assert codecs == [("ZSTD",)]
         ((incident_id,),) = con.execute("select min(id) from raw_incidents").fetchall()
         upsert = load_sql("upsert_raw").replace("{table}", "raw_incidents")
         con.execute(upsert, {"ids": [incident_id], "payloads": ['{"changed": true}'],
