@@ -43,11 +43,11 @@ RAW_RESOURCES = (
 )
 
 # The payload is stored with zstd: API objects are long, repetitive JSON texts (a log entry
-# 1.5 KB on average), where DuckDB's own choice (dictionary + FSST) spends twice the CPU to
-# write a file about six times larger (2M log entries of the 1M-incident year: 20.4 against
-# 8.6 CPU s, 1,391 against 227 MiB), and reading them back costs about the same (parsing
-# them 1.52 against 1.60 s). docs/benchmarks.md, "Raw payloads with zstd". Tables created
-# before this keep their compression.
+# 1.5 KB on average). Loaded as a sync loads them (upserts of 1,000 rows), DuckDB's own choice
+# is dictionary + FSST: 400k log entries of the 1M-incident year took 23.7 s and 541 MiB,
+# against 14.3 s and 155 MiB with zstd; parsing them back costs about the same (2M entries:
+# 1.52 against 1.60 s). docs/benchmarks.md, "Raw payloads with zstd". Tables created before
+# this keep their compression.
 RAW_SCHEMA = """
 create table if not exists raw_{name} (
     id varchar primary key,
