@@ -4,9 +4,10 @@ DuckDB locks a database file against other processes while one holds it open for
 pagerlens never writes the published file in place. A writer (sync, build, simulate generate)
 copies the published file to ``<db>.building`` (a reflink clone where the filesystem shares
 blocks between files: XFS, btrfs; a full copy elsewhere, ext4 included), works there,
-checkpoints, and publishes it with an atomic ``os.replace``. Readers open the published path read-only and always see the last
-complete warehouse; a writer killed at any moment leaves the published file untouched, and the
-next writer discards the stale work file and starts again from the published state.
+checkpoints, and publishes it with an atomic ``os.replace``. Readers open the published path
+read-only and always see the last complete warehouse; a writer killed at any moment leaves the
+published file untouched, and the next writer discards the stale work file and starts again
+from the published state.
 """
 
 from __future__ import annotations

@@ -175,7 +175,8 @@ def _unlikely_windows(
     (``weight``), and at its rate in the same half hours on the other six days (a type that
     fires every afternoon does not make a Tuesday-afternoon window); the window needs at
     least two ignored incidents, at least ``maintenance_ignored_share`` of its incidents
-    (``every``) ignored, and a chance below ``maintenance_alpha`` over ``WINDOWS_PER_TYPE`` windows."""
+    (``every``) ignored, and a chance below ``maintenance_alpha`` over ``WINDOWS_PER_TYPE``
+    windows."""
     total = quiet.sum(axis=1, keepdims=True)
     share = weight / weight.sum()
     clock = np.arange(SLOTS_PER_WEEK) % 48
@@ -212,7 +213,8 @@ def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> di
         part["seconds_to_resolve"] <= config.transient_seconds
     )
     # The latest incidents, in the order sorting the whole part would give, taken from the
-    # three columns shown only (a part is ~30 columns wide; a frame of the three cost 1 ms per recommendation).
+    # three columns shown only (a part is ~30 columns wide; even a frame of the three cost
+    # 1 ms per recommendation).
     order = part["created_at"].reset_index(drop=True).sort_values().index.to_numpy()
     latest = order[max(len(order) - settings.examples, 0) :]
     return {
