@@ -202,9 +202,11 @@ def measure(
     scenario: str,
     incidents: str = "any",
 ) -> None:
+    from etl.warehouse import copy_method
+
     db = scratch / "nightly.duckdb"
     shutil.copyfile(source, db)
-    print(f"[{label}] the build's private copy in {scratch}: {_copy_method(scratch)}", flush=True)
+    print(f"[{label}] the build's private copy in {scratch}: {copy_method(scratch)}", flush=True)
     full = run_build(db, full=True, memory=memory)
     print(line(label, "full build", full), flush=True)
     print(
@@ -229,20 +231,6 @@ def measure(
     )
     if check:
         verify(label, db, scratch)
-
-
-def _copy_method(directory: Path) -> str:
-    """How a build copies the warehouse in ``directory``: a reflink ``clone`` (XFS, btrfs)
-    or a full ``copy`` (ext4), as etl.warehouse.copy_file does it."""
-    from etl.warehouse import copy_file
-
-    probe = directory / ".copy-probe"
-    probe.write_bytes(b"x" * 65536)
-    try:
-        return copy_file(probe, probe.with_suffix(".copy"))
-    finally:
-        probe.unlink()
-        probe.with_suffix(".copy").unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:

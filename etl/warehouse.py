@@ -242,6 +242,18 @@ def copy_file(source: Path, destination: Path) -> str:
     return "copy"
 
 
+def copy_method(directory: Path) -> str:
+    """How :func:`copy_file` copies a file in ``directory``: ``"clone"`` or ``"copy"``, found
+    by copying a small probe file there (benchmarks and tests report and check it)."""
+    probe = Path(directory) / f".copy-probe-{os.getpid()}"
+    probe.write_bytes(b"x" * 65536)
+    try:
+        return copy_file(probe, probe.with_suffix(".copy"))
+    finally:
+        probe.unlink()
+        probe.with_suffix(".copy").unlink(missing_ok=True)
+
+
 def fsync(path: Path) -> None:
     """Flush a file, or a directory (a rename is durable only once its directory is)."""
     fd = os.open(path, os.O_RDONLY)

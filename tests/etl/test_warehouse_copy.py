@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from etl import warehouse
-from etl.warehouse import building, copy_file
+from etl.warehouse import building, copy_file, copy_method
 
 REFLINK_DIR = os.environ.get("PAGERLENS_TEST_REFLINK_DIR")
 
@@ -64,14 +64,7 @@ def _tables(db: Path) -> set[str]:
 )
 def test_on_a_reflink_filesystem_the_warehouse_is_cloned_and_published(tmp_path):
     root = Path(REFLINK_DIR)
-    probe = root / f".probe-{os.getpid()}"
-    _payload(probe, 65536)
-    try:
-        method = copy_file(probe, probe.with_suffix(".copy"))
-    finally:
-        probe.unlink()
-        probe.with_suffix(".copy").unlink(missing_ok=True)
-    if method != "clone":
+    if copy_method(root) != "clone":
         pytest.skip(f"{root} does not clone files (no reflink support)")
     directory = root / f"w-{os.getpid()}"
     directory.mkdir()
