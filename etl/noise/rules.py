@@ -101,7 +101,7 @@ def _maintenance_windows(frame: pd.DataFrame, settings: NoiseSettings) -> pd.Dat
     first half hour of the week, ``maintenance_slots``: its length in half hours, 0 when there
     is none, ``maintenance_chance``): of the windows of 1 to ``WINDOW_MAX_SLOTS`` half hours
     that hold its ignored incidents beyond chance (:func:`_unlikely_windows`), the least
-    likely one whose incidents fall in ``maintenance_min_weeks`` distinct weeks (two
+    likely one whose ignored incidents fall in ``maintenance_min_weeks`` distinct weeks (two
     sightings are not yet a weekly habit: a history shorter than that proposes no window).
     Flapping incidents are left out: a flapping burst is one event, not a weekly habit."""
     first_of = np.zeros(len(frame), np.int64)
@@ -141,6 +141,7 @@ def _maintenance_windows(frame: pd.DataFrame, settings: NoiseSettings) -> pd.Dat
     np.add.at(quiet, (codes[ignored[rows]], slot[ignored[rows]]), 1)
     occurs, weight = _slot_weights(frame)
     week = frame["week"].to_numpy()[rows]
+    quiet_row = ignored[rows]
     # Each type's rows, found once (a type may have many candidate windows).
     by_type = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[by_type], np.arange(len(types) + 1))
@@ -151,7 +152,7 @@ def _maintenance_windows(frame: pd.DataFrame, settings: NoiseSettings) -> pd.Dat
             continue
         window = (first + np.arange(length)) % SLOTS_PER_WEEK
         mine = by_type[bounds[code] : bounds[code + 1]]
-        inside = mine[np.isin(slot[mine], window)]
+        inside = mine[np.isin(slot[mine], window) & quiet_row[mine]]
         if len(np.unique(week[inside])) < settings.maintenance_min_weeks:
             continue
         chosen.add(code)
@@ -170,19 +171,23 @@ def _unlikely_windows(
 ) -> list[tuple[float, int, int, int]]:
     """(chance, alert type, first half hour, length) of every weekly window that holds an
     alert type's never-acknowledged incidents (``quiet``, per type and half hour of the week)
-    beyond chance, least likely first. Chance: a Poisson count whose mean is the larger of the
-    type's ignored incidents at its own rate spread over the week as the account is busy
-    (``weight``), and at its rate in the same half hours on the other six days (a type that
-    fires every afternoon does not make a Tuesday-afternoon window); the window needs at
-    least two ignored incidents, at least ``maintenance_ignored_share`` of its incidents
-    (``every``) ignored, and a chance below ``maintenance_alpha`` over ``WINDOWS_PER_TYPE``
-    windows."""
+    beyond chance, least likely first. Chance: that a Poisson count reaches the window's and
+    spreads over ``maintenance_min_weeks`` distinct weeks (:func:`_spread_chance`, what the
+    rule asks of a window), the count's mean the larger of the type's ignored incidents at its
+    own rate spread over the week as the account is busy (``weight``), and at its rate in the
+    same half hours on the other six days (a type that fires every afternoon does not make a
+    Tuesday-afternoon window); the window needs at least two ignored incidents, as many as
+    ``maintenance_min_weeks`` and at least ``maintenance_ignored_share`` of its incidents
+    (``every``), a history in which it recurs that many weeks, and a chance below
+    ``maintenance_alpha`` over ``WINDOWS_PER_TYPE`` windows."""
     total = quiet.sum(axis=1, keepdims=True)
     share = weight / weight.sum()
     clock = np.arange(SLOTS_PER_WEEK) % 48
     # Per half hour, the same clock time on the other six days (its type's count, its exposure).
     other = quiet.reshape(len(quiet), 7, 48).sum(axis=1)[:, clock] - quiet
     other_occurs = np.bincount(clock, weights=occurs, minlength=48)[clock] - occurs
+    weeks = settings.maintenance_min_weeks
+    limit = settings.maintenance_alpha / WINDOWS_PER_TYPE
     found = []
     held, seen, rate_share, exposure, other_held, other_exposure = (0,) * 6
     for length in range(1, WINDOW_MAX_SLOTS + 1):
@@ -197,15 +202,71 @@ def _unlikely_windows(
         expected = np.maximum(
             total * rate_share, other_held / np.maximum(other_exposure, 1) * exposure
         )
-        chance = poisson.sf(held - 1, expected)
-        hit = (
-            (held >= 2)
+        # The times each window recurs in the history: the weeks its incidents can spread over.
+        recurs = np.rint(exposure / length).astype(np.int64)
+        possible = (
+            (held >= max(2, weeks))
             & (held >= settings.maintenance_ignored_share * seen)
-            & (chance * WINDOWS_PER_TYPE < settings.maintenance_alpha)
+            & (recurs >= weeks)
         )
-        for code, first in zip(*np.nonzero(hit), strict=True):
-            found.append((float(chance[code, first]), int(code), int(first), length))
+        code, first = np.nonzero(possible)
+        count = held[code, first].astype(np.int64)
+        chance = _spread_chance(count, expected[code, first], recurs[first], weeks, limit)
+        for k in np.flatnonzero(chance < limit):
+            found.append((float(chance[k]), int(code[k]), int(first[k]), length))
     return sorted(found)
+
+
+# Terms of the count summed exactly in _spread_chance; beyond them the spread is taken as
+# certain (an upper bound: the chance is never understated).
+_SPREAD_TERMS = 30
+
+
+def _spread_chance(
+    count: np.ndarray, expected: np.ndarray, recurs: np.ndarray, weeks: int, limit: float
+) -> np.ndarray:
+    """Per window, the chance that a Poisson count of mean ``expected`` is at least ``count``
+    and its incidents fall in at least ``weeks`` distinct weeks of the ``recurs`` the window
+    occurs in (each incident in any of them alike): sum over n >= count of P(N = n) times the
+    chance that n incidents cover ``weeks`` weeks (:func:`_week_cover`). The rule asks both of
+    a window, and chance seldom gives both: four incidents at random in three weeks cover all
+    three 44 % of the time, while a maintenance window's recur every week. Windows that cannot
+    end under ``limit`` are not summed; their chance is returned as the Poisson tail alone,
+    which is not under it either."""
+    chance = poisson.sf(count - 1, expected)
+    if not len(count):
+        return chance
+    # The spread's chance grows with the count, so tail x cover(count) bounds the sum below:
+    # only windows under the limit by that bound can end under it.
+    for times in np.unique(recurs):
+        cover = _week_cover(int(times), weeks, int(count.max()) + _SPREAD_TERMS)
+        at = np.flatnonzero((recurs == times) & (chance * cover[count] < limit))
+        n, mean = count[at], expected[at]
+        total = poisson.sf(n + _SPREAD_TERMS - 1, mean)
+        for extra in range(_SPREAD_TERMS):
+            total += poisson.pmf(n + extra, mean) * cover[n + extra]
+        chance[at] = total
+    return chance
+
+
+def _week_cover(recurs: int, weeks: int, most: int) -> np.ndarray:
+    """For n = 0..``most`` incidents each in one of ``recurs`` weeks (alike), the chance
+    that they fall in at least ``weeks`` distinct weeks (the occupancy distribution, one
+    incident at a time)."""
+    if weeks <= 0:
+        return np.ones(most + 1)
+    cover = np.zeros(most + 1)
+    if recurs < weeks:
+        return cover
+    occupied = np.zeros(recurs + 1)  # P(d distinct weeks so far)
+    occupied[0] = 1.0
+    d = np.arange(recurs + 1)
+    for n in range(1, most + 1):
+        new = occupied * d / recurs
+        new[1:] += occupied[:-1] * (recurs - d[1:] + 1) / recurs
+        occupied = new
+        cover[n] = occupied[weeks:].sum()
+    return cover
 
 
 def _evidence(part: pd.DataFrame, config: Config, settings: NoiseSettings) -> dict:

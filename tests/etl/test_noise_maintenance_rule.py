@@ -6,12 +6,17 @@ only, a busy alert type's chance clusters and a daily habit are not."""
 from __future__ import annotations
 
 import json
+import math
 import random
 
+import numpy as np
 import pandas as pd
+import pytest
+from scipy.stats import poisson
 
 from etl.config import Config
 from etl.noise import NoiseSettings, build_recommendations, find_groups
+from etl.noise.rules import _spread_chance, _week_cover
 from tests.etl.noise_support import T0
 
 DAY = 86_400
@@ -130,3 +135,41 @@ def test_a_daily_habit_is_not_a_weekly_window() -> None:
     # proposed "weekly Mon 14:00-15:00" here.)
     daily = [d * DAY + m * 60 for d in range(21) for m in (14 * 60 + 10, 14 * 60 + 40)]
     assert _windows(_frame({"daily": daily})) == {}
+
+
+def test_a_window_spread_over_its_weeks_is_less_likely_than_its_count() -> None:
+    # Four incidents in Wednesday 02:00-03:00, in each of the three weeks, on an alert type
+    # that also pages unacknowledged by day seven times. The count alone (4 where chance puts
+    # 0.07) is not unlikely enough over 2,688 windows; four incidents that also cover all
+    # three weeks are (chance spreads four incidents over three weeks 44 % of the time):
+    # the rule's chance is of both (docs/grouping.md, "A window's chance counts its weeks").
+    nightly = [_wednesday(0, 2.2), _wednesday(1, 2.6), _wednesday(2, 2.1), _wednesday(2, 2.7)]
+    nightly += [d * 3 * DAY + (11 + d % 5) * 3600 for d in range(7)]
+    assert _windows(_frame({"nightly": nightly})) == {"S-nightly": "weekly Wed 02:00-03:00 UTC"}
+
+
+def test_the_week_cover_is_the_occupancy_chance() -> None:
+    # n incidents in 3 equally likely weeks cover all three with chance
+    # sum_j (-1)^j C(3, j) (1 - j/3)^n (inclusion-exclusion): 6/27 for 3, 36/81 for 4.
+    cover = _week_cover(3, 3, 8)
+    for n in range(9):
+        exact = sum((-1) ** j * math.comb(3, j) * (1 - j / 3) ** n for j in range(4))
+        assert cover[n] == pytest.approx(exact, abs=1e-12)
+    assert cover[4] == pytest.approx(36 / 81)
+    # At least 3 of 5 weeks: 1 - P(1 or 2 distinct weeks).
+    n = 4
+    at_most_two = (5 * 1 + math.comb(5, 2) * (2**n - 2)) / 5**n
+    assert _week_cover(5, 3, n)[n] == pytest.approx(1 - at_most_two)
+    assert not _week_cover(2, 3, 6).any()  # two weeks cannot hold three
+
+
+def test_the_spread_chance_sums_the_count_and_its_weeks() -> None:
+    count, mean = np.array([4, 6]), np.array([0.07, 0.5])
+    got = _spread_chance(count, mean, np.array([3, 3]), 3, limit=1.0)
+    cover = _week_cover(3, 3, 200)
+    for k in range(2):
+        exact = sum(poisson.pmf(n, mean[k]) * cover[n] for n in range(count[k], 200))
+        assert got[k] == pytest.approx(exact, rel=1e-9)
+        # Never more likely than the count alone, and at least the count times its spread.
+        tail = poisson.sf(count[k] - 1, mean[k])
+        assert tail * cover[count[k]] <= got[k] <= tail
