@@ -57,16 +57,20 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 # DuckDB's own default is 80% of RAM; the build target is under 4 GB peak for the process,
 # so DuckDB gets 3 GB for the SQL models and spills to disk beyond it. During the noise marts
 # the Python side holds the big frames and DuckDB only serves a few narrow queries: its limit
-# drops to NOISE_MEMORY_LIMIT, which makes it release the cached blocks of the SQL models
-# (about 2 GB at a million incidents) instead of keeping them beside the frames.
+# drops to a third of the build's, at most NOISE_MEMORY_LIMIT, which makes it release the
+# cached blocks of the SQL models (about 2 GB at a million incidents) instead of keeping them
+# beside the frames. In a nightly (1.5 GB) that is 500 MB: the noise tables' writes, beside
+# the recommendations' frames, made the nightly's peak at 1 GB (1.92-2.00 GiB at a million
+# incidents; 1.50 GiB at 500 MB, in the same time: docs/benchmarks.md "Nightly").
 DEFAULT_MEMORY_LIMIT = "3GB"
 NOISE_MEMORY_LIMIT = "1GB"
+NOISE_MEMORY_SHARE = 1 / 3
 # A build that continues the last one (the nightly: incremental models, a day of changes) reads
 # a fraction of the data, and ran as fast under half the limit when the marts were still
 # rebuilt whole (ba2bb31, a million incidents: 35.3 s and 1.87 GiB peak at 1.5 GB against
 # 35.1 s and 2.40 GiB at 3 GB), where a build from scratch is 5 s slower at 1.5 GB.
 # `memory_limit="auto"` picks by that. Since the marts are incremental by key the nightly's
-# peak is the noise step's, about 2.07 GiB either way (docs/benchmarks.md "Nightly").
+# peak is the noise step's (docs/benchmarks.md "Nightly").
 INCREMENTAL_MEMORY_LIMIT = "1.5GB"
 AUTO = "auto"
 
@@ -430,8 +434,10 @@ def _build_noise(
 
     started = time.perf_counter()
     session_limit = _setting(con, "memory_limit")
-    if _bytes(memory_limit or session_limit) > _bytes(NOISE_MEMORY_LIMIT):
-        con.execute(f"set memory_limit = '{NOISE_MEMORY_LIMIT}'")
+    limit = min(
+        _bytes(NOISE_MEMORY_LIMIT), NOISE_MEMORY_SHARE * _bytes(memory_limit or session_limit)
+    )
+    con.execute(f"set memory_limit = '{limit / 1e6:.0f}MB'")
     try:
         result = build_noise_marts(con, config, reuse_identities=not full)
     finally:
