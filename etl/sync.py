@@ -193,6 +193,11 @@ def run_sync(
         limiter=RateLimiter(rate_per_minute),
         retry=retry,
     )
+    if build:
+        # The noise step's imports, during the private copy and the API's waits.
+        from etl.transform import preload_noise
+
+        preload_noise()
     try:
         with building(Path(db_path), wait_seconds=lock_wait) as con:
             marks = read_watermarks(con)
