@@ -30,8 +30,11 @@ Per account, against the simulator's ground truth:
   transient; ``noise_r``: share of all the planted self-resolving noise with a
   ``noise_reason`` (transient, or auto_resolved_unacked when it resolved later: the
   simulator's noise resolves after a lognormal time of median 4 minutes, 39 % of it after 5);
-- ``maint_p`` / ``maint_r``: incidents inside a recommended maintenance window of their
-  service against the planted maintenance incidents; n/a on a history shorter than
+- ``maint_p`` / ``maint_r``: incidents of a recommended window's alert type inside the window
+  (what the recommendation's first artifact, an Event Orchestration rule, suppresses, and what
+  its replay counts) against the planted maintenance incidents; ``maint_p_svc``: the same
+  precision for every incident of the service inside the window (what the alternative
+  PagerDuty maintenance windows would silence); n/a on a history shorter than
   ``maintenance_min_weeks`` weeks (scale 8's 14 days), where the rule proposes no window
   by design (two sightings are not a weekly habit) and the planted windows cannot be found.
 
@@ -108,6 +111,7 @@ METRICS = (
     "noise_r",
     "maint_p",
     "maint_r",
+    "maint_p_svc",
     "find_groups_s",
     "types",
 )
@@ -158,19 +162,22 @@ def _ratio(hit: int, total: int) -> float:
     return hit / total if total else 1.0
 
 
-def _maintenance_scores(truth: dict, in_window: set, maint_truth: set) -> dict:
-    """maint_p and maint_r; NaN (printed n/a) when the history is shorter than the weeks a
-    weekly window must recur in, since no window can then be proposed."""
+def _maintenance_scores(
+    truth: dict, in_window: set, in_service_window: set, maint_truth: set
+) -> dict:
+    """maint_p, maint_r and maint_p_svc; NaN (printed n/a) when the history is shorter than
+    the weeks a weekly window must recur in, since no window can then be proposed."""
     from etl.config import load_config
     from etl.noise.settings import NoiseSettings, load_settings
 
     settings = load_settings(NoiseSettings, load_config().recommendations, "recommendations")
     span = datetime.fromisoformat(truth["end"]) - datetime.fromisoformat(truth["start"])
     if span.days < 7 * settings.maintenance_min_weeks:
-        return {"maint_p": float("nan"), "maint_r": float("nan")}
+        return {"maint_p": float("nan"), "maint_r": float("nan"), "maint_p_svc": float("nan")}
     return {
         "maint_p": _ratio(len(in_window & maint_truth), len(in_window)),
         "maint_r": _ratio(len(in_window & maint_truth), len(maint_truth)),
+        "maint_p_svc": _ratio(len(in_service_window & maint_truth), len(in_service_window)),
     }
 
 
@@ -219,19 +226,26 @@ def _score(con, truth: dict, result: dict) -> dict:
             [load_config().transient_seconds],
         ).fetchall()
     } & plain_noise
-    windows: dict[str, list[set[int]]] = {}
-    for service_id, evidence in con.execute(
-        "select service_id, evidence from recommendations where kind = 'maintenance_window'"
+    windows: dict[tuple[str, str], set[int]] = {}
+    for service_id, template_id, evidence in con.execute(
+        "select service_id, template_id, evidence from recommendations "
+        "where kind = 'maintenance_window'"
     ).fetchall():
-        windows.setdefault(service_id, []).append(window_slots(json.loads(evidence)["window"]))
-    in_window = set()
-    for inc, service_id, created in con.execute(
-        "select incident_id, service_id, created_at at time zone 'UTC' from incidents"
+        windows[service_id, template_id] = window_slots(json.loads(evidence)["window"])
+    by_service: dict[str, list[set[int]]] = {}
+    for (service_id, _), slots in windows.items():
+        by_service.setdefault(service_id, []).append(slots)
+    in_window, in_service_window = set(), set()
+    for inc, service_id, template_id, created in con.execute(
+        "select i.incident_id, i.service_id, n.template_id, i.created_at at time zone 'UTC' "
+        "from incidents as i left join int_incident_noise as n using (incident_id)"
     ).fetchall():
-        if service_id in windows:
+        if service_id in by_service:
             slot = created.weekday() * 48 + created.hour * 2 + created.minute // 30
-            if any(slot in w for w in windows[service_id]):
+            if slot in windows.get((service_id, template_id), ()):
                 in_window.add(inc)
+            if any(slot in w for w in by_service[service_id]):
+                in_service_window.add(inc)
     occ = set(found)
     return {
         "storm_ari": ari,
@@ -244,7 +258,7 @@ def _score(con, truth: dict, result: dict) -> dict:
         "trans_p": _ratio(len(transient & noise_truth), len(transient)),
         "trans_r": _ratio(len(transient & quick), len(quick)),
         "noise_r": _ratio(len(set(reasons) & plain_noise), len(plain_noise)),
-        **_maintenance_scores(truth, in_window, maint_truth),
+        **_maintenance_scores(truth, in_window, in_service_window, maint_truth),
         "find_groups_s": result["seconds"].get("grouping", float("nan")),
         "types": result["templates"],  # alert types (structured identities and templates)
     }

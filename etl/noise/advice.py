@@ -185,6 +185,52 @@ def stop_paging_artifacts(part: pd.DataFrame, constant: str, title: str, team: o
     return artifacts
 
 
+# PCL's day names, Monday first (Event Orchestration's ``now in Mon,Tue 09:00:00 to ...``).
+PCL_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def window_suppress_artifact(
+    service_id: str, constant: str, title: str, day: int, minute: int, minutes: int, zone: str
+) -> dict:
+    """The weekly window as a rule of the service's Event Orchestration: the alert type's
+    events are suppressed while PCL's ``now in`` holds (``day``: 0 = Monday, from ``minute``
+    after midnight for ``minutes``, in ``zone``), every week, and the service's other alerts
+    still page. A window past midnight is one condition per day (a rule applies when any of
+    its conditions holds)."""
+    match = f"event.summary matches part {pcl_string(constant)}"
+    conditions, left, start = [], minutes, minute
+    while left > 0:
+        span = min(left, 1440 - start)
+        end = start + span
+        until = "23:59:59" if end == 1440 else f"{end // 60:02d}:{end % 60:02d}:00"
+        conditions.append(
+            {
+                "expression": f"{match} and now in {PCL_DAYS[day % 7]} "
+                f"{start // 60:02d}:{start % 60:02d}:00 to {until} {zone}"
+            }
+        )
+        left, start, day = left - span, 0, day + 1
+    rule = {
+        "label": _one_line(f"pagerlens: {title}")[:250],
+        "conditions": conditions,
+        "actions": {"suppress": True},
+    }
+    body = {
+        "orchestration_path": {
+            "sets": [{"id": "start", "rules": [rule]}],
+            "catch_all": {"actions": {}},
+        }
+    }
+    return pagerduty(
+        "PUT",
+        f"/event_orchestrations/services/{service_id}",
+        body,
+        "Event Orchestration of the service: suppress this alert during its weekly window, every "
+        "week; the service's other alerts still page. A PUT replaces the whole orchestration: "
+        "add this rule to the sets of your GET.",
+    )
+
+
 def maintenance_starts(
     after: pd.Timestamp, day: int, minute: int, minutes: int, zone: str, count: int
 ) -> list[tuple[str, str]]:
@@ -268,8 +314,8 @@ def maintenance_artifacts(
                     "services": [{"id": service_id, "type": "service_reference"}],
                 }
             },
-            f"Maintenance window {n} of {len(windows)} ({rule}): the service opens no "
-            "incidents during it.",
+            f"Maintenance window {n} of {len(windows)} ({rule}), instead of the rule above: "
+            "the whole service, every alert of it, opens no incidents during it.",
         )
         for n, (start, end) in enumerate(windows, start=1)
     ]

@@ -19,6 +19,7 @@ from etl.noise.advice import (
     render,
     service_update,
     stop_paging_artifacts,
+    window_suppress_artifact,
 )
 from etl.noise.existing import ExistingConfig, already_on
 from etl.noise.flapping import BUSYNESS_PRIOR
@@ -430,7 +431,20 @@ def _maintenance(
             f"maintenance windows already booked over all {len(windows)} proposed occurrences",
             f"maintenance window {rule}",
         )
-    artifacts = maintenance_artifacts(
+    # The alert type's own weekly rule first: what the replay counts (its incidents in the
+    # window). PagerDuty's maintenance windows silence the whole service, once each.
+    artifacts = [
+        window_suppress_artifact(
+            str(first_row["service_id"]),
+            _constant_part(first_row["template"]),
+            f"weekly window {rule}",
+            first // 48,
+            30 * (first % 48),
+            30 * len(slots),
+            config.account_time_zone,
+        )
+    ]
+    artifacts += maintenance_artifacts(
         str(first_row["service_id"]), free, rule, _described(first_row["template"])
     )
     artifacts += mute_artifacts(

@@ -189,6 +189,7 @@ def _hand_made() -> list[dict]:
         ),
         *advice.stop_paging_artifacts(_part(), HOSTILE, HOSTILE, HOSTILE),
         *advice.maintenance_artifacts("PSV1", windows, HOSTILE, HOSTILE),
+        advice.window_suppress_artifact("PSV1", HOSTILE, HOSTILE, 6, 1380, 90, "Europe/Berlin"),
         *advice.mute_artifacts(HOSTILE, 6, 1380, 90, "Europe/Berlin", HOSTILE),
         *advice.group_artifacts(group, ["PSV1", "PSV2"], 600, HOSTILE, group["templates"][0]),
     ]
@@ -214,6 +215,29 @@ def test_hand_made_artifacts_with_hostile_text_validate(spec: dict, tmp_path: Pa
     for line in advice.render(artifacts).splitlines():
         if line.startswith("# "):
             assert line.startswith(("# PagerDuty API ", "# Alertmanager "))
+
+
+def test_a_weekly_window_suppresses_its_alert_type_every_week() -> None:
+    # Sunday 23:00 for 90 minutes, Berlin time: one PCL condition per day (a rule applies
+    # when any condition holds), each the alert's match and the day's part of the window.
+    artifact = advice.window_suppress_artifact(
+        "PSV1", "backup job failed", "weekly window", 6, 1380, 90, "Europe/Berlin"
+    )
+    assert (artifact["method"], artifact["path"]) == ("PUT", "/event_orchestrations/services/PSV1")
+    (rule,) = artifact["body"]["orchestration_path"]["sets"][0]["rules"]
+    assert rule["actions"] == {"suppress": True}
+    assert [c["expression"] for c in rule["conditions"]] == [
+        "event.summary matches part 'backup job failed' and now in Sun 23:00:00 to 23:59:59 "
+        "Europe/Berlin",
+        "event.summary matches part 'backup job failed' and now in Mon 00:00:00 to 00:30:00 "
+        "Europe/Berlin",
+    ]
+    # Within one day: one condition; a quote in the alert text stays inside the PCL string.
+    artifact = advice.window_suppress_artifact("PSV1", "it's down", "w", 2, 120, 60, "UTC")
+    (rule,) = artifact["body"]["orchestration_path"]["sets"][0]["rules"]
+    assert [c["expression"] for c in rule["conditions"]] == [
+        "event.summary matches part 'it\\'s down' and now in Wed 02:00:00 to 03:00:00 UTC"
+    ]
 
 
 def test_inhibit_rule_mutes_the_dependents_of_the_root() -> None:

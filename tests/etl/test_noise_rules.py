@@ -193,8 +193,16 @@ def test_maintenance_weeks_are_counted_across_a_new_year() -> None:
     evidence = json.loads(recs.iloc[0]["evidence"])
     assert evidence["window"] == "weekly Tue 03:00-03:30 UTC"
     assert evidence["incidents_in_window"] == 5
-    # One POST per weekly occurrence after the last incident (2026-01-13), on the wall clock.
-    bodies = [a["body"]["maintenance_window"] for a in json.loads(recs.iloc[0]["config_artifacts"])]
+    # First the alert type's own weekly rule (Event Orchestration, PCL `now in`), then, for
+    # the whole service instead, one POST per weekly occurrence after the last incident
+    # (2026-01-13), on the wall clock.
+    rule, *windows = json.loads(recs.iloc[0]["config_artifacts"])
+    (suppress,) = rule["body"]["orchestration_path"]["sets"][0]["rules"]
+    assert suppress["actions"] == {"suppress": True}
+    assert [c["expression"] for c in suppress["conditions"]] == [
+        "event.summary matches part 'Backup job' and now in Tue 03:00:00 to 03:30:00 UTC"
+    ]
+    bodies = [a["body"]["maintenance_window"] for a in windows]
     assert [(b["start_time"], b["end_time"]) for b in bodies] == [
         (f"2026-01-{day}T03:00:00+00:00", f"2026-01-{day}T03:30:00+00:00") for day in (20, 27)
     ] + [
