@@ -326,25 +326,52 @@ def _bursts(
     width = int(services.max()) + 1
     pairs = np.unique(chain * width + services[np.repeat(long, sizes)])
     distinct = np.bincount(pairs // width, minlength=len(starts))
-    found = []
-    for first, last in zip(starts[distinct >= least], ends[distinct >= least], strict=True):
-        start = int(first)
+    # The pieces of each such chain: from its first incident, all created within
+    # dependency_max_seconds of it, then the same from the next one left.
+    reach = np.searchsorted(created, created + settings.dependency_max_seconds, side="right")
+    reach = reach.tolist()
+    first_of, end_of = [], []
+    for first, last in zip(
+        starts[distinct >= least].tolist(), ends[distinct >= least].tolist(), strict=True
+    ):
+        start = first
         while start < last:
-            limit = created[start] + settings.dependency_max_seconds
-            end = start + int(np.searchsorted(created[start:last], limit, side="right"))
-            cut = slice(start, end)
-            covered = len(set(services[cut].tolist()))
-            if covered >= least:
-                strength = (
-                    _joint_services(created[cut], history.resolved[cut], services[cut], settings)
-                    if joint
-                    else covered
-                )
-                if strength >= (settings.min_dependency_joint if joint else least):
-                    led = _led(services[cut], burst)
-                    found.append((created[start], history.positions[cut], (strength, led)))
+            end = min(reach[start], last)
+            first_of.append(start)
+            end_of.append(end)
             start = end
+    if not first_of:
+        return []
+    first_of, end_of = np.array(first_of), np.array(end_of)
+    covered = _distinct_per_piece(first_of, end_of, services, width)
+    enough = np.flatnonzero(covered >= least)
+    if joint:
+        strength = _joint_services(first_of[enough], end_of[enough], history, width, settings)
+        floor = settings.min_dependency_joint
+    else:
+        strength, floor = covered[enough], least
+    found = []
+    for k in np.flatnonzero(strength >= floor).tolist():
+        cut = slice(int(first_of[enough[k]]), int(end_of[enough[k]]))
+        led = _led(services[cut], burst)
+        found.append((created[cut.start], history.positions[cut], (int(strength[k]), led)))
     return found
+
+
+def _pieces(first: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The row positions of the pieces ``[first, end)`` one after another, and each one's piece."""
+    sizes = end - first
+    piece = np.repeat(np.arange(len(first)), sizes)
+    return np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes) + first[piece], piece
+
+
+def _distinct_per_piece(
+    first: np.ndarray, end: np.ndarray, services: np.ndarray, width: int
+) -> np.ndarray:
+    """How many distinct services each piece ``[first, end)`` of the history holds."""
+    rows, piece = _pieces(first, end)
+    pairs = np.unique(piece * width + services[rows])
+    return np.bincount(pairs // width, minlength=len(first))
 
 
 def _led(services: np.ndarray, burst: _BurstRule) -> bool:
@@ -356,22 +383,31 @@ def _led(services: np.ndarray, burst: _BurstRule) -> bool:
 
 
 def _joint_services(
-    created: np.ndarray, resolved: np.ndarray, services: np.ndarray, settings: GroupingSettings
-) -> int:
-    """The most services of a chain whose incidents, each open at least ``joint_min_duration``
-    (shorter ones resolve together whenever they fire together), resolved within
-    ``joint_link_seconds`` of one another (chained): dependents recovering when their
-    supporting service does."""
-    long = np.flatnonzero(~np.isnan(resolved) & (resolved - created >= settings.joint_min_duration))
-    if len(long) < 2:
-        return min(len(long), 1)
-    order = long[np.argsort(resolved[long], kind="stable")]
-    times = resolved[order]
-    most, start = 0, 0
-    for end in range(1, len(order) + 1):
-        if end == len(order) or times[end] - times[end - 1] > settings.joint_link_seconds:
-            most = max(most, len(set(services[order[start:end]].tolist())))
-            start = end
+    first: np.ndarray,
+    end: np.ndarray,
+    history: _History,
+    width: int,
+    settings: GroupingSettings,
+) -> np.ndarray:
+    """Per piece ``[first, end)`` of the history, the most services whose incidents, each
+    open at least ``joint_min_duration`` (shorter ones resolve together whenever they fire
+    together), resolved within ``joint_link_seconds`` of one another (chained): dependents
+    recovering when their supporting service does."""
+    rows, piece = _pieces(first, end)
+    created, resolved = history.created[rows], history.resolved[rows]
+    open_long = ~np.isnan(resolved) & (resolved - created >= settings.joint_min_duration)
+    rows, piece, resolved = rows[open_long], piece[open_long], resolved[open_long]
+    most = np.zeros(len(first), np.int64)
+    if not len(rows):
+        return most
+    order = np.lexsort((resolved, piece))  # by piece, then resolution (stable on ties)
+    piece, times = piece[order], resolved[order]
+    new = np.ones(len(order), bool)
+    new[1:] = (piece[1:] != piece[:-1]) | (np.diff(times) > settings.joint_link_seconds)
+    link = np.cumsum(new) - 1
+    pairs = np.unique(link * width + history.services[rows[order]])
+    together = np.bincount(pairs // width, minlength=int(link[-1]) + 1)
+    np.maximum.at(most, piece[new], together)
     return most
 
 
