@@ -18,9 +18,9 @@ from etl.noise.rules import (
     _pause_transient,
     _rule_candidates,
     _stop_paging,
-    _weekly_clock,
 )
 from etl.noise.settings import NoiseSettings
+from etl.noise.weekly_windows import weekly_clock
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def build_recommendations(
     replay = Replay(incidents, notifications, config, settings.replay_weeks)
     rows: list[dict] = []
     frame = incidents.assign(
-        never_acked=incidents["first_ack_at"].isna(), **_weekly_clock(incidents, config)
+        never_acked=incidents["first_ack_at"].isna(), **weekly_clock(incidents, config)
     )
     rules = _rule_candidates(frame, settings)
     candidates = frame[rules.any(axis=1).to_numpy()].join(rules)

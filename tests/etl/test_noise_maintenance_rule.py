@@ -16,7 +16,7 @@ from scipy.stats import poisson
 
 from etl.config import Config
 from etl.noise import NoiseSettings, build_recommendations, find_groups
-from etl.noise.rules import _spread_chance, _week_cover
+from etl.noise.weekly_windows import _spread_chance, _week_cover
 from tests.etl.noise_support import T0
 
 DAY = 86_400
