@@ -58,11 +58,11 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 # DuckDB's own default is 80% of RAM; the build target is under 4 GB peak for the process,
 # so DuckDB gets 3 GB for the SQL models and spills to disk beyond it. During the noise marts
 # the Python side holds the big frames and DuckDB only serves a few narrow queries: its limit
-# drops to a third of the build's, at most NOISE_MEMORY_LIMIT, which makes it release the
-# cached blocks of the SQL models (about 2 GB at a million incidents) instead of keeping them
-# beside the frames. In a nightly (1.5 GB) that is 500 MB: the noise tables' writes, beside
-# the recommendations' frames, made the nightly's peak at 1 GB (1.92-2.00 GiB at a million
-# incidents; 1.50 GiB at 500 MB, in the same time: docs/benchmarks.md "Nightly").
+# drops to a third of the build's, at most NOISE_MEMORY_LIMIT, so that it releases the SQL
+# models' cached blocks (about 2 GB at a million incidents) instead of keeping them beside the
+# frames. A nightly's 1.5 GB gives 500 MB: its peak (the noise tables' writes beside the
+# recommendations' frames) fell from 1.92-2.00 to 1.49-1.53 GiB at a million incidents, in the
+# same time (docs/benchmarks.md "Nightly").
 DEFAULT_MEMORY_LIMIT = "3GB"
 NOISE_MEMORY_LIMIT = "1GB"
 NOISE_MEMORY_SHARE = 1 / 3
