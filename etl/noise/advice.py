@@ -144,24 +144,13 @@ def stop_paging_artifacts(part: pd.DataFrame, constant: str, title: str, team: o
     nobody when the alerts come from Alertmanager."""
     first = part.iloc[0]
     service_id = str(first["service_id"])
-    rule = {
-        "label": _one_line(f"pagerlens: {title}")[:250],
-        "conditions": [{"expression": f"event.summary matches part {pcl_string(constant)}"}],
-        "actions": {"severity": "info"},
-    }
-    body = {
-        "orchestration_path": {
-            "sets": [{"id": "start", "rules": [rule]}],
-            "catch_all": {"actions": {}},
-        }
-    }
     artifacts = [
-        pagerduty(
-            "PUT",
-            f"/event_orchestrations/services/{service_id}",
-            body,
-            "Event Orchestration of the service: lower these alerts to severity info. A PUT "
-            "replaces the whole orchestration: add this rule to the sets of your GET.",
+        orchestration_rule(
+            service_id,
+            title,
+            [f"event.summary matches part {pcl_string(constant)}"],
+            {"severity": "info"},
+            "lower these alerts to severity info.",
         ),
         service_update(
             part,
@@ -189,31 +178,15 @@ def stop_paging_artifacts(part: pd.DataFrame, constant: str, title: str, team: o
 PCL_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def window_suppress_artifact(
-    service_id: str, constant: str, title: str, day: int, minute: int, minutes: int, zone: str
+def orchestration_rule(
+    service_id: str, title: str, conditions: list[str], actions: dict, what: str
 ) -> dict:
-    """The weekly window as a rule of the service's Event Orchestration: the alert type's
-    events are suppressed while PCL's ``now in`` holds (``day``: 0 = Monday, from ``minute``
-    after midnight for ``minutes``, in ``zone``), every week, and the service's other alerts
-    still page. A window past midnight is one condition per day (a rule applies when any of
-    its conditions holds)."""
-    match = f"event.summary matches part {pcl_string(constant)}"
-    conditions, left, start = [], minutes, minute
-    while left > 0:
-        span = min(left, 1440 - start)
-        end = start + span
-        until = "23:59:59" if end == 1440 else f"{end // 60:02d}:{end % 60:02d}:00"
-        conditions.append(
-            {
-                "expression": f"{match} and now in {PCL_DAYS[day % 7]} "
-                f"{start // 60:02d}:{start % 60:02d}:00 to {until} {zone}"
-            }
-        )
-        left, start, day = left - span, 0, day + 1
+    """A PUT of the service's Event Orchestration holding one rule: ``actions`` when any of
+    the PCL ``conditions`` holds; ``what`` says what it does."""
     rule = {
         "label": _one_line(f"pagerlens: {title}")[:250],
-        "conditions": conditions,
-        "actions": {"suppress": True},
+        "conditions": [{"expression": c} for c in conditions],
+        "actions": actions,
     }
     body = {
         "orchestration_path": {
@@ -225,9 +198,45 @@ def window_suppress_artifact(
         "PUT",
         f"/event_orchestrations/services/{service_id}",
         body,
-        "Event Orchestration of the service: suppress this alert during its weekly window, every "
-        "week; the service's other alerts still page. A PUT replaces the whole orchestration: "
+        f"Event Orchestration of the service: {what} A PUT replaces the whole orchestration: "
         "add this rule to the sets of your GET.",
+    )
+
+
+def _day_pieces(day: int, minute: int, minutes: int) -> list[tuple[int, int, int]]:
+    """A weekly window (``day``: 0 = Monday, from ``minute`` after midnight for ``minutes``)
+    as (day, first minute, end minute) per day it touches: one past midnight continues the
+    next day."""
+    pieces, left, start = [], minutes, minute
+    while left > 0:
+        span = min(left, 1440 - start)
+        pieces.append((day % 7, start, start + span))
+        left, start, day = left - span, 0, day + 1
+    return pieces
+
+
+def window_suppress_artifact(
+    service_id: str, constant: str, title: str, day: int, minute: int, minutes: int, zone: str
+) -> dict:
+    """The weekly window as a rule of the service's Event Orchestration: the alert type's
+    events are suppressed while PCL's ``now in`` holds (``day``: 0 = Monday, from ``minute``
+    after midnight for ``minutes``, in ``zone``), every week, and the service's other alerts
+    still page. A window past midnight is one condition per day (a rule applies when any of
+    its conditions holds)."""
+    match = f"event.summary matches part {pcl_string(constant)}"
+    conditions = [
+        f"{match} and now in {PCL_DAYS[weekday]} {start // 60:02d}:{start % 60:02d}:00 to "
+        + ("23:59:59" if end == 1440 else f"{end // 60:02d}:{end % 60:02d}:00")
+        + f" {zone}"
+        for weekday, start, end in _day_pieces(day, minute, minutes)
+    ]
+    return orchestration_rule(
+        service_id,
+        title,
+        conditions,
+        {"suppress": True},
+        "suppress this alert during its weekly window, every week; the service's other alerts "
+        "still page.",
     )
 
 
@@ -263,18 +272,19 @@ def mute_artifacts(
         return []
     days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     interval = f"pagerlens-{name}-{days[day % 7][:3]}-{minute:04d}".lower()
-    periods, left, start = [], minutes, minute
-    while left > 0:  # a window past midnight continues the next day
-        span = min(left, 1440 - start)
-        end = start + span
-        times = [
-            {
-                "start_time": f"{start // 60:02d}:{start % 60:02d}",
-                "end_time": f"{end // 60:02d}:{end % 60:02d}",
-            }
-        ]
-        periods.append({"weekdays": [days[day % 7]], "times": times, "location": zone})
-        left, start, day = left - span, 0, day + 1
+    periods = [
+        {
+            "weekdays": [days[weekday]],
+            "times": [
+                {
+                    "start_time": f"{start // 60:02d}:{start % 60:02d}",
+                    "end_time": f"{end // 60:02d}:{end % 60:02d}",
+                }
+            ],
+            "location": zone,
+        }
+        for weekday, start, end in _day_pieces(day, minute, minutes)
+    ]
     receiver = receiver_name(team)
     return [
         alertmanager(
