@@ -393,10 +393,10 @@ _preloading: threading.Thread | None = None
 def preload_noise() -> None:
     """Import the noise marts' modules (scikit-learn, scipy: 3-4 s of CPU) in a background
     thread, once per process; _build_noise's own import waits for it. Called by the build as
-    the models start (DuckDB releases the GIL), and earlier by callers with a wait of their
-    own, where the import costs no wall time at all: ``build`` and ``sync`` call it before
-    the writer's private copy of the warehouse (a byte copy on ext4, 2.5-3.5 s at a million
-    incidents, one core in the kernel)."""
+    the models start (DuckDB releases the GIL, but its models keep both cores busy), and
+    earlier by callers with a wait of their own that leaves a core free: ``build`` and
+    ``sync`` call it before the writer's private copy of the warehouse (a byte copy on ext4,
+    2.5-3.5 s at a million incidents, one core in the kernel)."""
     global _preloading
     if _preloading is None and "etl.noise" not in sys.modules:
         _preloading = threading.Thread(
