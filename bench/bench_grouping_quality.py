@@ -181,6 +181,33 @@ def _maintenance_scores(
     }
 
 
+def _maintenance_window_incidents(con) -> tuple[set, set]:
+    """The incidents a recommended window suppresses (its alert type's, in its half hours of
+    the week, UTC as the simulated accounts) and those a maintenance window on the whole
+    service would silence."""
+    windows: dict[tuple[str, str], set[int]] = {}
+    for service_id, template_id, evidence in con.execute(
+        "select service_id, template_id, evidence from recommendations "
+        "where kind = 'maintenance_window'"
+    ).fetchall():
+        windows[service_id, template_id] = window_slots(json.loads(evidence)["window"])
+    by_service: dict[str, list[set[int]]] = {}
+    for (service_id, _), slots in windows.items():
+        by_service.setdefault(service_id, []).append(slots)
+    in_window, in_service_window = set(), set()
+    for inc, service_id, template_id, created in con.execute(
+        "select i.incident_id, i.service_id, n.template_id, i.created_at at time zone 'UTC' "
+        "from incidents as i left join int_incident_noise as n using (incident_id)"
+    ).fetchall():
+        if service_id in by_service:
+            slot = created.weekday() * 48 + created.hour * 2 + created.minute // 30
+            if slot in windows.get((service_id, template_id), ()):
+                in_window.add(inc)
+            if any(slot in w for w in by_service[service_id]):
+                in_service_window.add(inc)
+    return in_window, in_service_window
+
+
 def _score(con, truth: dict, result: dict) -> dict:
     from sklearn.metrics import adjusted_rand_score
 
@@ -226,26 +253,7 @@ def _score(con, truth: dict, result: dict) -> dict:
             [load_config().transient_seconds],
         ).fetchall()
     } & plain_noise
-    windows: dict[tuple[str, str], set[int]] = {}
-    for service_id, template_id, evidence in con.execute(
-        "select service_id, template_id, evidence from recommendations "
-        "where kind = 'maintenance_window'"
-    ).fetchall():
-        windows[service_id, template_id] = window_slots(json.loads(evidence)["window"])
-    by_service: dict[str, list[set[int]]] = {}
-    for (service_id, _), slots in windows.items():
-        by_service.setdefault(service_id, []).append(slots)
-    in_window, in_service_window = set(), set()
-    for inc, service_id, template_id, created in con.execute(
-        "select i.incident_id, i.service_id, n.template_id, i.created_at at time zone 'UTC' "
-        "from incidents as i left join int_incident_noise as n using (incident_id)"
-    ).fetchall():
-        if service_id in by_service:
-            slot = created.weekday() * 48 + created.hour * 2 + created.minute // 30
-            if slot in windows.get((service_id, template_id), ()):
-                in_window.add(inc)
-            if any(slot in w for w in by_service[service_id]):
-                in_service_window.add(inc)
+    in_window, in_service_window = _maintenance_window_incidents(con)
     occ = set(found)
     return {
         "storm_ari": ari,

@@ -193,11 +193,7 @@ def run_sync(
         limiter=RateLimiter(rate_per_minute),
         retry=retry,
     )
-    if build:
-        # The noise step's imports, during the private copy and the API's waits.
-        from etl.transform import preload_noise
-
-        preload_noise()
+    _preload_noise(build)
     try:
         with building(Path(db_path), wait_seconds=lock_wait) as con:
             marks = read_watermarks(con)
@@ -282,6 +278,15 @@ def _summary(
         warnings=[s.describe() for s in skipped] + list(extractor.stats.warnings),
         skipped=skipped,
     )
+
+
+def _preload_noise(build: bool) -> None:
+    """A sync that builds imports the noise step's modules during its private copy and the
+    API's waits (etl.transform.preload_noise)."""
+    if build:
+        from etl.transform import preload_noise
+
+        preload_noise()
 
 
 def _build(con, config: Config | None, progress: Progress | None) -> None:

@@ -56,13 +56,10 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 # DuckDB's own default is 80% of RAM; the build target is under 4 GB peak for the process,
-# so DuckDB gets 3 GB for the SQL models and spills to disk beyond it. During the noise marts
-# the Python side holds the big frames and DuckDB only serves a few narrow queries: its limit
-# drops to a third of the build's, at most NOISE_MEMORY_LIMIT, so that it releases the SQL
-# models' cached blocks (about 2 GB at a million incidents) instead of keeping them beside the
-# frames. A nightly's 1.5 GB gives 500 MB: its peak (the noise tables' writes beside the
-# recommendations' frames) fell from 1.92-2.00 to 1.49-1.53 GiB at a million incidents, in the
-# same time (docs/benchmarks.md "Nightly").
+# so DuckDB gets 3 GB for the SQL models and spills to disk beyond it. In the noise step Python
+# holds the big frames: DuckDB's limit drops to a third of the build's, at most
+# NOISE_MEMORY_LIMIT, and it releases the models' cached blocks (500 MB in a nightly: its peak
+# 1.92-2.00 -> 1.49-1.53 GiB at a million incidents, same time; docs/benchmarks.md "Nightly").
 DEFAULT_MEMORY_LIMIT = "3GB"
 NOISE_MEMORY_LIMIT = "1GB"
 NOISE_MEMORY_SHARE = 1 / 3
@@ -391,12 +388,10 @@ _preloading: threading.Thread | None = None
 
 
 def preload_noise() -> None:
-    """Import the noise marts' modules (scikit-learn, scipy: 3-4 s of CPU) in a background
-    thread, once per process; _build_noise's own import waits for it. Called by the build as
-    the models start (DuckDB releases the GIL, but its models keep both cores busy), and
-    earlier by callers with a wait of their own that leaves a core free: ``build`` and
-    ``sync`` call it before the writer's private copy of the warehouse (a byte copy on ext4,
-    2.5-3.5 s at a million incidents, one core in the kernel)."""
+    """Import the noise step's modules (scikit-learn, scipy: 3-4 s of CPU) in a thread, once
+    per process (_build_noise's import waits for it). ``build`` and ``sync`` call it before
+    the writer's private copy (on ext4 a byte copy, one core in the kernel), where a core is
+    free; the models, started next, keep both busy."""
     global _preloading
     if _preloading is None and "etl.noise" not in sys.modules:
         _preloading = threading.Thread(
