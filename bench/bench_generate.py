@@ -47,6 +47,8 @@ if __name__ == "__main__":
         "cpu_workers": workers.ru_utime + workers.ru_stime,
         "incidents": counts["incidents"], "log_entries": counts["log_entries"],
         "mib": os.path.getsize({db!r}) / 2**20,
+        "peak_parent_mib": own.ru_maxrss / 1024,
+        "peak_worker_mib": workers.ru_maxrss / 1024,
     }}))
 """
 
@@ -76,6 +78,8 @@ def show(label: str, f: dict) -> None:
         f"workers {f['cpu_workers']:.1f})  {f['incidents']:,} incidents, "
         f"{f['log_entries']:,} log entries, {f['mib']:.0f} MiB  "
         f"{1e6 * f['seconds'] / f['incidents']:.0f} us/incident  "
+        f"peak RSS parent {f['peak_parent_mib']:,.0f} MiB, largest worker "
+        f"{f['peak_worker_mib']:,.0f} MiB  "
         f"load {f['load'][0]:.1f} -> {f['load'][1]:.1f}",
         flush=True,
     )
