@@ -4,7 +4,9 @@
 -- the user's own zone and the hour bucket that time falls in; sleep wins over business and
 -- off-hours. An interruption takes the bucket of its first notification (int_interruptions);
 -- the noise replay (etl/noise.py) recomputes interruptions from these rows with a change
--- applied, so the bucket rule lives here once.
+-- applied, so the bucket rule lives here once. The ids are unique strings, stored with zstd
+-- (stg_log_entries says why).
+-- compression: log_entry_id zstd
 with notifications as (
     select
         log.log_entry_id,

@@ -12,7 +12,9 @@
 -- read by stg_custom_field_changes.
 -- The details are long JSON texts on one entry in nine: zstd stores them in a fraction of the
 -- space and time of DuckDB's own choice for the column (etl/incremental.py, create_table_as).
--- compression: trigger_details zstd
+-- So do the ids, unique strings that DuckDB's dictionary-FSST cannot shorten much: at a million
+-- incidents 18 MiB instead of 125 in 1.1 instead of 1.2-1.8 s, and scans of them took the same.
+-- compression: trigger_details zstd, log_entry_id zstd
 with parsed as (
     select
         id,
