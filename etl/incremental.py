@@ -167,6 +167,28 @@ def keep_fingerprint(con: duckdb.DuckDBPyConnection, name: str, fingerprint_: st
     )
 
 
+def clear(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[str]:
+    """Before a full rebuild: drop the tables of the models ``names`` and their state, forget
+    their fingerprints, and checkpoint, so the tables built next reuse the blocks the old ones
+    held (the private copy a build writes then stays the size of one build, not two, and so
+    does every later copy of it). Returns the tables dropped."""
+    con.execute(STATE_SCHEMA)
+    wanted = set(names) | {state_table(name) for name in names}
+    dropped = [
+        table
+        for (table,) in con.execute(
+            "select table_name from duckdb_tables() where not temporary and schema_name = 'main'"
+            " and database_name = current_database() order by table_name"
+        ).fetchall()
+        if table in wanted
+    ]
+    for table in dropped:
+        con.execute(f"drop table main.{table}")
+    con.execute("delete from _incremental_models where list_contains(?, model)", [sorted(names)])
+    con.execute("checkpoint")
+    return dropped
+
+
 def delta_table(name: str) -> str:
     """The temporary table where a refresh of ``name`` leaves the rows it deleted and inserted."""
     return f"_delta_{name}"

@@ -5,19 +5,17 @@ the raw JSON), ``etl/models/marts`` (the business logic, see ``docs/metrics.md``
 ``etl/models/noise`` (the narrow inputs of the noise step, :mod:`etl.noise`). Each file is one
 ``select`` that becomes the table named after the file. Dependencies are read from the SQL
 (a model that names another model runs after it), so adding a model needs no registry.
-A staging model that maps one raw table row by row may declare ``-- incremental:``; a build
-then re-parses only the raw rows changed since the last one (:mod:`etl.incremental`). A model
-whose rows are grouped by a key (an incident, a log entry) may declare it the same way; a build
-then recomputes only the keys its inputs' changes touched (:mod:`etl.incremental_keyed`).
-``full=True`` rebuilds every model from scratch.
+A model may declare ``-- incremental:``, per raw row (a build re-parses only the raw rows
+changed since the last, :mod:`etl.incremental`) or per key, an incident or a log entry (it
+recomputes only the keys its inputs' changes touched, :mod:`etl.incremental_keyed`).
+``full=True`` drops every model's table first and builds them all from scratch.
 Runtime values are bound named parameters (``$transient_seconds``) from
 :meth:`etl.config.Config.sql_params`; a model receives exactly the parameters it names. After
 the models, the noise step (:func:`etl.noise.build_noise_marts`, Python: templates, groups,
 recommendations) consumes the noise layer's tables, under its own DuckDB memory limit.
 
 A failed data check raises :class:`etl.checks.DataCheckError`; inside
-:func:`etl.warehouse.building` that discards the work copy, so the previously published
-warehouse stays in place.
+:func:`etl.warehouse.building` that discards the work copy: the published warehouse stays.
 """
 
 from __future__ import annotations
@@ -356,6 +354,8 @@ def build_marts(
     try:
         create_macros(con)
         models = [m for m in discover_models() if noise or m.layer != "noise"]
+        if full:
+            incremental.clear(con, [m.name for m in models])
         summary.runs.extend(refresh_models(con, models, params, full=full))
         if noise:
             # The noise step: Python over the noise layer's tables (its own row in _build_runs).

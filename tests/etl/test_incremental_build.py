@@ -349,3 +349,27 @@ def test_a_build_that_continues_the_last_one_runs_under_the_lower_memory_limit(c
     assert built_under() == shown(DEFAULT_MEMORY_LIMIT)
     assert built_under() == shown(INCREMENTAL_MEMORY_LIMIT)
     assert built_under(full=True) == shown(DEFAULT_MEMORY_LIMIT)
+
+
+def test_a_full_build_reuses_the_blocks_of_the_tables_it_replaces(pipeline_db, tmp_path):
+    """A full build drops the models' tables before it builds them again, so the file stays
+    the size of one build: without it, each table's new version was written beside the old
+    one and the freed blocks stayed in the file (1 GB of 4.4 at a million incidents)."""
+
+    def blocks(db: Path) -> int:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute("select total_blocks from pragma_database_size()").fetchall()[0][0]
+        finally:
+            con.close()
+
+    db = tmp_path / "rebuilt.duckdb"
+    shutil.copyfile(pipeline_db, db)
+    db.chmod(0o644)
+    build(db, default_config(), full=True, memory_limit=None)
+    once = blocks(db)
+    before = _tables(db)
+    for _ in range(2):
+        build(db, default_config(), full=True, memory_limit=None)
+    assert blocks(db) <= once
+    assert _tables(db) == before
