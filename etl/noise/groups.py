@@ -24,6 +24,7 @@ Pure: DataFrame in, DataFrames and quality figures out; no database.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -254,24 +255,39 @@ def _similarities(
     key_index = np.asarray(members["key"].map(index_of), dtype=np.int64)
     key_service = np.array([service_of[k.split("|", 1)[1]] for k in keys])
     service_index = np.asarray(frame["service_id"].map(service_of), dtype=np.int64)
-    # Decoys shift whole services, so alert types of one service keep their relative timing.
-    type_similarity, _, lift, type_calibration = cooccurrence_similarity(
-        members["epoch"].to_numpy(), key_index, len(keys), settings, shift_group=key_service
-    )
-    service_similarity, _, _, service_calibration = cooccurrence_similarity(
-        frame["epoch"].to_numpy(), service_index, len(service_of), settings
-    )
-    joint_calibration = None
-    if joint:
-        # Cross-service co-firing is believed only for service pairs that also resolved
-        # together (in min_joint_confirm joint events); recurring joint triples add links.
-        joint_similarity, confirmed, joint_calibration = joint_event_similarity(
+    # The three similarities are independent and spend most of their time in numpy and
+    # scipy, which release the GIL: the service-level two run in threads beside the first.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="noise-similarity") as pool:
+        services = pool.submit(
+            cooccurrence_similarity,
             frame["epoch"].to_numpy(),
-            frame["resolved_epoch"].to_numpy(),
             service_index,
             len(service_of),
             settings,
         )
+        # Cross-service co-firing is believed only for service pairs that also resolved
+        # together (in min_joint_confirm joint events); recurring joint triples add links.
+        joint_events = (
+            pool.submit(
+                joint_event_similarity,
+                frame["epoch"].to_numpy(),
+                frame["resolved_epoch"].to_numpy(),
+                service_index,
+                len(service_of),
+                settings,
+            )
+            if joint
+            else None
+        )
+        # Decoys shift whole services, so alert types of one service keep their timing.
+        type_similarity, _, lift, type_calibration = cooccurrence_similarity(
+            members["epoch"].to_numpy(), key_index, len(keys), settings, shift_group=key_service
+        )
+        service_similarity, _, _, service_calibration = services.result()
+        joint_calibration = None
+        if joint_events is not None:
+            joint_similarity, confirmed, joint_calibration = joint_events.result()
+    if joint_events is not None:
         service_similarity = np.maximum(
             joint_similarity, np.where(confirmed, service_similarity, 0.0)
         )
