@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.config import Config
+from etl.noise import summary_masks
 from etl.noise.alert_types import no_identities, recognise_identities, write_structured_types
 from etl.noise.dependency_storms import EDGE_COLUMNS
 from etl.noise.existing import ExistingConfig, read_existing
@@ -34,7 +35,6 @@ from etl.noise.outputs import (
 from etl.noise.recommend import build_recommendations
 from etl.noise.replay import replay_window
 from etl.noise.settings import GroupingSettings, NoiseSettings, load_settings
-from etl.noise.templates import mine_templates, template_id
 from etl.sqlfiles import sql_text
 from etl.warehouse import table_exists
 
@@ -117,22 +117,21 @@ def _alert_types(
     """Every incident's alert type (``noise_summary_templates``, ``noise_structured_types``):
     its text template, and its structured identity where the integration sent one.
 
-    Mining the templates is Python alone; recognising the identities is mostly DuckDB (which
-    releases the GIL): on two cores the two run side by side. Only this thread uses ``con``."""
+    Masking the summaries not seen before (:mod:`etl.noise.summary_masks`) is Python alone;
+    recognising the identities is mostly DuckDB (which releases the GIL): on two cores the two
+    run side by side. Only this thread uses ``con``."""
     mark = time.perf_counter()
-    distinct = [
-        row[0] for row in con.execute("select distinct summary from noise_incidents").fetchall()
-    ]
+    new = summary_masks.new_summaries(con, reuse=reuse_identities)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-templates") as pool:
-        mining = pool.submit(_mine_templates, distinct)
+        masking = pool.submit(summary_masks.mask, new)
         found = (
             recognise_identities(con, reuse=reuse_identities)
             if structured_identity
             else no_identities()
         )
         timings["identities"] = time.perf_counter() - mark
-        mapping, timings["templates"] = mining.result()
-    _write_templates(con, mapping)
+        masked, timings["masking"] = masking.result()
+    timings["templates"] = summary_masks.write_summary_templates(con, masked)
     structured = write_structured_types(con, found)
     timings["templates_and_identities"] = time.perf_counter() - mark
     log.debug("noise: %d structured identities in %.2fs", structured, timings["identities"])
@@ -243,34 +242,6 @@ def _result(
     }
     log.info("noise marts: %s", counts)
     return result
-
-
-def _mine_templates(distinct: list[str | None]) -> tuple[pa.Table, float]:
-    """The template of each distinct summary (summary, template, template_id) and the seconds
-    it took."""
-    started = time.perf_counter()
-    templates = mine_templates(distinct)
-    ids = {t: template_id(t) for t in set(templates)}
-    mapping = pa.table(
-        {
-            "summary": pa.array(distinct, pa.string()),
-            "template": pa.array(templates, pa.string()),
-            "template_id": pa.array([ids[t] for t in templates], pa.string()),
-        }
-    )
-    return mapping, time.perf_counter() - started
-
-
-def _write_templates(con: duckdb.DuckDBPyConnection, mapping: pa.Table) -> None:
-    """The temp table ``noise_summary_templates`` (summary, template, template_id)."""
-    con.register("noise_template_rows", mapping)
-    try:
-        con.execute(
-            "create or replace temp table noise_summary_templates as "
-            "select * from noise_template_rows"
-        )
-    finally:
-        con.unregister("noise_template_rows")
 
 
 def _incident_flags(incidents: pd.DataFrame) -> pa.Table:

@@ -50,7 +50,7 @@ re-exports the public names (``from etl.grouping import mine_templates`` is a co
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from etl.noise.templates.masking import WILDCARD, mask_summary
 from etl.noise.templates.positions import (
@@ -66,10 +66,16 @@ __all__ = [
     "WILDCARD",
     "MinerSettings",
     "distinct_templates",
+    "mask_distinct",
     "mask_summary",
     "mine_templates",
     "template_id",
+    "templates_of_masked",
 ]
+
+# Stage 1 over a batch: each distinct non-empty summary's masked form. A function of the
+# summary alone, so it can be remembered between batches (etl/noise/summary_masks.py).
+mask_distinct = _mask_distinct
 
 
 def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTINGS) -> list[str]:
@@ -82,16 +88,25 @@ def mine_templates(summaries: list[str], settings: MinerSettings = DEFAULT_SETTI
     masked_of = _mask_distinct(summary for summary in unique if summary)
     # Weights count every summary, repeats included (map and Counter run in C).
     masked_weight = Counter(map(masked_of.__getitem__, filter(None, summaries)))
-    distinct = sorted(m for m in masked_weight if m)
-    forms = [_tokens(masked) for masked in distinct]
-    weights = [masked_weight[m] for m in distinct]
-    templates = _infer_positions(forms, distinct, weights, settings)
-    template_of_masked = dict(zip(distinct, templates, strict=True))
-    template_of_masked[""] = ""
+    template_of_masked = templates_of_masked(masked_weight, settings)
     for summary in unique:
         if not summary:
             masked_of[summary] = ""
     return list(map(template_of_masked.__getitem__, map(masked_of.__getitem__, summaries)))
+
+
+def templates_of_masked(
+    weights: Mapping[str, int], settings: MinerSettings = DEFAULT_SETTINGS
+) -> dict[str, str]:
+    """Stage 2 alone: the template of each masked form, given how many summaries (repeats
+    included) each stands for; the empty form's is empty. ``mine_templates`` is stage 1
+    (``mask_distinct``) and this."""
+    distinct = sorted(m for m in weights if m)
+    forms = [_tokens(masked) for masked in distinct]
+    templates = _infer_positions(forms, distinct, [weights[m] for m in distinct], settings)
+    template_of_masked = dict(zip(distinct, templates, strict=True))
+    template_of_masked[""] = ""
+    return template_of_masked
 
 
 def template_id(template: str) -> str:
