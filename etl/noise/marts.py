@@ -13,7 +13,6 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.config import Config
-from etl.noise import summary_masks
 from etl.noise.alert_types import no_identities, recognise_identities, write_structured_types
 from etl.noise.dependency_storms import EDGE_COLUMNS
 from etl.noise.existing import ExistingConfig, read_existing
@@ -35,6 +34,7 @@ from etl.noise.outputs import (
 from etl.noise.recommend import build_recommendations
 from etl.noise.replay import replay_window
 from etl.noise.settings import GroupingSettings, NoiseSettings, load_settings
+from etl.noise.summary_masks import mask, new_summaries, write_summary_templates
 from etl.sqlfiles import sql_text
 from etl.warehouse import table_exists
 
@@ -121,9 +121,9 @@ def _alert_types(
     recognising the identities is mostly DuckDB (which releases the GIL): on two cores the two
     run side by side. Only this thread uses ``con``."""
     mark = time.perf_counter()
-    new = summary_masks.new_summaries(con, reuse=reuse_identities)
+    new = new_summaries(con, reuse=reuse_identities)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="noise-templates") as pool:
-        masking = pool.submit(summary_masks.mask, new)
+        masking = pool.submit(mask, new)
         found = (
             recognise_identities(con, reuse=reuse_identities)
             if structured_identity
@@ -131,7 +131,7 @@ def _alert_types(
         )
         timings["identities"] = time.perf_counter() - mark
         masked, timings["masking"] = masking.result()
-    timings["templates"] = summary_masks.write_summary_templates(con, masked)
+    timings["templates"] = write_summary_templates(con, masked)
     structured = write_structured_types(con, found)
     timings["templates_and_identities"] = time.perf_counter() - mark
     log.debug("noise: %d structured identities in %.2fs", structured, timings["identities"])
