@@ -55,12 +55,13 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 # DuckDB's own default is 80% of RAM; the build target is under 4 GB peak for the process,
 # so DuckDB gets 3 GB for the SQL models and spills to disk beyond it. In the noise step Python
-# holds the big frames: DuckDB's limit drops to a third of the build's, at most
-# NOISE_MEMORY_LIMIT, and it releases the models' cached blocks (500 MB in a nightly: its peak
-# 1.92-2.00 -> 1.49-1.53 GiB at a million incidents, same time; docs/benchmarks.md "Nightly").
+# holds the big frames: DuckDB's limit drops to half the build's, at most NOISE_MEMORY_LIMIT,
+# and it releases the models' cached blocks (750 MB in a nightly: peak 1.56-1.63 GiB at a
+# million incidents, against 1.92-2.00 at 1.5 GB; a third, 500 MB, made the step's reads
+# spill: 1.3 s slower for 0.1 GiB less; docs/benchmarks.md "Nightly").
 DEFAULT_MEMORY_LIMIT = "3GB"
 NOISE_MEMORY_LIMIT = "1GB"
-NOISE_MEMORY_SHARE = 1 / 3
+NOISE_MEMORY_SHARE = 1 / 2
 # A build that continues the last one (the nightly: incremental models, a day of changes) reads
 # a fraction of the data, and ran as fast under half the limit when the marts were still
 # rebuilt whole (ba2bb31, a million incidents: 35.3 s and 1.87 GiB peak at 1.5 GB against

@@ -232,7 +232,7 @@ def test_build_publishes_all_marts(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("limit", ["3GB", "512MB", None])
 def test_noise_step_runs_under_its_own_memory_limit(monkeypatch, limit: str | None) -> None:
-    """DuckDB's limit drops to a third of the build's, at most NOISE_MEMORY_LIMIT, for the
+    """DuckDB's limit drops to a share of the build's, at most NOISE_MEMORY_LIMIT, for the
     noise marts, and the build's own limit is back for the checks and after."""
     import etl.noise
     import etl.transform as transform
@@ -256,7 +256,8 @@ def test_noise_step_runs_under_its_own_memory_limit(monkeypatch, limit: str | No
         reference.execute(f"set memory_limit = '{limit}'")
     assert after == reference.execute("select current_setting('memory_limit')").fetchall()[0][0]
     ceiling = min(
-        transform._bytes(transform.NOISE_MEMORY_LIMIT), transform._bytes(limit or before) / 3
+        transform._bytes(transform.NOISE_MEMORY_LIMIT),
+        transform._bytes(limit or before) * transform.NOISE_MEMORY_SHARE,
     )
     assert seen and abs(seen[0] - ceiling) / ceiling < 0.05
 
