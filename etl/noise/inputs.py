@@ -70,7 +70,7 @@ def read_incidents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     else the text template (``noise_summary_templates``); ``identity_source`` says which."""
     frame = _frame(
         con,
-        "select base.* exclude (summary, has_event_summary), "
+        "select base.* exclude (summary, has_event_summary, details_log_entry_id, details_hash), "
         "coalesce(typed.template_id, map.template_id) as template_id, "
         "coalesce(typed.template, map.template) as template, "
         "coalesce(typed.identity_source, 'text') as identity_source "

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from etl.config import DEFAULTS_PATH, load_config
 from etl.transform import discover_models, run_model
-from tests.etl.models_support import at, base_account, build_account, fetch, ref
+from tests.etl.models_support import (
+    SERVICE_AGENT,
+    at,
+    base_account,
+    build_account,
+    fetch,
+    ref,
+)
 
 HOUR = 3600
 
@@ -143,3 +150,54 @@ def test_an_incident_without_a_resolve_reason_is_not_merged():
     account.rows["incidents"][0]["resolve_reason"] = None
     con = build_account(account)
     assert merged_into(con) == {"PSURV01": None}
+
+
+def test_the_noise_layer_finds_each_incidents_first_summary_and_first_details():
+    """An incident's summary is its first trigger entry's with one, its details the first
+    with a JSON object (by time, then id), whichever entries those are; out-of-order entries
+    and a details value that is not an object change nothing."""
+    account = base_account()
+    account.incident("PINC001", at(0))
+    account.incident("PINC002", at(0), title="Fallback title")
+
+    def trigger(incident_id: str, seconds: int, entry_id: str, **channel) -> None:
+        entry = account.entry(
+            incident_id,
+            "trigger_log_entry",
+            at(seconds),
+            agent=SERVICE_AGENT,
+            extra={"channel": {"type": "api", **channel}},
+        )
+        entry["id"] = entry_id
+
+    # Written out of order: the latest first.
+    trigger("PINC001", 90, "L3", summary="Third", details={"alertname": "C"})
+    trigger("PINC001", 30, "L2", details={"alertname": "B"})
+    trigger("PINC001", 30, "L1", summary="First", details="not an object")
+    trigger("PINC002", 10, "L4", details=["a list"])
+    con = build_account(account)
+    model = next(m for m in discover_models() if m.name == "noise_incidents")
+    run_model(con, model, load_config(DEFAULTS_PATH).sql_params())
+    rows = fetch(
+        con,
+        "select base.incident_id, summary, has_event_summary, details_log_entry_id,"
+        " details_hash = hash(entries.trigger_details) as hashed"
+        " from noise_incidents as base left join stg_log_entries as entries"
+        " on entries.log_entry_id = details_log_entry_id order by base.incident_id",
+    )
+    assert rows == [
+        {
+            "incident_id": "PINC001",
+            "summary": "First",
+            "has_event_summary": True,
+            "details_log_entry_id": "L2",
+            "hashed": True,
+        },
+        {
+            "incident_id": "PINC002",
+            "summary": "Fallback title",
+            "has_event_summary": False,
+            "details_log_entry_id": None,
+            "hashed": None,
+        },
+    ]

@@ -24,7 +24,11 @@ BODIES = {
 @pytest.fixture
 def con():
     con = duckdb.connect()
-    con.execute("create table noise_incidents (incident_id varchar, summary varchar)")
+    # The details' entry and hash, as the noise_incidents model finds them.
+    con.execute(
+        "create table noise_incidents (incident_id varchar, summary varchar,"
+        " details_log_entry_id varchar, details_hash ubigint)"
+    )
     con.execute(
         "create table stg_log_entries (log_entry_id varchar, incident_id varchar,"
         " entry_type varchar, created_at timestamptz, trigger_details varchar,"
@@ -39,9 +43,12 @@ def con():
 def _write(con, incident_id: str, body: dict) -> None:
     con.execute("delete from noise_incidents where incident_id = ?", [incident_id])
     con.execute("delete from stg_log_entries where incident_id = ?", [incident_id])
-    con.execute("insert into noise_incidents values (?, 'summary')", [incident_id])
     con.execute(
-        "insert into stg_log_entries select ?, ?, 'trigger_log_entry', now(), $3, hash($3)",
+        "insert into noise_incidents select $2, 'summary', $1, hash($3)",
+        [f"L-{incident_id}", incident_id, json.dumps(body)],
+    )
+    con.execute(
+        "insert into stg_log_entries select $1, $2, 'trigger_log_entry', now(), $3, hash($3)",
         [f"L-{incident_id}", incident_id, json.dumps(body)],
     )
 

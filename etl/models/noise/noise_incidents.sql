@@ -7,12 +7,23 @@
 -- (etl/noise/sql/fill_alert_summaries.sql), so the alerts' JSON is parsed only when needed.
 -- Owning team: the service's first team, else its escalation policy's first team, else the
 -- incident's team. Incidents merged into another are left out: the survivor stands for them.
+-- Details: the first trigger entry whose `channel.details` is a JSON object, by its log entry
+-- and the details' hash (the text is read only for details the noise step has not seen:
+-- etl/noise/alert_types.py); found here in the same pass over the trigger entries, so a
+-- nightly finds them for the changed incidents only.
 with trigger_entry as (
     select
         incident_id,
-        arg_min(trigger_summary, struct_pack(created_at, log_entry_id)) as trigger_summary
+        arg_min(trigger_summary, struct_pack(created_at, log_entry_id))
+            filter (where trigger_summary is not null) as trigger_summary,
+        arg_min(
+            struct_pack(log_entry_id := log_entry_id, details_hash := trigger_details_hash),
+            struct_pack(created_at := created_at, log_entry_id := log_entry_id)
+        ) filter (where trigger_details_hash is not null) as details
     from stg_log_entries
-    where entry_type = 'trigger_log_entry' and trigger_summary is not null
+    where
+        entry_type = 'trigger_log_entry'
+        and (trigger_summary is not null or trigger_details_hash is not null)
     group by incident_id
 ),
 
@@ -56,7 +67,9 @@ final as (
         incidents.html_url,
         coalesce(trigger_entry.trigger_summary, incidents.title, '') as summary,
         trigger_entry.trigger_summary is not null as has_event_summary,
-        coalesce(sleep_pages.sleep_interruptions, 0) as sleep_interruptions
+        coalesce(sleep_pages.sleep_interruptions, 0) as sleep_interruptions,
+        trigger_entry.details.log_entry_id as details_log_entry_id,
+        trigger_entry.details.details_hash
     from incidents
     left join trigger_entry on trigger_entry.incident_id = incidents.incident_id
     left join service_owner on service_owner.service_id = incidents.service_id
