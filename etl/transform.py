@@ -56,9 +56,8 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 # DuckDB's own default is 80% of RAM; the build target is under 4 GB peak for the process,
 # so DuckDB gets 3 GB for the SQL models and spills to disk beyond it. In the noise step Python
 # holds the big frames: DuckDB's limit drops to half the build's, at most NOISE_MEMORY_LIMIT,
-# and it releases the models' cached blocks (750 MB in a nightly: peak 1.56-1.63 GiB at a
-# million incidents, against 1.92-2.00 at 1.5 GB; a third, 500 MB, made the step's reads
-# spill: 1.3 s slower for 0.1 GiB less; docs/benchmarks.md "Nightly").
+# and it frees the models' cached blocks (750 MB in a nightly: peak 1.56-1.63 GiB at 1M, 1.92-2
+# at 1.5 GB; a third spilled: 1.3 s slower for 0.1 GiB less; docs/benchmarks.md "Nightly").
 DEFAULT_MEMORY_LIMIT = "3GB"
 NOISE_MEMORY_LIMIT = "1GB"
 NOISE_MEMORY_SHARE = 1 / 2
