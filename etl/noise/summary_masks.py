@@ -57,7 +57,9 @@ def new_summaries(con: duckdb.DuckDBPyConnection, *, reuse: bool = True) -> list
         "select summary from noise_distinct_summaries as d"  # noqa: S608
         f" anti join {MEMO} as memo on memo.summary = d.summary order by summary"
     )
-    return [summary for (summary,) in con.execute(unseen).fetchall()]
+    summaries = [summary for (summary,) in con.execute(unseen).fetchall()]
+    con.execute("drop table noise_distinct_summaries")
+    return summaries
 
 
 def mask(summaries: list[str]) -> tuple[pa.Table, float]:
@@ -110,7 +112,6 @@ def write_summary_templates(con: duckdb.DuckDBPyConnection, masked: pa.Table) ->
         )
     finally:
         con.unregister("noise_mask_templates")
-    con.execute("drop table noise_distinct_summaries")
     return seconds
 
 
